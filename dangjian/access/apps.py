@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "dangjian.access"
+    label = "access"
+    verbose_name = "账号与权限"

@@ -1,0 +1,144 @@
+"""The audit trail's one write path. Every service calls `audit_record` inside its own transaction,
+so a business change and its audit entry commit together or not at all (fail closed)."""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dangjian.audit.models import AuditEntry, AuditHead
+from dangjian.core.identity import mask_id_number, mask_phone
+
+# Fields whose values the trail keeps only masked: the trail must not become a copy of the roster.
+MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
+REDACTED_FIELDS = {"password"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, in which roles and from where. Built once per request (or per command)."""
+
+    user: object | None
+    name: str
+    roles: tuple[str, ...] = ()
+    ip: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_request(cls, request) -> "Actor":
+        from dangjian.access import policy
+
+        user = request.user
+        return cls(
+            user=user if user.is_authenticated else None,
+            name=user.get_username() if user.is_authenticated else "匿名",
+            roles=tuple(sorted({a.role for a in policy.assignments(user)})) if user.is_authenticated else (),
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+
+    @classmethod
+    def system(cls, name: str) -> "Actor":
+        return cls(user=None, name=name, roles=("system",))
+
+
+def snapshot(obj, fields: list[str]) -> dict:
+    """A JSON-safe, masked picture of `obj` for the before/after columns."""
+    data = {}
+    for name in fields:
+        value = getattr(obj, name + "_id", None) if _is_fk(obj, name) else getattr(obj, name)
+        if name in REDACTED_FIELDS:
+            value = "***"
+        elif name in MASKED_FIELDS and value:
+            value = MASKED_FIELDS[name](value)
+        elif isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        data[name] = value
+    return data
+
+
+def _is_fk(obj, name: str) -> bool:
+    field_ = obj._meta.get_field(name)
+    return field_.many_to_one or field_.one_to_one
+
+
+def entry_payload(entry: AuditEntry) -> bytes:
+    """The canonical bytes the MAC covers: every column but the MACs themselves."""
+    content = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "roles": entry.roles,
+        "source_ip": entry.source_ip,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "before": entry.before,
+        "after": entry.after,
+        "note": entry.note,
+    }
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def compute_mac(prev_mac: str, payload: bytes) -> str:
+    return hmac.new(settings.AUDIT_HMAC_KEY.encode(), prev_mac.encode() + payload, hashlib.sha256).hexdigest()
+
+
+def audit_record(
+    *, by: Actor, action: str, obj=None, before: dict | None = None, after: dict | None = None, note: str = ""
+) -> AuditEntry:
+    """Append one entry to the chain. Call inside the business transaction."""
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        entry = AuditEntry(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor=by.user,
+            actor_name=by.name[:150],
+            roles=",".join(by.roles)[:300],
+            source_ip=by.ip,
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=str(obj)[:200] if obj is not None else "",
+            before=before,
+            after=after,
+            note=note[:300],
+            prev_mac=head.mac,
+        )
+        entry.mac = compute_mac(entry.prev_mac, entry_payload(entry))
+        entry.save(force_insert=True)
+        head.seq, head.mac = entry.seq, entry.mac
+        head.save(update_fields=["seq", "mac"])
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+def audit_verify_chain(*, batch_size: int = 2000) -> ChainBreak | None:
+    """Walk the chain in order; return the first broken link, or None if the chain is whole."""
+    expected_prev = "0" * 64
+    expected_seq = 1
+    last_seq = 0
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
+        if entry.seq != expected_seq:
+            return ChainBreak(expected_seq, f"缺少第 {expected_seq} 条记录（下一条为第 {entry.seq} 条）")
+        if entry.prev_mac != expected_prev:
+            return ChainBreak(entry.seq, "与上一条记录的链接不符")
+        if not hmac.compare_digest(entry.mac, compute_mac(entry.prev_mac, entry_payload(entry))):
+            return ChainBreak(entry.seq, "记录内容与其校验值不符（被修改过）")
+        expected_prev, expected_seq, last_seq = entry.mac, entry.seq + 1, entry.seq
+    head = AuditHead.objects.filter(id=1).first()
+    if head and head.seq != last_seq:
+        return ChainBreak(last_seq + 1, f"链尾缺少记录：链头记为第 {head.seq} 条，实际只有 {last_seq} 条")
+    return None

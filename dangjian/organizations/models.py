@@ -1,0 +1,235 @@
+from django.db import models
+from treebeard.mp_tree import MP_Node
+
+
+class Organization(MP_Node):
+    """A party organisation. A materialised-path tree: a role granted on a node flows down by path."""
+
+    class Kind(models.TextChoices):
+        LEADING_GROUP = "leading_group", "党组"
+        ORGAN_COMMITTEE = "organ_committee", "机关党委"
+        GENERAL_BRANCH = "general_branch", "党总支"
+        BRANCH = "branch", "党支部"
+        CELL = "cell", "党小组"
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    founded_on = models.DateField("成立日期")
+    dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+    term_start = models.DateField("本届任期开始", null=True, blank=True)
+    term_end = models.DateField("本届任期届满", null=True, blank=True)
+
+    node_order_by = ["code"]
+
+    class Meta:
+        verbose_name = "党组织"
+        verbose_name_plural = "党组织"
+        constraints = [
+            models.CheckConstraint(
+                name="organization_term_end_after_start",
+                condition=models.Q(term_end__isnull=True) | models.Q(term_end__gt=models.F("term_start")),
+            ),
+            models.CheckConstraint(
+                name="organization_dissolved_after_founded",
+                condition=models.Q(dissolved_on__isnull=True) | models.Q(dissolved_on__gte=models.F("founded_on")),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("organizations:detail", args=[self.pk])
+
+
+class Unit(MP_Node):
+    """An administrative unit (处室, 分局, 局属单位), served by one party organisation."""
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", "局机关"
+        DEPARTMENT = "department", "处室"
+        BRANCH_OFFICE = "branch_office", "分局"
+        AFFILIATED_UNIT = "affiliated_unit", "局属单位"
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="units",
+        verbose_name="服务党组织",
+    )
+
+    node_order_by = ["code"]
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+
+    def __str__(self):
+        return self.name
+
+
+class Member(models.Model):
+    """A party member: the fields of a 党员花名册.
+
+    `organization` is the member's current organisation (a branch, or a cell inside one); the
+    history of where they belonged lives in `Membership`, kept in step by the transfer service.
+    """
+
+    class Gender(models.TextChoices):
+        MALE = "male", "男"
+        FEMALE = "female", "女"
+
+    class Category(models.TextChoices):
+        FULL = "full", "正式党员"
+        PROBATIONARY = "probationary", "预备党员"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "在册"
+        TRANSFERRED_OUT = "transferred_out", "已转出"
+        DECEASED = "deceased", "已去世"
+        LEFT = "left", "已出党"
+
+    class Education(models.TextChoices):
+        POSTGRADUATE = "postgraduate", "研究生"
+        BACHELOR = "bachelor", "大学本科"
+        JUNIOR_COLLEGE = "junior_college", "大学专科"
+        SECONDARY = "secondary", "中专/高中"
+        BELOW = "below", "初中及以下"
+
+    name = models.CharField("姓名", max_length=50)
+    gender = models.CharField("性别", max_length=10, choices=Gender.choices)
+    ethnicity = models.CharField("民族", max_length=20, default="汉族")
+    birth_date = models.DateField("出生日期")
+    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    joined_on = models.DateField("入党日期")
+    full_on = models.DateField("转正日期", null=True, blank=True)
+    category = models.CharField("党员类别", max_length=20, choices=Category.choices)
+    education = models.CharField("学历", max_length=20, choices=Education.choices, blank=True)
+    post = models.CharField("职务", max_length=100, blank=True)
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name="工作单位"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="members", verbose_name="所在党组织"
+    )
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "党员"
+        verbose_name_plural = "党员"
+        constraints = [
+            models.CheckConstraint(
+                name="member_full_on_after_joined",
+                condition=models.Q(full_on__isnull=True) | models.Q(full_on__gte=models.F("joined_on")),
+            ),
+            models.CheckConstraint(
+                name="member_probationary_has_no_full_date",
+                condition=~models.Q(category="probationary", full_on__isnull=False),
+            ),
+        ]
+        indexes = [
+            # The member list filters by organisation and pages by (name, id): keyset pagination.
+            models.Index(fields=["organization", "status", "name", "id"], name="member_org_list_idx"),
+            models.Index(fields=["name", "id"], name="member_name_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("organizations:member_detail", args=[self.pk])
+
+
+class Membership(models.Model):
+    """A dated stay of a member in an organisation. Transfers close one stay and open the next,
+    so "who belonged to X on day D" is `start <= D and (end is null or end > D)`."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="memberships")
+    start = models.DateField("转入日期")
+    end = models.DateField("转出日期", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "组织关系"
+        verbose_name_plural = "组织关系"
+        constraints = [
+            models.CheckConstraint(
+                name="membership_end_after_start",
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+            ),
+            # A member has at most one open stay.
+            models.UniqueConstraint(fields=["member"], condition=models.Q(end__isnull=True),
+                                    name="membership_one_open_per_member"),
+        ]
+        indexes = [models.Index(fields=["organization", "start", "end"], name="membership_on_date_idx")]
+        ordering = ["start", "id"]
+
+    def __str__(self):
+        return f"{self.member} @ {self.organization} {self.start}–{self.end or ''}"
+
+
+class Appointment(models.Model):
+    """A dated post in an organisation's committee (书记, 副书记, 委员)."""
+
+    class Role(models.TextChoices):
+        SECRETARY = "secretary", "书记"
+        DEPUTY_SECRETARY = "deputy_secretary", "副书记"
+        COMMITTEE_MEMBER = "committee_member", "委员"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="appointments")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="appointments")
+    role = models.CharField("职务", max_length=20, choices=Role.choices)
+    start = models.DateField("任职日期")
+    end = models.DateField("免职日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "党组织任职"
+        verbose_name_plural = "党组织任职"
+        constraints = [
+            models.CheckConstraint(
+                name="appointment_end_after_start",
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+            ),
+            models.UniqueConstraint(
+                fields=["organization"], condition=models.Q(role="secretary", end__isnull=True),
+                name="appointment_one_current_secretary",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "role", "end"], name="appointment_current_idx")]
+
+    def __str__(self):
+        return f"{self.organization} {self.get_role_display()} {self.member}"
+
+
+class OrganizationEvent(models.Model):
+    """成立 / 调整 / 撤销 / 换届: the dated history that 调整组建党组织N个 counts."""
+
+    class Kind(models.TextChoices):
+        FOUNDED = "founded", "成立"
+        RESTRUCTURED = "restructured", "调整"
+        DISSOLVED = "dissolved", "撤销"
+        TERM_RENEWED = "term_renewed", "换届"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField("事项", max_length=20, choices=Kind.choices)
+    on = models.DateField("日期")
+    note = models.CharField("说明", max_length=300, blank=True)
+    document_number = models.CharField("批复文号", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "党组织沿革"
+        verbose_name_plural = "党组织沿革"
+        indexes = [models.Index(fields=["kind", "on"], name="org_event_kind_on_idx")]
+        ordering = ["on", "id"]
+
+    def __str__(self):
+        return f"{self.on} {self.get_kind_display()} {self.organization}"

@@ -1,0 +1,162 @@
+"""Reads for organisations and members. Each selector returns scoped, joined querysets or plain
+rows computed in a fixed number of queries whatever the data size."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from dangjian.access import policy
+from dangjian.access.roles import Perm
+from dangjian.core import rules
+from dangjian.core.dates import add_months
+from dangjian.organizations.models import Appointment, Member, Membership, Organization
+
+ACTIVE = Q(status=Member.Status.ACTIVE)
+
+
+def current_secretary_subquery(on_field: str = "pk") -> Subquery:
+    """Name of the organisation's current secretary (one correlated subquery, no extra round trip)."""
+    return Subquery(
+        Appointment.objects.filter(organization=OuterRef(on_field), role=Appointment.Role.SECRETARY,
+                                   end__isnull=True)
+        .order_by("-start").values("member__name")[:1]
+    )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule says about one organisation: its text, how urgent, and the rule behind it."""
+
+    text: str
+    level: str  # "danger" (a rule is broken now) or "warning" (act soon)
+    rule_code: str = ""
+    due: dt.date | None = None
+
+
+@dataclass
+class OrgRow:
+    """One organisation of the tree, with its figures and what the rules say about it."""
+
+    org: Organization
+    depth: int
+    direct_full: int
+    direct_probationary: int
+    committee_size: int
+    secretary: str | None
+    full: int = 0
+    probationary: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def members(self) -> int:
+        return self.full + self.probationary
+
+
+def organization_rows(user, *, today: dt.date, include_dissolved: bool = False) -> list[OrgRow]:
+    """The organisations the user may see, in tree order, with member counts summed over each
+    subtree, the current secretary and the branch rules' findings. Two queries."""
+    orgs = policy.organizations(user)
+    if not include_dissolved:
+        orgs = orgs.filter(dissolved_on__isnull=True)
+    orgs = orgs.annotate(
+        direct_full=Count("members", filter=Q(members__status=Member.Status.ACTIVE,
+                                               members__category=Member.Category.FULL), distinct=True),
+        direct_probationary=Count("members", filter=Q(members__status=Member.Status.ACTIVE,
+                                                      members__category=Member.Category.PROBATIONARY), distinct=True),
+        committee_size=Count("appointments", filter=Q(appointments__end__isnull=True), distinct=True),
+        secretary=current_secretary_subquery(),
+    ).order_by("path")
+    rows = [OrgRow(o, o.depth, o.direct_full, o.direct_probationary, o.committee_size, o.secretary) for o in orgs]
+    # Sum members up the tree: rows are in path order, so each row's subtree follows it directly.
+    by_path = {r.org.path: r for r in rows}
+    for r in rows:
+        for depth in range(1, r.depth + 1):
+            ancestor = by_path.get(r.org.path[: depth * Organization.steplen])
+            if ancestor is not None:
+                ancestor.full += r.direct_full
+                ancestor.probationary += r.direct_probationary
+    for r in rows:
+        r.findings = organization_findings(r, today=today)
+    return rows
+
+
+def organization_findings(row: OrgRow, *, today: dt.date) -> list[Finding]:
+    """What the branch and term rules (rule data, with sources) say about one organisation."""
+    org, found = row.org, []
+    if org.kind == Organization.Kind.BRANCH and not org.dissolved_on:
+        minimum = rules.value("branch.min_full_members", on=today)
+        maximum = rules.value("branch.max_members", on=today)
+        threshold = rules.value("branch.committee_threshold", on=today)
+        low, high = rules.value("branch.committee_min", on=today), rules.value("branch.committee_max", on=today)
+        if row.full < minimum:
+            found.append(Finding(f"正式党员 {row.full} 人，少于成立党支部所需的 {minimum} 人", "danger",
+                                 "branch.min_full_members"))
+        if row.members > maximum:
+            found.append(Finding(f"党员 {row.members} 人，超过一般上限 {maximum} 人，宜分设党支部", "warning",
+                                 "branch.max_members"))
+        if row.full >= threshold and not (low <= row.committee_size <= high):
+            found.append(Finding(
+                f"正式党员 {row.full} 人（≥{threshold}），应设支部委员会 {low}–{high} 人，现有 {row.committee_size} 人",
+                "warning", "branch.committee_threshold"))
+    if org.kind != Organization.Kind.CELL and not org.dissolved_on and not row.secretary:
+        found.append(Finding("未配备书记", "danger"))
+    if org.term_end and not org.dissolved_on:
+        months = rules.value("term.reminder_months", on=today)
+        if org.term_end < today:
+            found.append(Finding(f"任期已于 {org.term_end:%Y-%m-%d} 届满，应及时换届", "danger",
+                                 f"term.years.{org.kind}", org.term_end))
+        elif org.term_end <= add_months(today, months):
+            found.append(Finding(f"任期将于 {org.term_end:%Y-%m-%d} 届满，请筹备换届", "warning",
+                                 "term.reminder_months", org.term_end))
+    return found
+
+
+def member_queryset(user, *, q: str = "", organization: Organization | None = None, category: str = "",
+                    status: str = Member.Status.ACTIVE) -> QuerySet[Member]:
+    """The members the user may see, filtered, joined with what the list shows."""
+    members = policy.members(user).select_related("organization", "unit")
+    if organization is not None:
+        members = members.filter(organization__path__startswith=organization.path)
+    if category:
+        members = members.filter(category=category)
+    if status:
+        members = members.filter(status=status)
+    if q:
+        members = members.filter(Q(name__contains=q) | Q(post__contains=q) | Q(unit__name__contains=q))
+    return members
+
+
+def keyset_page(members: QuerySet[Member], *, after: tuple[str, int] | None, size: int = 50):
+    """One page ordered by (name, id), starting after the cursor: constant cost at any depth,
+    unlike OFFSET. Returns (rows, next_cursor or None)."""
+    members = members.order_by("name", "id")
+    if after is not None:
+        name, pk = after
+        members = members.filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
+    rows = list(members[: size + 1])
+    next_cursor = (rows[size - 1].name, rows[size - 1].pk) if len(rows) > size else None
+    return rows[:size], next_cursor
+
+
+def memberships_on(organization: Organization, day: dt.date) -> QuerySet[Membership]:
+    """Who belonged to `organization` (or a cell inside it) on `day`."""
+    return Membership.objects.filter(
+        organization__path__startswith=organization.path, start__lte=day
+    ).filter(Q(end__isnull=True) | Q(end__gt=day)).select_related("member", "organization")
+
+
+def member_history(member: Member):
+    """Stays, appointments and the audit trail of one member, for the detail page (3 queries)."""
+    from dangjian.audit.models import AuditEntry
+
+    return {
+        "memberships": list(member.memberships.select_related("organization").order_by("start", "id")),
+        "appointments": list(member.appointments.select_related("organization").order_by("start")),
+        "audit": list(AuditEntry.objects.filter(object_type="organizations.member", object_id=str(member.pk))
+                      .order_by("-seq")[:20]),
+    }
+
+
+def has_perm_on_member(user, member: Member, perm: Perm) -> bool:
+    return policy.can_on_member(user, member, perm)

@@ -1,0 +1,391 @@
+"""Writes to organisations, units, members and appointments. Each service validates, saves and
+records its audit entry in one transaction, and raises ValidationError (Chinese messages) on bad
+input with nothing saved."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dangjian.audit.services import Actor, audit_record, snapshot
+from dangjian.core import rules
+from dangjian.core.dates import add_years
+from dangjian.core.identity import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+from dangjian.organizations.models import (
+    Appointment,
+    Member,
+    Membership,
+    Organization,
+    OrganizationEvent,
+    Unit,
+)
+
+ORG_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on", "term_start", "term_end"]
+UNIT_FIELDS = ["code", "name", "kind", "organization"]
+MEMBER_FIELDS = [
+    "name", "gender", "ethnicity", "birth_date", "id_number", "joined_on", "full_on", "category",
+    "education", "post", "unit", "organization", "phone", "status",
+]
+# Which kinds may sit under which: the shape of a bureau's party tree.
+ALLOWED_PARENTS = {
+    Organization.Kind.LEADING_GROUP: {None},
+    Organization.Kind.ORGAN_COMMITTEE: {None, Organization.Kind.LEADING_GROUP},
+    Organization.Kind.GENERAL_BRANCH: {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.LEADING_GROUP},
+    Organization.Kind.BRANCH: {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH},
+    Organization.Kind.CELL: {Organization.Kind.BRANCH},
+}
+# Members are kept on branches and cells; the higher bodies are made of branches.
+MEMBER_HOLDING_KINDS = {Organization.Kind.BRANCH, Organization.Kind.CELL}
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def term_years(kind: str, on: dt.date) -> int | None:
+    """Term length from rule data; None for kinds that are not elected (党组, 党小组)."""
+    try:
+        return int(rules.value(f"term.years.{kind}", on=on))
+    except KeyError:
+        return None
+
+
+def _not_future(day: dt.date, label: str) -> None:
+    if day > _today():
+        raise ValidationError({label: "日期不能晚于今天。"})
+
+
+# ---------------------------------------------------------------- organisations
+
+@transaction.atomic
+def organization_create(
+    *, by: Actor, parent: Organization | None, code: str, name: str, kind: str, founded_on: dt.date,
+    note: str = "", document_number: str = "",
+) -> Organization:
+    """Found an organisation under `parent`; opens its first term where the kind is elected."""
+    code, name = code.strip(), name.strip()
+    errors = {}
+    if kind not in Organization.Kind.values:
+        errors["kind"] = "请选择党组织类型。"
+    elif (parent.kind if parent else None) not in ALLOWED_PARENTS[kind]:
+        where = parent.get_kind_display() if parent else "顶层"
+        errors["parent"] = f"{Organization.Kind(kind).label}不能设在{where}之下。"
+    if not code:
+        errors["code"] = "请填写编码。"
+    elif Organization.objects.filter(code=code).exists():
+        errors["code"] = f"编码 {code} 已被使用。"
+    if not name:
+        errors["name"] = "请填写名称。"
+    if founded_on > _today():
+        errors["founded_on"] = "成立日期不能晚于今天。"
+    if parent and parent.dissolved_on:
+        errors["parent"] = f"上级党组织“{parent.name}”已撤销。"
+    if errors:
+        raise ValidationError(errors)
+    years = term_years(kind, founded_on)
+    fields = dict(code=code, name=name, kind=kind, founded_on=founded_on, term_start=founded_on if years else None,
+                  term_end=add_years(founded_on, years) if years else None)
+    org = parent.add_child(**fields) if parent else Organization.objects.add_root(**fields)
+    OrganizationEvent.objects.create(organization=org, kind=OrganizationEvent.Kind.FOUNDED, on=founded_on,
+                                     note=note, document_number=document_number)
+    audit_record(by=by, action="organization.create", obj=org, after=snapshot(org, ORG_FIELDS), note=note)
+    return org
+
+
+@transaction.atomic
+def organization_restructure(
+    *, by: Actor, organization: Organization, on: dt.date, note: str, name: str | None = None,
+    parent: Organization | None = None, document_number: str = "",
+) -> Organization:
+    """调整: rename and/or move an organisation, recorded as a dated event."""
+    if not note.strip():
+        raise ValidationError({"note": "请说明调整内容（如：因机构改革更名）。"})
+    _not_future(on, "on")
+    before = snapshot(organization, ORG_FIELDS + ["path"])
+    if parent is not None and parent.pk != (organization.get_parent() or organization).pk:
+        if parent.path.startswith(organization.path):
+            raise ValidationError({"parent": "不能调整到自身或下级党组织之下。"})
+        if parent.kind not in ALLOWED_PARENTS[organization.kind] - {None}:
+            raise ValidationError({"parent": f"{organization.get_kind_display()}不能设在{parent.get_kind_display()}之下。"})
+        organization.move(parent, pos="sorted-child")
+        organization.refresh_from_db()
+    if name and name.strip() != organization.name:
+        organization.name = name.strip()
+        organization.save(update_fields=["name"])
+    OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.RESTRUCTURED, on=on,
+                                     note=note.strip(), document_number=document_number)
+    audit_record(by=by, action="organization.restructure", obj=organization, before=before,
+                 after=snapshot(organization, ORG_FIELDS + ["path"]), note=note)
+    return organization
+
+
+@transaction.atomic
+def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date, note: str = "") -> Organization:
+    """撤销: only an organisation with no active members and no live sub-organisations."""
+    _not_future(on, "on")
+    if on < organization.founded_on:
+        raise ValidationError({"on": "撤销日期不能早于成立日期。"})
+    active = Member.objects.filter(organization__path__startswith=organization.path, status=Member.Status.ACTIVE)
+    if active.exists():
+        raise ValidationError(f"“{organization.name}”还有 {active.count()} 名在册党员，请先办理组织关系转接。")
+    live_children = organization.get_descendants().filter(dissolved_on__isnull=True)
+    if live_children.exists():
+        raise ValidationError(f"“{organization.name}”还有未撤销的下级党组织，请先撤销或调整它们。")
+    before = snapshot(organization, ORG_FIELDS)
+    organization.dissolved_on = on
+    organization.save(update_fields=["dissolved_on"])
+    Appointment.objects.filter(organization=organization, end__isnull=True).update(end=on)
+    OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.DISSOLVED, on=on, note=note)
+    audit_record(by=by, action="organization.dissolve", obj=organization, before=before,
+                 after=snapshot(organization, ORG_FIELDS), note=note)
+    return organization
+
+
+@transaction.atomic
+def organization_renew_term(*, by: Actor, organization: Organization, on: dt.date, note: str = "") -> Organization:
+    """换届: a new term starting `on`, its length from the rule in effect on that day."""
+    _not_future(on, "on")
+    years = term_years(organization.kind, on)
+    if years is None:
+        raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
+    if organization.term_start and on <= organization.term_start:
+        raise ValidationError({"on": "换届日期应晚于本届任期开始日期。"})
+    before = snapshot(organization, ORG_FIELDS)
+    organization.term_start, organization.term_end = on, add_years(on, years)
+    organization.save(update_fields=["term_start", "term_end"])
+    OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note)
+    audit_record(by=by, action="organization.renew_term", obj=organization, before=before,
+                 after=snapshot(organization, ORG_FIELDS), note=note)
+    return organization
+
+
+# ---------------------------------------------------------------- appointments
+
+@transaction.atomic
+def appointment_create(
+    *, by: Actor, organization: Organization, member: Member, role: str, start: dt.date
+) -> Appointment:
+    """Appoint `member`; a new secretary ends the previous secretary's appointment on `start`."""
+    if role not in Appointment.Role.values:
+        raise ValidationError({"role": "请选择职务。"})
+    _not_future(start, "start")
+    if member.status != Member.Status.ACTIVE:
+        raise ValidationError({"member": f"{member.name}不是在册党员。"})
+    if role == Appointment.Role.SECRETARY:
+        for previous in Appointment.objects.select_for_update().filter(
+            organization=organization, role=role, end__isnull=True
+        ):
+            if previous.start > start:
+                raise ValidationError({"start": f"现任书记{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
+            previous.end = start
+            previous.save(update_fields=["end"])
+            audit_record(by=by, action="appointment.end", obj=previous, after={"end": start.isoformat()})
+    appointment = Appointment.objects.create(organization=organization, member=member, role=role, start=start)
+    audit_record(by=by, action="appointment.create", obj=appointment,
+                 after=snapshot(appointment, ["organization", "member", "role", "start"]))
+    return appointment
+
+
+@transaction.atomic
+def appointment_end(*, by: Actor, appointment: Appointment, on: dt.date) -> Appointment:
+    _not_future(on, "end")
+    if on < appointment.start:
+        raise ValidationError({"end": "免职日期不能早于任职日期。"})
+    appointment.end = on
+    appointment.save(update_fields=["end"])
+    audit_record(by=by, action="appointment.end", obj=appointment, after={"end": on.isoformat()})
+    return appointment
+
+
+# ---------------------------------------------------------------- units
+
+@transaction.atomic
+def unit_create(*, by: Actor, parent: Unit | None, code: str, name: str, kind: str,
+                organization: Organization | None) -> Unit:
+    code, name = code.strip(), name.strip()
+    errors = {}
+    if not code:
+        errors["code"] = "请填写编码。"
+    elif Unit.objects.filter(code=code).exists():
+        errors["code"] = f"编码 {code} 已被使用。"
+    if not name:
+        errors["name"] = "请填写名称。"
+    if kind not in Unit.Kind.values:
+        errors["kind"] = "请选择单位类型。"
+    if errors:
+        raise ValidationError(errors)
+    fields = dict(code=code, name=name, kind=kind, organization=organization)
+    unit = parent.add_child(**fields) if parent else Unit.objects.add_root(**fields)
+    audit_record(by=by, action="unit.create", obj=unit, after=snapshot(unit, UNIT_FIELDS))
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization | None) -> Unit:
+    if not name.strip():
+        raise ValidationError({"name": "请填写名称。"})
+    before = snapshot(unit, UNIT_FIELDS)
+    unit.name, unit.organization = name.strip(), organization
+    unit.save(update_fields=["name", "organization"])
+    audit_record(by=by, action="unit.update", obj=unit, before=before, after=snapshot(unit, UNIT_FIELDS))
+    return unit
+
+
+# ---------------------------------------------------------------- members
+
+def member_clean(data: dict, *, instance: Member | None = None) -> dict:
+    """Normalise and check a member's fields; returns the cleaned dict or raises ValidationError
+    with one Chinese message per field. Shared by the form, the API and the workbook import."""
+    errors: dict[str, str] = {}
+    data = dict(data)
+    data["name"] = (data.get("name") or "").strip()
+    if not data["name"]:
+        errors["name"] = "请填写姓名。"
+    data["id_number"] = normalize_id_number(data.get("id_number") or "")
+    try:
+        validate_id_number(data["id_number"])
+    except ValidationError as exc:
+        errors["id_number"] = exc.messages[0]
+    else:
+        clash = Member.objects.filter(id_number=data["id_number"])
+        if instance is not None:
+            clash = clash.exclude(pk=instance.pk)
+        if clash.exists():
+            errors["id_number"] = "该身份证号已登记在另一名党员名下。"
+    data["phone"] = normalize_phone(data.get("phone") or "")
+    try:
+        validate_phone(data["phone"])
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    for name, label in (("gender", "性别"), ("category", "党员类别")):
+        if data.get(name) not in {"gender": Member.Gender, "category": Member.Category}[name].values:
+            errors[name] = f"请选择{label}。"
+    if data.get("education") and data["education"] not in Member.Education.values:
+        errors["education"] = "学历不在可选范围内。"
+    today = _today()
+    birth, joined, full = data.get("birth_date"), data.get("joined_on"), data.get("full_on")
+    if not birth:
+        errors["birth_date"] = "请填写出生日期。"
+    elif birth > today:
+        errors["birth_date"] = "出生日期不能晚于今天。"
+    if not joined:
+        errors["joined_on"] = "请填写入党日期。"
+    elif joined > today:
+        errors["joined_on"] = "入党日期不能晚于今天。"
+    elif birth and joined < add_years(birth, 18):
+        errors["joined_on"] = "入党时应年满18周岁，请核对入党日期或出生日期。"
+    if full and joined and full < joined:
+        errors["full_on"] = "转正日期不能早于入党日期。"
+    elif full and full > today:
+        errors["full_on"] = "转正日期不能晚于今天。"
+    if data.get("category") == Member.Category.PROBATIONARY and full:
+        errors["full_on"] = "预备党员不应有转正日期；已转正的请把类别改为正式党员。"
+    if (birth and "birth_date" not in errors and "id_number" not in errors
+            and data["id_number"][6:14] != birth.strftime("%Y%m%d")):
+        errors["birth_date"] = "出生日期与身份证号中的出生日期不一致。"
+    org = data.get("organization")
+    if org is None:
+        errors["organization"] = "请选择所在党组织。"
+    elif org.kind not in MEMBER_HOLDING_KINDS:
+        errors["organization"] = "党员应编入党支部或党小组。"
+    elif org.dissolved_on:
+        errors["organization"] = f"“{org.name}”已撤销。"
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+@transaction.atomic
+def member_create(*, by: Actor, data: dict, since: dt.date | None = None) -> Member:
+    """Register a member; their first stay in the organisation starts `since` (default: joined)."""
+    data = member_clean(data)
+    member = Member.objects.create(**{k: data.get(k) for k in MEMBER_FIELDS if k in data})
+    Membership.objects.create(member=member, organization=member.organization, start=since or member.joined_on)
+    audit_record(by=by, action="member.create", obj=member, after=snapshot(member, MEMBER_FIELDS))
+    return member
+
+
+@transaction.atomic
+def member_update(*, by: Actor, member: Member, data: dict) -> Member:
+    """Change a member's roster fields. Organisation changes go through `member_transfer`."""
+    data = dict(data, organization=member.organization)
+    data = member_clean(data, instance=member)
+    before = snapshot(member, MEMBER_FIELDS)
+    for name in MEMBER_FIELDS:
+        if name in data and name not in ("organization", "status"):
+            setattr(member, name, data[name])
+    member.save()
+    after = snapshot(member, MEMBER_FIELDS)
+    changed = {k for k in after if after[k] != before[k]}
+    audit_record(by=by, action="member.update", obj=member,
+                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    return member
+
+
+@transaction.atomic
+def member_transfer(*, by: Actor, member: Member, to: Organization, on: dt.date, note: str = "") -> Member:
+    """组织关系转接: close the current stay on `on` and open one in `to`. History is kept."""
+    if member.status != Member.Status.ACTIVE:
+        raise ValidationError(f"{member.name}不是在册党员，不能转接。")
+    if to.pk == member.organization_id:
+        raise ValidationError({"to": "转入党组织与当前党组织相同。"})
+    if to.kind not in MEMBER_HOLDING_KINDS:
+        raise ValidationError({"to": "党员应编入党支部或党小组。"})
+    if to.dissolved_on:
+        raise ValidationError({"to": f"“{to.name}”已撤销。"})
+    _not_future(on, "on")
+    current = Membership.objects.select_for_update().filter(member=member, end__isnull=True).first()
+    if current and on < current.start:
+        raise ValidationError({"on": f"转接日期不能早于转入当前党组织的日期（{current.start}）。"})
+    before = snapshot(member, ["organization"])
+    if current:
+        current.end = on
+        current.save(update_fields=["end"])
+    Membership.objects.create(member=member, organization=to, start=on, note=note)
+    member.organization = to
+    member.save(update_fields=["organization", "updated_at"])
+    audit_record(by=by, action="member.transfer", obj=member, before=before,
+                 after=snapshot(member, ["organization"]), note=note)
+    return member
+
+
+@transaction.atomic
+def member_confirm_full(*, by: Actor, member: Member, on: dt.date) -> Member:
+    """预备党员转正 on `on`."""
+    if member.category != Member.Category.PROBATIONARY:
+        raise ValidationError(f"{member.name}已是正式党员。")
+    _not_future(on, "full_on")
+    if on < member.joined_on:
+        raise ValidationError({"full_on": "转正日期不能早于入党日期。"})
+    before = snapshot(member, ["category", "full_on"])
+    member.category, member.full_on = Member.Category.FULL, on
+    member.save(update_fields=["category", "full_on", "updated_at"])
+    audit_record(by=by, action="member.confirm_full", obj=member, before=before,
+                 after=snapshot(member, ["category", "full_on"]))
+    return member
+
+
+@transaction.atomic
+def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: str = "") -> Member:
+    """A member leaves the roster (转出本系统、去世、出党): the stay ends, the record stays."""
+    if status not in set(Member.Status.values) - {Member.Status.ACTIVE}:
+        raise ValidationError({"status": "请选择离开花名册的原因。"})
+    if member.status != Member.Status.ACTIVE:
+        raise ValidationError(f"{member.name}已不在册。")
+    _not_future(on, "on")
+    before = snapshot(member, ["status"])
+    Membership.objects.filter(member=member, end__isnull=True).update(end=on)
+    member.status = status
+    member.save(update_fields=["status", "updated_at"])
+    audit_record(by=by, action="member.leave", obj=member, before=before, after=snapshot(member, ["status"]), note=note)
+    return member
+
+
+def member_reveal_id_number(*, by: Actor, member: Member, reason: str) -> str:
+    """Return the full ID number and record who asked and why (a sensitive read is audited)."""
+    if len(reason.strip()) < 2:
+        raise ValidationError({"reason": "请填写查看完整身份证号的事由。"})
+    with transaction.atomic():
+        audit_record(by=by, action="member.reveal_id_number", obj=member, note=reason.strip())
+    return member.id_number

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("dangjian.core.urls")),
+    path("accounts/", include("dangjian.access.urls")),
+    path("organizations/", include("dangjian.organizations.urls")),
+    path("audit/", include("dangjian.audit.urls")),
+    path("reports/", include("dangjian.reports.urls")),
+    path("api/", include("dangjian.api.urls")),
+]

@@ -1,0 +1,86 @@
+"""Personas for every test: a small bureau with two sibling branches and one user per role.
+
+    党组 (root) ── 机关党委 ── 第一党总支 ── 第一党支部 (branch_a) ── 第一党小组 (cell_a)
+                                         └─ 第二党支部 (branch_b)
+    Units: 局机关 ── 办公室 (served by branch_a) ; 城东分局 (served by branch_b)
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from dangjian.access.models import User
+from dangjian.access.roles import Role
+from dangjian.organizations.models import Appointment, Member, Organization, Unit
+from tests.factories import MemberFactory, make_org, make_unit, make_user
+
+K = Organization.Kind
+
+
+@dataclass
+class Bureau:
+    root: Organization
+    committee: Organization
+    general_branch: Organization
+    branch_a: Organization
+    cell_a: Organization
+    branch_b: Organization
+    bureau_unit: Unit
+    office: Unit
+    east: Unit
+    member_a: Member  # an ordinary member of branch A, who has a log-in
+    member_b: Member  # a member of branch B
+    users: dict[str, User]
+
+
+@pytest.fixture
+def bureau(db) -> Bureau:
+    root = make_org(None, K.LEADING_GROUP, "市交通运输局党组", code="LG")
+    committee = make_org(root, K.ORGAN_COMMITTEE, "局机关党委", code="OC", term_start=dt.date(2022, 3, 1),
+                         term_end=dt.date(2027, 3, 1))
+    gb = make_org(committee, K.GENERAL_BRANCH, "第一党总支", code="GB1", term_start=dt.date(2024, 1, 1),
+                  term_end=dt.date(2027, 1, 1))
+    branch_a = make_org(gb, K.BRANCH, "第一党支部", code="BA", term_start=dt.date(2024, 1, 1),
+                        term_end=dt.date(2027, 1, 1))
+    cell_a = make_org(branch_a, K.CELL, "第一党小组", code="BA1")
+    branch_b = make_org(gb, K.BRANCH, "第二党支部", code="BB", term_start=dt.date(2024, 1, 1),
+                        term_end=dt.date(2027, 1, 1))
+    bureau_unit = make_unit(None, Unit.Kind.BUREAU, "市交通运输局", organization=root)
+    office = make_unit(bureau_unit, Unit.Kind.DEPARTMENT, "办公室", organization=branch_a)
+    east = make_unit(bureau_unit, Unit.Kind.BRANCH_OFFICE, "城东分局", organization=branch_b)
+    member_a = MemberFactory(name="张三", organization=cell_a, unit=office)
+    MemberFactory.create_batch(3, organization=branch_a, unit=office)
+    member_b = MemberFactory(name="李四", organization=branch_b, unit=east)
+    MemberFactory.create_batch(3, organization=branch_b, unit=east)
+    for org in (root, committee, gb, branch_a, branch_b):
+        Appointment.objects.create(organization=org, member=member_a if org == branch_a else member_b,
+                                   role=Appointment.Role.SECRETARY, start=dt.date(2024, 1, 1))
+    users = {
+        "party_office": make_user("dangban", Role.PARTY_OFFICE, root),
+        "branch_secretary": make_user("shuji_a", Role.BRANCH_SECRETARY, branch_a),
+        "sibling_secretary": make_user("shuji_b", Role.BRANCH_SECRETARY, branch_b),
+        "leader": make_user("lingdao", Role.LEADER, root),
+        "inspection_office": make_user("xuncha", Role.INSPECTION_OFFICE, root),
+        "unit_liaison": make_user("lianluo", Role.UNIT_LIAISON, east),
+        "discipline": make_user("jijian", Role.DISCIPLINE, root),
+        "member": make_user("zhangsan", Role.MEMBER, branch_a, member=member_a),
+        "sys_admin": make_user("xitong", Role.SYS_ADMIN),
+        "security_admin": make_user("anquan", Role.SECURITY_ADMIN),
+        "audit_admin": make_user("shenji", Role.AUDIT_ADMIN),
+        "no_role": make_user("wujuese"),
+    }
+    return Bureau(root, committee, gb, branch_a, cell_a, branch_b, bureau_unit, office, east, member_a, member_b, users)
+
+
+@pytest.fixture
+def client_for(bureau):
+    """client_for("branch_secretary") -> a Client logged in as that persona."""
+
+    def make(persona: str) -> Client:
+        client = Client()
+        client.force_login(bureau.users[persona])
+        return client
+
+    return make

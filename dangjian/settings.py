@@ -200,9 +200,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
-LOGIN_URL = "login"
+LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "access:login"
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")

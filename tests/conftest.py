@@ -35,6 +35,12 @@ class Bureau:
     users: dict[str, User]
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 at production strength costs ~0.3 s per user; tests create a dozen users each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def bureau(db) -> Bureau:
     root = make_org(None, K.LEADING_GROUP, "市交通运输局党组", code="LG")

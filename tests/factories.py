@@ -26,14 +26,14 @@ def make_org(parent: Organization | None, kind: str, name: str | None = None, *,
              founded_on: dt.date = dt.date(2018, 1, 1), **extra) -> Organization:
     code = code or f"T{next(_codes):04d}"
     fields = dict(code=code, name=name or f"{kind}-{code}", kind=kind, founded_on=founded_on, **extra)
-    return parent.add_child(**fields) if parent else Organization.objects.add_root(**fields)
+    return Organization.objects.add_child(parent, fields) if parent else Organization.objects.add_root(fields)
 
 
 def make_unit(parent: Unit | None, kind: str = Unit.Kind.DEPARTMENT, name: str | None = None, *,
               organization: Organization | None = None) -> Unit:
     code = f"U{next(_codes):04d}"
     fields = dict(code=code, name=name or f"单位{code}", kind=kind, organization=organization)
-    return parent.add_child(**fields) if parent else Unit.objects.add_root(**fields)
+    return Unit.objects.add_child(parent, fields) if parent else Unit.objects.add_root(fields)
 
 
 class MemberFactory(factory.django.DjangoModelFactory):

@@ -5,3 +5,6 @@ class AccessConfig(AppConfig):
     name = "dangjian.access"
     label = "access"
     verbose_name = "账号与权限"
+
+    def ready(self):
+        from dangjian.access import checks, signals  # noqa: F401

@@ -1,4 +1,14 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dangjian.access import views
+
 app_name = "access"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("users/", views.users, name="users"),
+    path("users/<int:pk>/toggle/", views.user_toggle, name="user_toggle"),
+    path("roles/", views.roles, name="roles"),
+    path("roles/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
+]

@@ -1,4 +1,5 @@
 from django.urls import path
 
-app_name = "core"
-urlpatterns: list = []
+from dangjian.core import views
+
+urlpatterns = [path("", views.home, name="home")]

@@ -86,7 +86,7 @@ def organization_create(
     years = term_years(kind, founded_on)
     fields = dict(code=code, name=name, kind=kind, founded_on=founded_on, term_start=founded_on if years else None,
                   term_end=add_years(founded_on, years) if years else None)
-    org = parent.add_child(**fields) if parent else Organization.objects.add_root(**fields)
+    org = Organization.objects.add_child(parent, fields) if parent else Organization.objects.add_root(fields)
     OrganizationEvent.objects.create(organization=org, kind=OrganizationEvent.Kind.FOUNDED, on=founded_on,
                                      note=note, document_number=document_number)
     audit_record(by=by, action="organization.create", obj=org, after=snapshot(org, ORG_FIELDS), note=note)
@@ -103,12 +103,12 @@ def organization_restructure(
         raise ValidationError({"note": "请说明调整内容（如：因机构改革更名）。"})
     _not_future(on, "on")
     before = snapshot(organization, ORG_FIELDS + ["path"])
-    if parent is not None and parent.pk != (organization.get_parent() or organization).pk:
+    if parent is not None and parent.pk != (Organization.objects.get_parent(organization) or organization).pk:
         if parent.path.startswith(organization.path):
             raise ValidationError({"parent": "不能调整到自身或下级党组织之下。"})
         if parent.kind not in ALLOWED_PARENTS[organization.kind] - {None}:
             raise ValidationError({"parent": f"{organization.get_kind_display()}不能设在{parent.get_kind_display()}之下。"})
-        organization.move(parent, pos="sorted-child")
+        Organization.objects.move(organization, parent, pos="sorted-child")
         organization.refresh_from_db()
     if name and name.strip() != organization.name:
         organization.name = name.strip()
@@ -129,7 +129,7 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
     active = Member.objects.filter(organization__path__startswith=organization.path, status=Member.Status.ACTIVE)
     if active.exists():
         raise ValidationError(f"“{organization.name}”还有 {active.count()} 名在册党员，请先办理组织关系转接。")
-    live_children = organization.get_descendants().filter(dissolved_on__isnull=True)
+    live_children = Organization.objects.get_descendants(organization).filter(dissolved_on__isnull=True)
     if live_children.exists():
         raise ValidationError(f"“{organization.name}”还有未撤销的下级党组织，请先撤销或调整它们。")
     before = snapshot(organization, ORG_FIELDS)
@@ -216,7 +216,7 @@ def unit_create(*, by: Actor, parent: Unit | None, code: str, name: str, kind: s
     if errors:
         raise ValidationError(errors)
     fields = dict(code=code, name=name, kind=kind, organization=organization)
-    unit = parent.add_child(**fields) if parent else Unit.objects.add_root(**fields)
+    unit = Unit.objects.add_child(parent, fields) if parent else Unit.objects.add_root(fields)
     audit_record(by=by, action="unit.create", obj=unit, after=snapshot(unit, UNIT_FIELDS))
     return unit
 

@@ -1,4 +1,22 @@
 from django.urls import path
 
+from dangjian.organizations import views
+
 app_name = "organizations"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("new/", views.create, name="create"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/restructure/", views.restructure, name="restructure"),
+    path("<int:pk>/renew-term/", views.renew_term, name="renew_term"),
+    path("<int:pk>/appoint/", views.appoint, name="appoint"),
+    path("units/", views.units, name="units"),
+    path("members/", views.member_list, name="members"),
+    path("members/new/", views.member_create, name="member_create"),
+    path("members/export/", views.member_export, name="member_export"),
+    path("members/import/", views.member_import, name="member_import"),
+    path("members/<int:pk>/", views.member_detail, name="member_detail"),
+    path("members/<int:pk>/edit/", views.member_edit, name="member_edit"),
+    path("members/<int:pk>/transfer/", views.member_transfer, name="member_transfer"),
+    path("members/<int:pk>/reveal/", views.member_reveal, name="member_reveal"),
+]

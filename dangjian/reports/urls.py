@@ -1,4 +1,9 @@
 from django.urls import path
 
+from dangjian.reports import views
+
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("metrics/", views.metric_list, name="metrics"),
+    path("metrics/<str:key>/", views.metric_detail, name="metric_detail"),
+]

@@ -1,0 +1,29 @@
+"""Log-in, log-out and failed log-ins go to the audit trail (等保 8.1.4.3: security events)."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from dangjian.audit.services import Actor, audit_record
+
+
+def _actor(request, user=None, name=None):
+    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    if user is not None:
+        return Actor(user=user, name=user.get_username(), ip=ip)
+    return Actor(user=None, name=name or "匿名", ip=ip)
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs):
+    audit_record(by=_actor(request, user), action="auth.login", obj=user)
+
+
+@receiver(user_logged_out)
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(by=_actor(request, user), action="auth.logout", obj=user)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    audit_record(by=_actor(request, name=str(credentials.get("username", ""))[:150]), action="auth.login_failed")

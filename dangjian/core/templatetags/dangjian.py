@@ -1,0 +1,25 @@
+import datetime as dt
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def indent(depth: int) -> str:
+    """Full-width spaces for a tree node's depth, for <option> labels."""
+    return "　" * max(int(depth) - 1, 0)
+
+
+@register.filter
+def attr_path(obj, path: str):
+    """Follow a dotted attribute path (calling get_*_display style methods) for drill-down tables."""
+    for part in path.split("."):
+        if obj is None:
+            return ""
+        obj = getattr(obj, part, "")
+        if callable(obj):
+            obj = obj()
+    if isinstance(obj, dt.date):
+        return obj.strftime("%Y-%m-%d")
+    return "—" if obj in (None, "") else obj

@@ -1,0 +1,100 @@
+from django import forms
+
+from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput
+from dangjian.organizations.models import Appointment, Member, Organization, Unit
+
+
+def _date(label, required=True, **kw):
+    return forms.DateField(label=label, required=required, widget=DateInput(), error_messages=DATE_ERRORS, **kw)
+
+
+class OrganizationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return "　" * (obj.depth - 1) + obj.name
+
+
+class MemberForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    gender = forms.ChoiceField(label="性别", choices=Member.Gender.choices)
+    ethnicity = forms.CharField(label="民族", max_length=20, initial="汉族")
+    id_number = forms.CharField(label="身份证号", max_length=18, help_text="18位，末位可为X；出生日期须与之一致。")
+    birth_date = _date("出生日期")
+    joined_on = _date("入党日期")
+    full_on = _date("转正日期", required=False, help_text="预备党员不填。")
+    category = forms.ChoiceField(label="党员类别", choices=Member.Category.choices)
+    education = forms.ChoiceField(label="学历", choices=[("", "—")] + Member.Education.choices, required=False)
+    post = forms.CharField(label="职务", max_length=100, required=False)
+    unit = forms.ModelChoiceField(label="工作单位", queryset=Unit.objects.none(), required=False)
+    organization = OrganizationChoiceField(label="所在党组织", queryset=Organization.objects.none())
+    phone = forms.CharField(label="联系电话", max_length=20, required=False)
+
+    def __init__(self, *args, organizations, units, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        self.fields["unit"].queryset = units
+        if editing:
+            # Moving a member is a dated transfer, not an edit.
+            del self.fields["organization"]
+
+
+class TransferForm(BootstrapMixin, forms.Form):
+    to = OrganizationChoiceField(label="转入党组织", queryset=Organization.objects.none())
+    on = _date("转接日期")
+    note = forms.CharField(label="说明", max_length=200, required=False)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = organizations
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(label="查看事由", max_length=200)
+
+
+class OrganizationCreateForm(BootstrapMixin, forms.Form):
+    parent = OrganizationChoiceField(label="上级党组织", queryset=Organization.objects.none())
+    kind = forms.ChoiceField(label="类型", choices=Organization.Kind.choices)
+    code = forms.CharField(label="编码", max_length=32)
+    name = forms.CharField(label="名称", max_length=100)
+    founded_on = _date("成立日期")
+    document_number = forms.CharField(label="批复文号", max_length=100, required=False)
+    note = forms.CharField(label="说明", max_length=300, required=False)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = organizations
+
+
+class RestructureForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label="新名称（不改名则留空）", max_length=100, required=False)
+    parent = OrganizationChoiceField(label="调整到（不移动则留空）", queryset=Organization.objects.none(), required=False)
+    on = _date("调整日期")
+    document_number = forms.CharField(label="批复文号", max_length=100, required=False)
+    note = forms.CharField(label="调整说明", max_length=300)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = organizations
+
+
+class RenewTermForm(BootstrapMixin, forms.Form):
+    on = _date("换届日期")
+    note = forms.CharField(label="说明", max_length=300, required=False)
+
+
+class AppointmentForm(BootstrapMixin, forms.Form):
+    member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none())
+    role = forms.ChoiceField(label="职务", choices=Appointment.Role.choices)
+    start = _date("任职日期")
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+
+
+class MemberFilterForm(forms.Form):
+    q = forms.CharField(required=False)
+    organization = forms.IntegerField(required=False)
+    category = forms.ChoiceField(choices=[("", "全部")] + Member.Category.choices, required=False)
+    status = forms.ChoiceField(choices=[("active", "在册"), ("", "全部")] + Member.Status.choices[1:], required=False)
+    after = forms.CharField(required=False)

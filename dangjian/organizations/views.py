@@ -1,0 +1,315 @@
+"""Pages for organisations, units and members. Thin views: parse input, make one domain call
+(a selector or a service), render. Every object is fetched through the access policy."""
+
+import base64
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dangjian.access import policy
+from dangjian.access.roles import Perm
+from dangjian.audit.services import Actor, audit_record
+from dangjian.core.forms import apply_service_errors
+from dangjian.core.identity import mask_id_number, mask_phone
+from dangjian.organizations import selectors, services
+from dangjian.organizations.forms import (
+    AppointmentForm,
+    MemberFilterForm,
+    MemberForm,
+    OrganizationCreateForm,
+    RenewTermForm,
+    RestructureForm,
+    RevealForm,
+    TransferForm,
+)
+from dangjian.organizations.models import Member, Organization
+
+PAGE_SIZE = 50
+
+
+def _member_holding(user, perm=Perm.MANAGE_MEMBERS):
+    return policy.organizations(user, perm).filter(
+        kind__in=services.MEMBER_HOLDING_KINDS, dissolved_on__isnull=True).order_by("path")
+
+
+# ---------------------------------------------------------------- organisations
+
+@login_required
+def tree(request):
+    policy.require_perm(request.user, Perm.VIEW_ORGANIZATIONS)
+    show_dissolved = request.GET.get("dissolved") == "1"
+    rows = selectors.organization_rows(request.user, today=timezone.localdate(), include_dissolved=show_dissolved)
+    return render(request, "organizations/tree.html", {
+        "rows": rows, "show_dissolved": show_dissolved,
+        "can_create": policy.has_perm(request.user, Perm.MANAGE_ORGANIZATIONS),
+    })
+
+
+@login_required
+def detail(request, pk):
+    org = policy.get_organization(request.user, pk)
+    today = timezone.localdate()
+    row = next((r for r in selectors.organization_rows(request.user, today=today, include_dissolved=True)
+                if r.org.pk == org.pk), None)
+    return render(request, "organizations/detail.html", {
+        "org": org, "row": row,
+        "ancestors": Organization.objects.get_ancestors(org),
+        "children": Organization.objects.get_children(org).order_by("code"),
+        "appointments": org.appointments.select_related("member").order_by("end", "role", "start"),
+        "events": org.events.order_by("-on", "-id"),
+        "units": org.units.order_by("code"),
+        "can_manage": policy.can_on_organization(request.user, org, Perm.MANAGE_ORGANIZATIONS),
+        "today": today,
+    })
+
+
+def _manage_form(request, pk, form_class, service, template_title, **form_kwargs):
+    org = policy.get_organization(request.user, pk, Perm.MANAGE_ORGANIZATIONS)
+    form = form_class(request.POST or None, **{k: v(org) for k, v in form_kwargs.items()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(org, form.cleaned_data, Actor.from_request(request))
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已保存：{org.name}{template_title}。")
+            return redirect(org)
+    return render(request, "organizations/form.html", {"form": form, "title": f"{org.name}：{template_title}",
+                                                        "back": org.get_absolute_url()})
+
+
+@login_required
+def create(request):
+    policy.require_perm(request.user, Perm.MANAGE_ORGANIZATIONS)
+    parents = policy.organizations(request.user, Perm.MANAGE_ORGANIZATIONS).filter(
+        dissolved_on__isnull=True).order_by("path")
+    form = OrganizationCreateForm(request.POST or None, organizations=parents,
+                                  initial={"parent": request.GET.get("parent")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            org = services.organization_create(
+                by=Actor.from_request(request), parent=data["parent"], code=data["code"], name=data["name"],
+                kind=data["kind"], founded_on=data["founded_on"], note=data["note"],
+                document_number=data["document_number"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已成立：{org.name}。")
+            return redirect(org)
+    return render(request, "organizations/form.html", {"form": form, "title": "成立党组织",
+                                                        "back": "/organizations/"})
+
+
+@login_required
+def restructure(request, pk):
+    def run(org, d, by):
+        services.organization_restructure(by=by, organization=org, on=d["on"], note=d["note"], name=d["name"] or None,
+                                          parent=d["parent"], document_number=d["document_number"])
+    return _manage_form(request, pk, RestructureForm, run, "调整",
+                        organizations=lambda org: policy.organizations(request.user, Perm.MANAGE_ORGANIZATIONS)
+                        .filter(dissolved_on__isnull=True).exclude(path__startswith=org.path).order_by("path"))
+
+
+@login_required
+def renew_term(request, pk):
+    def run(org, d, by):
+        services.organization_renew_term(by=by, organization=org, on=d["on"], note=d["note"])
+    return _manage_form(request, pk, RenewTermForm, run, "换届")
+
+
+@login_required
+def appoint(request, pk):
+    def run(org, d, by):
+        services.appointment_create(by=by, organization=org, member=d["member"], role=d["role"], start=d["start"])
+    return _manage_form(request, pk, AppointmentForm, run, "任职",
+                        members=lambda org: policy.members(request.user).filter(status=Member.Status.ACTIVE)
+                        .select_related("organization").order_by("name"))
+
+
+# ---------------------------------------------------------------- units
+
+@login_required
+def units(request):
+    policy.require_perm(request.user, Perm.VIEW_UNITS)
+    rows = policy.units(request.user).select_related("organization").order_by("path")
+    return render(request, "organizations/units.html", {"units": rows})
+
+
+# ---------------------------------------------------------------- members
+
+def _encode_cursor(cursor):
+    return base64.urlsafe_b64encode(json.dumps(cursor, ensure_ascii=False).encode()).decode() if cursor else ""
+
+
+def _decode_cursor(raw: str):
+    try:
+        name, pk = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        return str(name), int(pk)
+    except (ValueError, TypeError):
+        return None  # a damaged cursor restarts at the first page
+
+
+@login_required
+def member_list(request):
+    policy.require_perm(request.user, Perm.VIEW_MEMBERS)
+    filters = MemberFilterForm(request.GET)
+    filters.is_valid()
+    f = filters.cleaned_data
+    scope = None
+    if f.get("organization"):
+        scope = policy.organizations(request.user).filter(pk=f["organization"]).first()
+    members = selectors.member_queryset(request.user, q=(f.get("q") or "").strip(), organization=scope,
+                                        category=f.get("category") or "",
+                                        status=f.get("status") if "status" in request.GET else "active")
+    after = _decode_cursor(f["after"]) if f.get("after") else None
+    rows, next_cursor = selectors.keyset_page(members, after=after, size=PAGE_SIZE)
+    for m in rows:  # decided from the cached grants: no query per row
+        m.shown_id = mask_id_number(m.id_number)
+        m.shown_phone = m.phone if policy.can_on_member(request.user, m, Perm.SEE_PHONE) else mask_phone(m.phone)
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "members": rows, "filters": filters, "scope": scope,
+        "organizations": policy.organizations(request.user).filter(dissolved_on__isnull=True).order_by("path"),
+        "next_url": f"?{query.urlencode()}&after={_encode_cursor(next_cursor)}" if next_cursor else "",
+        "first_url": f"?{query.urlencode()}" if after else "",
+        "can_create": policy.has_perm(request.user, Perm.MANAGE_MEMBERS),
+        "can_export": policy.has_perm(request.user, Perm.EXPORT_MEMBERS),
+        "can_import": policy.has_perm(request.user, Perm.IMPORT_WORKBOOK),
+        "export_query": query.urlencode(),
+    }
+    template = "organizations/_member_rows.html" if request.htmx and request.GET.get("more") else "organizations/members.html"
+    return render(request, template, context)
+
+
+@login_required
+def member_detail(request, pk):
+    member = policy.get_member(request.user, pk)
+    return render(request, "organizations/member_detail.html", {
+        "member": member,
+        "shown_id": mask_id_number(member.id_number),
+        "shown_phone": member.phone if policy.can_on_member(request.user, member, Perm.SEE_PHONE)
+        else mask_phone(member.phone),
+        "can_reveal": policy.can_on_member(request.user, member, Perm.UNMASK_ID),
+        "can_manage": policy.can_on_member(request.user, member, Perm.MANAGE_MEMBERS),
+        "history": selectors.member_history(member),
+        "reveal_form": RevealForm(),
+    })
+
+
+@login_required
+@require_POST
+def member_reveal(request, pk):
+    member = policy.get_member(request.user, pk)
+    if not policy.can_on_member(request.user, member, Perm.UNMASK_ID):
+        raise Http404
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse('<span class="text-danger">请填写查看事由。</span>', status=400)
+    number = services.member_reveal_id_number(by=Actor.from_request(request), member=member,
+                                              reason=form.cleaned_data["reason"])
+    return HttpResponse(f'<code>{number}</code> <span class="text-muted small">（已留痕）</span>')
+
+
+@login_required
+def member_create(request):
+    policy.require_perm(request.user, Perm.MANAGE_MEMBERS)
+    form = MemberForm(request.POST or None, organizations=_member_holding(request.user),
+                      units=policy.units(request.user).order_by("path"),
+                      initial={"organization": request.GET.get("organization")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_create(by=Actor.from_request(request), data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已登记党员：{member.name}。")
+            return redirect(member)
+    return render(request, "organizations/form.html", {"form": form, "title": "登记党员", "back": "/organizations/members/"})
+
+
+@login_required
+def member_edit(request, pk):
+    member = policy.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
+    initial = {f: getattr(member, f) for f in services.MEMBER_FIELDS if f not in ("organization", "unit", "status")}
+    initial["unit"] = member.unit_id
+    form = MemberForm(request.POST or None, initial=initial, organizations=_member_holding(request.user),
+                      units=policy.units(request.user).order_by("path"), editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(by=Actor.from_request(request), member=member, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已保存：{member.name}。")
+            return redirect(member)
+    return render(request, "organizations/form.html", {"form": form, "title": f"修改党员信息：{member.name}",
+                                                        "back": member.get_absolute_url()})
+
+
+@login_required
+def member_transfer(request, pk):
+    member = policy.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
+    # A secretary may send a member to any organisation of the bureau they can see; receiving is
+    # recorded in the same step (one record, not two).
+    targets = policy.organizations(request.user).filter(kind__in=services.MEMBER_HOLDING_KINDS,
+                                                        dissolved_on__isnull=True).order_by("path")
+    form = TransferForm(request.POST or None, organizations=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_transfer(by=Actor.from_request(request), member=member, to=form.cleaned_data["to"],
+                                     on=form.cleaned_data["on"], note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已办理组织关系转接：{member.name}。")
+            return redirect(member)
+    return render(request, "organizations/form.html", {"form": form, "title": f"组织关系转接：{member.name}",
+                                                        "back": member.get_absolute_url()})
+
+
+@login_required
+def member_export(request):
+    policy.require_perm(request.user, Perm.EXPORT_MEMBERS)
+    from dangjian.organizations.workbook import export_roster
+
+    members = policy.members(request.user, Perm.EXPORT_MEMBERS).filter(status=Member.Status.ACTIVE)
+    org_id = request.GET.get("organization")
+    if org_id:
+        scope = policy.organizations(request.user, Perm.EXPORT_MEMBERS).filter(pk=org_id).first()
+        if scope is None:
+            raise Http404
+        members = members.filter(organization__path__startswith=scope.path)
+    members = members.order_by("organization__path", "name", "id")
+    content = export_roster(members, reveal=False)
+    audit_record(by=Actor.from_request(request), action="member.export", note=f"导出花名册 {members.count()} 人（证件号、电话已脱敏）")
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename=roster-{timezone.localdate():%Y%m%d}.xlsx"
+    return response
+
+
+@login_required
+def member_import(request):
+    policy.require_perm(request.user, Perm.IMPORT_WORKBOOK)
+    from dangjian.organizations.workbook import import_workbook
+
+    result = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or not upload.name.lower().endswith(".xlsx"):
+            messages.error(request, "请选择一个 .xlsx 格式的工作簿。")
+        else:
+            result = import_workbook(upload, by=Actor.from_request(request))
+            if result.ok:
+                counts = "，".join(f"{k} {v} 条" for k, v in result.created.items())
+                messages.success(request, f"导入成功：{counts}。")
+                return redirect("organizations:members")
+    return render(request, "organizations/import.html", {"result": result})
+

@@ -1,0 +1,52 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from dangjian.access import policy
+from dangjian.access.roles import Perm
+from dangjian.reports import registry
+from dangjian.reports.registry import Period
+
+DRILL_LIMIT = 500
+
+
+def _scope_and_year(request):
+    policy.require_perm(request.user, Perm.VIEW_METRICS)
+    orgs = policy.organizations(request.user, Perm.VIEW_METRICS).order_by("path")
+    org_id = request.GET.get("org", "")
+    scope = orgs.filter(pk=org_id).first() if org_id.isdigit() else orgs.first()
+    if scope is None:
+        raise Http404
+    year = request.GET.get("year", "")
+    this_year = timezone.localdate().year
+    year = int(year) if year.isdigit() and 2000 <= int(year) <= this_year else this_year
+    return orgs, scope, year
+
+
+@login_required
+def metric_list(request):
+    """Every registered figure for one organisation (its subtree) and one year."""
+    orgs, scope, year = _scope_and_year(request)
+    period = Period.year(year)
+    rows = [(m, m.compute(scope=scope, period=period)) for m in registry.metrics()]
+    return render(request, "reports/metrics.html", {
+        "rows": rows, "scope": scope, "year": year, "organizations": orgs.filter(dissolved_on__isnull=True),
+        "years": range(timezone.localdate().year, 2017, -1),
+    })
+
+
+@login_required
+def metric_detail(request, key):
+    """The records behind one figure."""
+    orgs, scope, year = _scope_and_year(request)
+    try:
+        metric = registry.get(key)
+    except KeyError:
+        raise Http404 from None
+    result = metric.compute(scope=scope, period=Period.year(year))
+    records = list(result.records[:DRILL_LIMIT]) if result.records is not None else []
+    return render(request, "reports/metric_detail.html", {
+        "metric": metric, "result": result, "records": records, "scope": scope, "year": year,
+        "truncated": len(records) == DRILL_LIMIT,
+    })

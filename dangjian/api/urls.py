@@ -1,1 +1,4 @@
-urlpatterns: list = []
+from dangjian.api.main import api
+
+app_name = "api"
+urlpatterns = api.urls[0]

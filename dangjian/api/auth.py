@@ -1,0 +1,45 @@
+"""The API's two ways in, tried in this order:
+
+1. `Authorization: Bearer <secret>`: an `ApiToken`. A presented token that is unknown, revoked or
+   whose user is inactive answers 401 at once (it does not fall through to the session).
+2. The browser session (the same log-in as the pages), with Django's CSRF check on unsafe methods.
+   Without a logged-in session nothing is checked here, so an anonymous call gets 401, not 403.
+
+Either way `request.user` is the acting user, so `Actor.from_request` and the policy work as in views.
+"""
+
+from django.conf import settings
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from dangjian.api.tokens import api_token_user
+
+UNAUTHENTICATED = "未登录，或访问令牌无效、已吊销。"
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        user = api_token_user(token)
+        if user is None:
+            raise AuthenticationError(message=UNAUTHENTICATED)
+        request.user = user
+        return user
+
+
+class Session(APIKeyCookie):
+    """ninja's django_auth, but CSRF is checked only once there is a session user to protect."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        return super().__call__(request)  # CSRF check on unsafe methods, then authenticate()
+
+    def authenticate(self, request, key):
+        return request.user
+
+
+bearer_token = BearerToken()
+session = Session(csrf=True)

@@ -1,0 +1,150 @@
+"""Every error the API answers is JSON `{"detail": "<Chinese sentence>", "errors": {field: message}}`.
+
+- Service `ValidationError` (Chinese messages, by field)   → 422
+- malformed input caught by the schemas (pydantic)        → 422, messages translated to Chinese
+- body that is not JSON                                   → 400
+- outside the caller's scope, or no such record            → 404 (never 403: existence is not revealed)
+- visible, but the caller may not change it                → 403
+- not logged in / bad token                               → 401
+- a write that collides with another (unique ID number)   → 409
+Nothing the caller sends should produce a 500.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.http import Http404
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from dangjian.api.auth import UNAUTHENTICATED
+
+NOT_FOUND = "未找到该记录，或它不在您的权限范围内。"
+
+
+class ApiError(Exception):
+    """An answer other than 2xx with a Chinese message and, optionally, the body fields at fault."""
+
+    def __init__(self, status: int, detail: str, errors: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors or {}
+
+
+def _json(api, request, status: int, detail: str, errors: dict | None = None):
+    return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
+
+
+def service_errors(exc: DjangoValidationError) -> tuple[str, dict[str, str]]:
+    """(detail, {field: message}) from a service's ValidationError."""
+    if hasattr(exc, "error_dict"):
+        fields = {name: "".join(messages) for name, messages in exc.message_dict.items()}
+        general = fields.pop(NON_FIELD_ERRORS, "")
+        return general + "".join(fields.values()), fields
+    return "".join(exc.messages), {}
+
+
+def _pydantic_message(error: dict) -> str:
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "此项必填。"
+    if kind.startswith(("date", "datetime")):
+        return "日期格式应为 YYYY-MM-DD，且须是实际存在的日期。"
+    if kind == "greater_than_equal":
+        return f"不能小于 {ctx.get('ge')}。"
+    if kind == "less_than_equal":
+        return f"不能大于 {ctx.get('le')}。"
+    if kind.startswith("int"):
+        return "应为整数。"
+    if kind.startswith("bool"):
+        return "应为 true 或 false。"
+    if kind == "string_too_long":
+        return f"不能超过 {ctx.get('max_length')} 个字符。"
+    if kind == "string_pattern_mismatch":
+        return "含有不允许的字符。"
+    if kind.startswith("string"):
+        return "应为文本。"
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", "")).replace("' or '", "'、'").replace("', '", "'、'")
+        return f"不在可选范围内，可选值为：{expected}。"
+    if kind == "extra_forbidden":
+        return "不支持该字段。"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "应为 JSON 对象。"
+    if kind == "value_error":
+        return str(ctx.get("error", "格式不正确。"))
+    return "格式不正确。"
+
+
+def _field_name(loc) -> str:
+    """('body', 'payload', 'joined_on') → 'joined_on'; ('query', 'limit') → 'limit'."""
+    parts = [str(p) for p in loc]
+    rest = parts[2:] if parts[:1] == ["body"] else parts[1:]
+    return ".".join(rest) or "body"
+
+
+# Fields a client may try to PATCH that change only through their own workflow.
+_NOT_HERE = {
+    "organization": "所在党组织不能在此修改，请用 POST /api/members/{id}/transfer 办理组织关系转接。",
+    "status": "党员状态不能在此修改（转出、去世、出党另行办理）。",
+}
+
+
+def schema_errors(errors: list[dict]) -> tuple[str, dict[str, str]]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        name = _field_name(error.get("loc", ()))
+        message = _pydantic_message(error)
+        if error.get("type") == "extra_forbidden" and name in _NOT_HERE:
+            message = _NOT_HERE[name]
+        fields.setdefault(name, message)
+    return "提交的数据有误：" + "；".join(f"{k}：{v.rstrip('。')}" for k, v in fields.items()) + "。", fields
+
+
+_HTTP_MESSAGES = {
+    "CSRF check Failed": "CSRF 校验失败，请刷新页面后重试。",
+    "Cannot parse request body": "请求体不是有效的 JSON。",
+}
+
+
+def install(api) -> None:
+    """Register the handlers above on `api`."""
+
+    @api.exception_handler(ApiError)
+    def api_error(request, exc: ApiError):
+        return _json(api, request, exc.status, exc.detail, exc.errors)
+
+    @api.exception_handler(DjangoValidationError)
+    def service_error(request, exc: DjangoValidationError):
+        return _json(api, request, 422, *service_errors(exc))
+
+    @api.exception_handler(NinjaValidationError)
+    def schema_error(request, exc: NinjaValidationError):
+        return _json(api, request, 422, *schema_errors(exc.errors))
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return _json(api, request, 404, NOT_FOUND)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, exc: AuthenticationError):
+        response = _json(api, request, 401, UNAUTHENTICATED)
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        message = str(exc)
+        for english, chinese in _HTTP_MESSAGES.items():
+            if message.startswith(english):
+                message = chinese
+                break
+        return _json(api, request, exc.status_code, message)
+
+    @api.exception_handler(IntegrityError)
+    def conflict(request, exc):
+        # A unique constraint lost a race the service's own check could not see (two requests at once).
+        return _json(api, request, 409, "数据与已有记录冲突（可能刚被他人修改），请刷新后重试。")
+
+    @api.exception_handler(DataError)
+    def out_of_range(request, exc):
+        return _json(api, request, 422, "数据超出允许的范围或格式。")

@@ -1,0 +1,49 @@
+"""The JSON API: one NinjaAPI, mounted at /api/ (schema at /api/openapi.json).
+
+Access, the same rules as the pages (`dangjian.access.policy` answers every question):
+
+- **Lists** come from the policy's scoped querysets and show only what is in the caller's scope,
+  which may be nothing: a role without the permission (the 三员, a unit liaison asking for
+  members) gets an empty list, never 403. Filters naming something outside the scope (an
+  organisation id, a parent code) give an empty list too, exactly as an unknown one does.
+- **Details** go through `policy.get_*`: outside the scope, unknown, or no permission at all → 404,
+  so a record's existence is never revealed.
+- **Writes**: the record (or an organisation named in the body) must be visible, else 404 as above;
+  visible but not the caller's to manage (a leader, a member looking at their own record) → 403,
+  which tells them nothing they could not already read. Managing means `Perm.MANAGE_MEMBERS` on
+  the member's organisation; creating needs it on the target organisation, transferring on both
+  the current and the receiving organisation (so a branch secretary cannot move a member into a
+  branch they do not run: such a transfer is done by a common superior, e.g. 机关党委).
+- ID numbers are masked in every answer except to the member themself, and their birth date only
+  goes with the full number (see `selectors.member_out`); phones are full with `Perm.SEE_PHONE`.
+
+Authentication: a bearer `ApiToken`, or the logged-in session with CSRF (see `auth`); 401 otherwise.
+Errors are JSON `{"detail", "errors"}` with Chinese messages (see `errors`).
+
+The interactive docs page is off (`docs_url=None`): ninja's page loads Swagger UI from a CDN, and
+this product runs on intranets where no asset may come from another host.
+"""
+
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from dangjian.api import errors, members, organizations
+from dangjian.api.auth import bearer_token, session
+
+
+class ReadableJSON(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Chinese as text, not \uXXXX escapes
+
+
+api = NinjaAPI(
+    title="党建工作管理平台 API",
+    version="1",
+    description="党组织、单位、党员的查询与党员花名册维护。权限与页面一致：只返回调用者权限范围内的数据。",
+    urls_namespace="api",
+    docs_url=None,
+    auth=[bearer_token, session],
+    renderer=ReadableJSON(),
+)
+errors.install(api)
+api.add_router("/", organizations.router)
+api.add_router("/", members.router)

@@ -1,0 +1,28 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dangjian.audit.services import Actor
+from dangjian.organizations.workbook import import_workbook
+
+
+class Command(BaseCommand):
+    help = ("Load a bureau from one workbook (sheets 党组织, 单位, 花名册, 任职; see docs/import-workbook.md). "
+            "All or nothing: on any error, prints every error by sheet, row and column, writes nothing "
+            "and exits with status 1.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the .xlsx workbook")
+
+    def handle(self, *args, file, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"找不到文件：{path}")
+        result = import_workbook(path, by=Actor.system("import_workbook"))
+        if not result.ok:
+            for error in result.errors:
+                self.stderr.write(str(error))
+            raise CommandError(f"导入失败：共 {len(result.errors)} 处问题，未写入任何数据。请修改后重新导入。")
+        for label, count in result.created.items():
+            self.stdout.write(f"{label}：导入 {count} 行")
+        self.stdout.write(self.style.SUCCESS("导入完成。"))

@@ -41,6 +41,36 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A reused test database may have been left without the audit guard by a flush (below)."""
+    from django.db import connection
+
+    from dangjian.audit.triggers import create_triggers
+
+    with django_db_blocker.unblock():
+        create_triggers(connection)
+
+
+@pytest.fixture(autouse=True)
+def _audit_guard_around_flush(request):
+    """Transactional tests (and the browser tests' live server) end with a flush that deletes every
+    row; the audit table refuses deletes. Re-create the guard for the test, drop it for the flush."""
+    if not ({"transactional_db", "live_server"} & set(request.fixturenames)
+            or request.node.get_closest_marker("django_db") and
+            request.node.get_closest_marker("django_db").kwargs.get("transaction")):
+        yield
+        return
+    from django.db import connection
+
+    from dangjian.audit.triggers import create_triggers, drop_triggers
+
+    request.getfixturevalue("transactional_db")
+    create_triggers(connection)
+    yield
+    drop_triggers(connection)
+
+
 @pytest.fixture
 def bureau(db) -> Bureau:
     root = make_org(None, K.LEADING_GROUP, "市交通运输局党组", code="LG")

@@ -10,17 +10,27 @@ class DateInput(forms.DateInput):
 
 
 class BootstrapMixin:
-    """Give every widget Bootstrap's classes, and mark invalid fields."""
+    """Give every widget Bootstrap's classes, and mark invalid fields once the form is cleaned."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             if isinstance(field.widget, forms.CheckboxInput):
                 css = "form-check-input"
-            if self.is_bound and name in self.errors:
-                css += " is-invalid"
             field.widget.attrs.setdefault("class", css)
+
+    def full_clean(self):
+        super().full_clean()
+        mark_invalid(self)
+
+
+def mark_invalid(form: forms.Form) -> None:
+    for name in form.errors:
+        if name in form.fields:
+            attrs = form.fields[name].widget.attrs
+            if "is-invalid" not in attrs.get("class", ""):
+                attrs["class"] = attrs.get("class", "") + " is-invalid"
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -32,9 +42,7 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
-    for name in form.errors:
-        if name in form.fields:
-            form.fields[name].widget.attrs["class"] = form.fields[name].widget.attrs.get("class", "") + " is-invalid"
+    mark_invalid(form)
 
 
 DATE_ERRORS = {"invalid": "请输入有效日期，如 2022-03-01。", "required": "请填写此项。"}

@@ -52,10 +52,12 @@ def validate_phone(raw: str) -> None:
 
 
 def mask_id_number(number: str) -> str:
-    """First 6 and last 4 characters: hides birth date and sequence number."""
+    """Keep the first 4 (province and city) and the last 2 characters. The common "first 6, last 4"
+    mask hides exactly the birth date, which the roster shows beside it: together they would give
+    the whole number back. This mask leaves district, birth date and most of the sequence hidden."""
     if not number:
         return ""
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:4] + "*" * (len(number) - 6) + number[-2:]
 
 
 def mask_phone(number: str) -> str:

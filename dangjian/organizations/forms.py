@@ -70,7 +70,8 @@ class RestructureForm(BootstrapMixin, forms.Form):
     parent = OrganizationChoiceField(label="调整到（不移动则留空）", queryset=Organization.objects.none(), required=False)
     on = _date("调整日期")
     document_number = forms.CharField(label="批复文号", max_length=100, required=False)
-    note = forms.CharField(label="调整说明", max_length=300)
+    # Optional here so the service's message ("请说明调整内容…") is the one people see.
+    note = forms.CharField(label="调整说明", max_length=300, required=False)
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)

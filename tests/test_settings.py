@@ -1,0 +1,46 @@
+import subprocess
+import sys
+
+import pytest
+
+
+def _start(env):
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dangjian.settings'; django.setup()"
+    return subprocess.run([sys.executable, "-c", code], env={"PATH": "/usr/bin", **env}, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"DEBUG": "maybe"}, "DEBUG must be a boolean"),
+    ({"DEBUG": "0"}, "SECRET_KEY is required"),
+    ({"DEBUG": "1", "SESSION_IDLE_MINUTES": "abc"}, "SESSION_IDLE_MINUTES must be an integer"),
+    ({"DEBUG": "1", "PASSWORD_MIN_LENGTH": "6"}, "PASSWORD_MIN_LENGTH must be at least 8"),
+    ({"DEBUG": "1", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must start with postgres"),
+])
+def test_bad_settings_fail_loudly(env, message):
+    result = _start(env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_sqlite_runs_in_wal_with_immediate_transactions(db):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite profile only")
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+    # The in-memory test database cannot use WAL; a file database does (checked in test_settings_wal).
+    assert mode in ("wal", "memory")
+
+
+def test_file_database_uses_wal(tmp_path):
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dangjian.settings'; django.setup();"
+        "from django.db import connection; c = connection.cursor(); c.execute('PRAGMA journal_mode');"
+        "print(c.fetchone()[0])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={"PATH": "/usr/bin", "DEBUG": "1", "SQLITE_PATH": str(tmp_path / "x.sqlite3")})
+    assert result.stdout.strip() == "wal", result.stderr

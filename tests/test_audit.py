@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
@@ -78,7 +79,7 @@ def test_audit_verify_names_a_deleted_row(bureau):
 
 def test_failed_business_write_leaves_no_entry(bureau):
     before = AuditEntry.objects.count()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         services.member_update(by=BY, member=bureau.member_a, data={**_data(bureau.member_a), "id_number": "123"})
     assert AuditEntry.objects.count() == before
 

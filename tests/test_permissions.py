@@ -18,6 +18,7 @@ PAGES = {
     "org_renew_term": lambda b: reverse("organizations:renew_term", args=[b.branch_a.pk]),
     "org_appoint": lambda b: reverse("organizations:appoint", args=[b.branch_a.pk]),
     "units": lambda b: reverse("organizations:units"),
+    "unit_create": lambda b: reverse("organizations:unit_create"),
     "members": lambda b: reverse("organizations:members"),
     "member_create": lambda b: reverse("organizations:member_create"),
     "member_export": lambda b: reverse("organizations:member_export"),
@@ -35,19 +36,19 @@ PAGES = {
 _ = 404
 # Columns follow PAGES' order.
 MATRIX = {
-    #                   home tree det  new  rest renew appt units mem  mnew exp  imp  mdet medit mtr  users roles audit metr mdet
-    "party_office":      [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, _, _, _, 200, 200],
-    "branch_secretary":  [200, 200, 200, _, _, _, _, 200, 200, 200, 200, _, 200, 200, 200, _, _, _, 200, 200],
-    "sibling_secretary": [200, 200, _, _, _, _, _, 200, 200, 200, 200, _, _, _, _, _, _, _, 200, 200],
-    "leader":            [200, 200, 200, _, _, _, _, 200, 200, _, _, _, 200, _, _, _, _, _, 200, 200],
-    "inspection_office": [200, 200, 200, _, _, _, _, 200, _, _, _, _, _, _, _, _, _, _, 200, 200],
-    "unit_liaison":      [200, _, _, _, _, _, _, 200, _, _, _, _, _, _, _, _, _, _, _, _],
-    "discipline":        [200, 200, 200, _, _, _, _, 200, 200, _, _, _, 200, _, _, _, _, _, _, _],
-    "member":            [200, _, _, _, _, _, _, _, _, _, _, _, 200, _, _, _, _, _, _, _],
-    "sys_admin":         [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 200, _, _, _, _],
-    "security_admin":    [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 200, _, _, _],
-    "audit_admin":       [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 200, _, _],
-    "no_role":           [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _],
+    #                   home tree det  new  rest renew appt units unew mem  mnew exp  imp  mdet medit mtr  users roles audit metr mdet
+    "party_office":      [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, _, _, _, 200, 200],
+    "branch_secretary":  [200, 200, 200, _, _, _, _, 200, _, 200, 200, 200, _, 200, 200, 200, _, _, _, 200, 200],
+    "sibling_secretary": [200, 200, _, _, _, _, _, 200, _, 200, 200, 200, _, _, _, _, _, _, _, 200, 200],
+    "leader":            [200, 200, 200, _, _, _, _, 200, _, 200, _, _, _, 200, _, _, _, _, _, 200, 200],
+    "inspection_office": [200, 200, 200, _, _, _, _, 200, _, _, _, _, _, _, _, _, _, _, _, 200, 200],
+    "unit_liaison":      [200, _, _, _, _, _, _, 200, _, _, _, _, _, _, _, _, _, _, _, _, _],
+    "discipline":        [200, 200, 200, _, _, _, _, 200, _, 200, _, _, _, 200, _, _, _, _, _, _, _],
+    "member":            [200, _, _, _, _, _, _, _, _, _, _, _, _, 200, _, _, _, _, _, _, _],
+    "sys_admin":         [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 200, _, _, _, _],
+    "security_admin":    [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 200, _, _, _],
+    "audit_admin":       [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, 200, _, _],
+    "no_role":           [200, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _],
 }
 CASES = [(persona, page, expected) for persona, row in MATRIX.items() for page, expected in zip(PAGES, row, strict=True)]
 

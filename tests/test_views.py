@@ -118,3 +118,22 @@ def test_pages_load_nothing_from_another_host(bureau, client_for):
                 reverse("access:login")):
         page = client.get(url).content.decode()
         assert not re.search(r"""(src|href)=["']https?://""", page), url
+
+
+def test_party_office_adds_a_unit_and_ends_an_appointment(bureau, client_for):
+    from dangjian.organizations.models import Appointment, Unit
+
+    client = client_for("party_office")
+    response = client.post(reverse("organizations:unit_create"), {
+        "parent": bureau.bureau_unit.pk, "kind": "branch_office", "code": "CX", "name": "城西分局",
+        "organization": bureau.branch_b.pk})
+    assert response.status_code == 302 and Unit.objects.get(code="CX").organization == bureau.branch_b
+    duplicate = client.post(reverse("organizations:unit_create"), {"kind": "department", "code": "CX", "name": "x"})
+    assert "编码 CX 已被使用" in duplicate.content.decode()
+    appointment = Appointment.objects.get(organization=bureau.branch_a, role="secretary")
+    url = reverse("organizations:appointment_end", args=[bureau.branch_a.pk, appointment.pk])
+    early = client.post(url, {"end": "2020-01-01"})
+    assert "免职日期不能早于任职日期" in early.content.decode()
+    assert client.post(url, {"end": "2026-01-31"}).status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.end == dt.date(2026, 1, 31)

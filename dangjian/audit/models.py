@@ -46,3 +46,6 @@ class AuditHead(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(name="audit_head_single_row", condition=models.Q(id=1))]
+
+    def __str__(self):
+        return f"audit head #{self.seq}"

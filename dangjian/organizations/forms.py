@@ -99,3 +99,20 @@ class MemberFilterForm(forms.Form):
     category = forms.ChoiceField(choices=[("", "全部")] + Member.Category.choices, required=False)
     status = forms.ChoiceField(choices=[("active", "在册"), ("", "全部")] + Member.Status.choices[1:], required=False)
     after = forms.CharField(required=False)
+
+
+class UnitForm(BootstrapMixin, forms.Form):
+    parent = forms.ModelChoiceField(label="上级单位", queryset=Unit.objects.none(), required=False)
+    kind = forms.ChoiceField(label="类型", choices=Unit.Kind.choices)
+    code = forms.CharField(label="编码", max_length=32)
+    name = forms.CharField(label="名称", max_length=100)
+    organization = OrganizationChoiceField(label="服务党组织", queryset=Organization.objects.none(), required=False)
+
+    def __init__(self, *args, units, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = units
+        self.fields["organization"].queryset = organizations
+
+
+class AppointmentEndForm(BootstrapMixin, forms.Form):
+    end = _date("免职日期")

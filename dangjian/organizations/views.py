@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -19,6 +19,7 @@ from dangjian.core.forms import apply_service_errors
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
+    AppointmentEndForm,
     AppointmentForm,
     MemberFilterForm,
     MemberForm,
@@ -27,6 +28,7 @@ from dangjian.organizations.forms import (
     RestructureForm,
     RevealForm,
     TransferForm,
+    UnitForm,
 )
 from dangjian.organizations.models import Member, Organization
 
@@ -133,13 +135,52 @@ def appoint(request, pk):
                         .select_related("organization").order_by("name"))
 
 
+@login_required
+def appointment_end(request, pk, appointment_pk):
+    org = policy.get_organization(request.user, pk, Perm.MANAGE_ORGANIZATIONS)
+    appointment = get_object_or_404(org.appointments.select_related("member"), pk=appointment_pk, end__isnull=True)
+    form = AppointmentEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_end(by=Actor.from_request(request), appointment=appointment,
+                                     on=form.cleaned_data["end"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已免去{appointment.member.name}的{appointment.get_role_display()}职务。")
+            return redirect(org)
+    return render(request, "organizations/form.html", {
+        "form": form, "title": f"免职：{org.name}{appointment.get_role_display()} {appointment.member.name}",
+        "back": org.get_absolute_url()})
+
+
 # ---------------------------------------------------------------- units
 
 @login_required
 def units(request):
     policy.require_perm(request.user, Perm.VIEW_UNITS)
     rows = policy.units(request.user).select_related("organization").order_by("path")
-    return render(request, "organizations/units.html", {"units": rows})
+    return render(request, "organizations/units.html", {
+        "units": rows, "can_create": policy.has_perm(request.user, Perm.MANAGE_UNITS)})
+
+
+@login_required
+def unit_create(request):
+    policy.require_perm(request.user, Perm.MANAGE_UNITS)
+    form = UnitForm(request.POST or None, units=policy.units(request.user, Perm.MANAGE_UNITS).order_by("path"),
+                    organizations=policy.organizations(request.user, Perm.MANAGE_UNITS)
+                    .filter(dissolved_on__isnull=True).order_by("path"))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            unit = services.unit_create(by=Actor.from_request(request), parent=d["parent"], code=d["code"],
+                                        name=d["name"], kind=d["kind"], organization=d["organization"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已添加单位：{unit.name}。")
+            return redirect("organizations:units")
+    return render(request, "organizations/form.html", {"form": form, "title": "添加单位", "back": "/organizations/units/"})
 
 
 # ---------------------------------------------------------------- members

@@ -94,29 +94,41 @@ def audit_record(
     *, by: Actor, action: str, obj=None, before: dict | None = None, after: dict | None = None, note: str = ""
 ) -> AuditEntry:
     """Append one entry to the chain. Call inside the business transaction."""
+    return audit_record_many(by=by, items=[AuditItem(action, obj, before, after, note)])[0]
+
+
+@dataclass(frozen=True)
+class AuditItem:
+    action: str
+    obj: object = None
+    before: dict | None = None
+    after: dict | None = None
+    note: str = ""
+
+
+def audit_record_many(*, by: Actor, items: list[AuditItem]) -> list[AuditEntry]:
+    """Append several entries in one insert (bulk imports), chained exactly as one by one."""
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
-        entry = AuditEntry(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=by.user,
-            actor_name=by.name[:150],
-            roles=",".join(by.roles)[:300],
-            source_ip=by.ip,
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            object_repr=str(obj)[:200] if obj is not None else "",
-            before=before,
-            after=after,
-            note=note[:300],
-            prev_mac=head.mac,
-        )
-        entry.mac = compute_mac(entry.prev_mac, entry_payload(entry))
-        entry.save(force_insert=True)
-        head.seq, head.mac = entry.seq, entry.mac
+        at, seq, mac = timezone.now(), head.seq, head.mac
+        entries = []
+        for item in items:
+            obj = item.obj
+            seq += 1
+            entry = AuditEntry(
+                seq=seq, at=at, actor=by.user, actor_name=by.name[:150], roles=",".join(by.roles)[:300],
+                source_ip=by.ip, action=item.action,
+                object_type=obj._meta.label_lower if obj is not None else "",
+                object_id=str(obj.pk) if obj is not None else "",
+                object_repr=str(obj)[:200] if obj is not None else "",
+                before=item.before, after=item.after, note=item.note[:300], prev_mac=mac,
+            )
+            entry.mac = mac = compute_mac(entry.prev_mac, entry_payload(entry))
+            entries.append(entry)
+        AuditEntry.objects.bulk_create(entries, batch_size=500)
+        head.seq, head.mac = seq, mac
         head.save(update_fields=["seq", "mac"])
-    return entry
+    return entries
 
 
 @dataclass(frozen=True)

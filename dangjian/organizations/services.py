@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.audit.services import Actor, audit_record, snapshot
+from dangjian.audit.services import Actor, AuditItem, audit_record, audit_record_many, snapshot
 from dangjian.core import rules
 from dangjian.core.dates import add_years
 from dangjian.core.identity import normalize_id_number, normalize_phone, validate_id_number, validate_phone
@@ -304,6 +304,19 @@ def member_create(*, by: Actor, data: dict, since: dt.date | None = None) -> Mem
     Membership.objects.create(member=member, organization=member.organization, start=since or member.joined_on)
     audit_record(by=by, action="member.create", obj=member, after=snapshot(member, MEMBER_FIELDS))
     return member
+
+
+@transaction.atomic
+def member_bulk_create(*, by: Actor, rows: list[dict]) -> list[Member]:
+    """Register many members whose data `member_clean` has already accepted (workbook imports):
+    three inserts in all instead of several queries per member. The database's unique ID-number
+    constraint still catches a clash that arose after the check."""
+    members = Member.objects.bulk_create(
+        [Member(**{k: row.get(k) for k in MEMBER_FIELDS if k in row}) for row in rows], batch_size=500)
+    Membership.objects.bulk_create(
+        [Membership(member=m, organization=m.organization, start=m.joined_on) for m in members], batch_size=500)
+    audit_record_many(by=by, items=[AuditItem("member.create", m, after=snapshot(m, MEMBER_FIELDS)) for m in members])
+    return members
 
 
 @transaction.atomic

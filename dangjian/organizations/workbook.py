@@ -37,7 +37,7 @@ from dangjian.organizations.services import (
     ALLOWED_PARENTS,
     appointment_create,
     member_clean,
-    member_create,
+    member_bulk_create,
     organization_create,
     unit_create,
 )
@@ -757,7 +757,6 @@ class _Importer:
         self.at: tuple[str, int] = ("", 0)
         orgs: dict[str, Organization] = {}
         units: dict[str, Unit] = {}
-        members: dict[str, Member] = {}
         with transaction.atomic():
             for plan in self.org_plans:
                 self.at = (ORG_SHEET, plan.row)
@@ -780,14 +779,17 @@ class _Importer:
                     org = orgs.get(plan.organization_code) or self.db_orgs[plan.organization_code]
                 units[plan.code] = unit_create(by=by, parent=parent, code=plan.code, name=plan.name,
                                                kind=plan.kind, organization=org)
+            rows = []
             for plan in self.member_plans:
-                self.at = (ROSTER_SHEET, plan.row)
                 data = dict(plan.data)
                 if data["organization"].pk is None:
                     data["organization"] = orgs[data["organization"].code]
                 if data.get("unit") is not None and data["unit"].pk is None:
                     data["unit"] = units[data["unit"].code]
-                members[data["id_number"]] = member_create(by=by, data=data)
+                rows.append(data)
+            # Rows were checked by member_clean above; written in bulk (a few inserts for any count).
+            self.at = (ROSTER_SHEET, self.member_plans[0].row if self.member_plans else 0)
+            members = {m.id_number: m for m in member_bulk_create(by=by, rows=rows)}
             for plan in self.appointment_plans:
                 self.at = (APPOINTMENT_SHEET, plan.row)
                 org = orgs.get(plan.organization_code) or self.db_orgs[plan.organization_code]

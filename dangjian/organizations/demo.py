@@ -25,9 +25,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.access.models import RoleAssignment, User
+from dangjian.access import services as access_services
+from dangjian.access.models import User
 from dangjian.access.roles import Role
-from dangjian.audit.services import Actor, audit_record
+from dangjian.audit.services import Actor
 from dangjian.core import rules
 from dangjian.core.dates import add_months, add_years
 from dangjian.core.identity import id_check_char
@@ -74,7 +75,7 @@ class BranchSpec:
 LAST_YEAR = "last_year"  # founded_on placeholder: a fixed day of last year
 
 BRANCHES = [
-    BranchSpec("JTJ-01-01-01", "JTJ-01-01", "机关第一党支部", dt.date(2016, 5, 10), "JTJ-BGS", 17, "office",
+    BranchSpec("JTJ-01-01-01", "JTJ-01-01", "机关第一党支部", dt.date(2016, 5, 10), "JTJ-BGS", 13, "office",
                cells=("局领导党小组", "办公室党小组")),
     BranchSpec("JTJ-01-01-02", "JTJ-01-01", "人事处党支部", dt.date(2016, 5, 10), "JTJ-RSC", 10, "dept"),
     BranchSpec("JTJ-01-01-03", "JTJ-01-01", "财务处党支部", dt.date(2017, 3, 15), "JTJ-CWC", 12, "dept"),
@@ -108,7 +109,7 @@ BRANCHES = [
                "center_2"),
     BranchSpec("JTJ-01-04-07", "JTJ-01-04", "运输服务中心机关党支部", dt.date(2017, 3, 15), "JTJ-YSFW", 12, "center"),
     BranchSpec("JTJ-01-04-08", "JTJ-01-04", "政务服务窗口党支部", dt.date(2019, 10, 15), "JTJ-YSFW", 20, "window"),
-    BranchSpec("JTJ-01-05", "JTJ-01", "离退休干部党支部", dt.date(2015, 8, 20), "JTJ", 28, "retired"),
+    BranchSpec("JTJ-01-05", "JTJ-01", "离退休干部党支部", dt.date(2015, 8, 20), "JTJ", 24, "retired"),
     # Founded under 局属单位党总支; moved under 机关党委 last year.
     BranchSpec("JTJ-01-06", "JTJ-01-04", "轨道交通建设办党支部", dt.date(2019, 3, 12), "JTJ-GDJS", 16, "rail"),
 ]
@@ -187,6 +188,8 @@ PROFILES = {
     "retired": Profile(("退休干部", "退休干部"), (("退休干部", 1),), 0.68, (3, 30, 35, 25, 7), (1962, 1966)),
 }
 
+LEADER_PROFILE = Profile(("", ""), (), 0.86, (60, 40, 0, 0, 0))  # posts and genders are given per leader
+
 # Terms: months between the last 换届 and today. Most are mid-term; these are chosen to show the
 # reminders: a term ending within 6 months (3y terms renewed 31–35 months ago) and one expired.
 TERM_MONTHS_AGO = {
@@ -220,6 +223,13 @@ ETHNICITIES = (("汉族", 920), ("回族", 25), ("满族", 20), ("壮族", 20), 
 REGIONS = ("430102", "430103", "430104", "430105", "430111", "430112", "430121", "430124", "430181")
 MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153",
                    "155", "156", "157", "158", "159", "180", "181", "182", "183", "185", "186", "187", "188", "189")
+# Senior posts drawn for someone born in or after YOUNG_FROM become the post they would hold now.
+YOUNG_FROM = 1992
+JUNIOR_POSTS = {
+    "科长": "一级科员", "副科长": "一级科员", "中队长": "执法队员", "副中队长": "执法队员", "大队长": "执法队员",
+    "副大队长": "执法队员", "一级主任科员": "一级科员", "二级主任科员": "一级科员", "三级主任科员": "二级科员",
+    "四级调研员": "四级主任科员", "三级调研员": "四级主任科员", "高级工程师": "工程师", "工程师": "助理工程师",
+}
 EDUCATIONS = (E.POSTGRADUATE, E.BACHELOR, E.JUNIOR_COLLEGE, E.SECONDARY, E.BELOW)
 # 预备党员: about this share of each working branch's people (not its first two, who lead it).
 PROBATIONARY_SHARE = 0.1
@@ -427,7 +437,7 @@ class _Builder:
         leader_cell = self.orgs[f"{first.code}-1"]
         for n, post in enumerate(LEADER_POSTS):
             member = self.make_member(
-                self.profile_for_leaders(), rank=0, post=post, org=leader_cell, unit=self.units[ROOT_CODE],
+                LEADER_PROFILE, rank=0, post=post, org=leader_cell, unit=self.units[ROOT_CODE],
                 since_floor=first.founded, male=n != 3, birth_years=(1966, 1975))
             self.leaders.append(member)
             self.people[first.code].append(member)
@@ -438,7 +448,7 @@ class _Builder:
             founded = self.orgs[spec.code].founded_on
             holders = [self.orgs[f"{spec.code}-{n}"] for n in range(1, len(spec.cells) + 1)]
             if spec.code == first.code:
-                holders = holders[1:]  # the leaders' cell is full; staff go to the office cell
+                holders = holders[1:]  # the leaders' cell holds only the leaders
             holders = holders or [self.orgs[spec.code]]
             profile = PROFILES[spec.profile]
             quota = 0 if spec.profile == "retired" else round((spec.size - 2) * PROBATIONARY_SHARE)
@@ -459,10 +469,6 @@ class _Builder:
                     self.busy.add(member.pk)
                     if rank < 2:
                         self.top.setdefault(unit_code, []).append(member)
-
-    @staticmethod
-    def profile_for_leaders() -> Profile:
-        return Profile(("", ""), (), 0.86, (60, 40, 0, 0, 0))
 
     def make_member(self, profile: Profile, *, rank: int, org: Organization, unit: Unit, since_floor: dt.date,
                     post: str | None = None, male: bool | None = None, birth_years: tuple[int, int] | None = None,
@@ -497,6 +503,8 @@ class _Builder:
             else:
                 names, weights = zip(*profile.posts, strict=True)
                 post = rng.choices(names, weights)[0]
+                if birth.year >= YOUNG_FROM:
+                    post = JUNIOR_POSTS.get(post, post)
         education = rng.choices(EDUCATIONS, profile.education)[0]
         if post.endswith("工程师") and education in (E.SECONDARY, E.BELOW):
             education = E.BACHELOR
@@ -727,15 +735,8 @@ class _Builder:
         for login in DEMO_LOGINS:
             node, member = nodes.get(login.username, (None, None))
             full_name = member.name if member else office_names[login.username]
-            user = User.objects.create_user(login.username, password=settings.DEMO_PASSWORD, full_name=full_name,
-                                            member=member)
-            audit_record(by=self.by, action="user.create", obj=user,
-                         after={"username": user.username, "full_name": full_name,
-                                "member": member.pk if member else None})
-            place = {"organization": node} if isinstance(node, Organization) else {"unit": node}
-            assignment = RoleAssignment.objects.create(user=user, role=login.role, include_descendants=True, **place)
-            audit_record(by=self.by, action="role.grant", obj=assignment,
-                         after={"user": user.username, "role": login.role,
-                                "organization": node.code if isinstance(node, Organization) else None,
-                                "unit": node.code if isinstance(node, Unit) else None,
-                                "include_descendants": True})
+            user = access_services.user_create(by=self.by, username=login.username, full_name=full_name,
+                                               password=settings.DEMO_PASSWORD, member=member)
+            access_services.role_grant(by=self.by, user=user, role=login.role,
+                                       organization=node if isinstance(node, Organization) else None,
+                                       unit=node if isinstance(node, Unit) else None)

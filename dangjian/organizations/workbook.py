@@ -36,8 +36,8 @@ from dangjian.organizations.models import Appointment, Member, Organization, Uni
 from dangjian.organizations.services import (
     ALLOWED_PARENTS,
     appointment_create,
-    member_clean,
     member_bulk_create,
+    member_clean,
     organization_create,
     unit_create,
 )

@@ -99,3 +99,14 @@ def test_login_and_failed_login_are_audited(bureau, client):
     client.post(reverse("access:login"), {"username": "dangban", "password": "Test@12345"})
     actions = list(AuditEntry.objects.filter(actor_name="dangban").values_list("action", flat=True))
     assert "auth.login_failed" in actions and "auth.login" in actions
+
+
+def test_every_action_the_code_records_has_a_chinese_name():
+    import re
+    from pathlib import Path
+
+    from dangjian.audit.actions import ACTION_LABELS
+
+    root = Path(__file__).resolve().parents[1] / "dangjian"
+    used = {m for path in root.rglob("*.py") for m in re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text())}
+    assert used and used <= set(ACTION_LABELS), used - set(ACTION_LABELS)

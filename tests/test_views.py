@@ -45,6 +45,13 @@ def test_a_secretary_cannot_register_into_a_sibling_branch(bureau, client_for):
     assert not Member.objects.filter(name="钱七").exists()
 
 
+def test_every_problem_is_listed_in_one_submission(bureau, client_for):
+    # A missing birth date (refused by the form field) does not hide the ID and phone problems.
+    bad = _member_post(bureau, birth_date="", id_number="330102198808080000", phone="123")
+    page = client_for("branch_secretary").post(reverse("organizations:member_create"), bad).content.decode()
+    assert "身份证号校验位不正确" in page and "电话号码格式不正确" in page and "请填写此项" in page
+
+
 def test_an_unreadable_date_gets_a_chinese_message(bureau, client_for):
     response = client_for("branch_secretary").post(reverse("organizations:member_create"),
                                                    _member_post(bureau, birth_date="三月"))

@@ -1,7 +1,9 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
+from dangjian.organizations.services import member_clean
 
 
 def _date(label, required=True, **kw):
@@ -28,13 +30,28 @@ class MemberForm(BootstrapMixin, forms.Form):
     organization = OrganizationChoiceField(label="所在党组织", queryset=Organization.objects.none())
     phone = forms.CharField(label="联系电话", max_length=20, required=False)
 
-    def __init__(self, *args, organizations, units, editing=False, **kwargs):
+    def __init__(self, *args, organizations, units, instance: Member | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.instance = instance
         self.fields["organization"].queryset = organizations
         self.fields["unit"].queryset = units
-        if editing:
+        if instance is not None:
             # Moving a member is a dated transfer, not an edit.
             del self.fields["organization"]
+
+    def clean(self):
+        """Run the service's checks too, so that one submission lists every problem at once (a
+        field Django already refused keeps Django's message)."""
+        data = super().clean()
+        if self.instance is not None:
+            data = dict(data, organization=self.instance.organization)
+        try:
+            member_clean(data, instance=self.instance)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                if field not in self.errors:
+                    self.add_error(field if field in self.fields else None, messages[0])
+        return self.cleaned_data
 
 
 class TransferForm(BootstrapMixin, forms.Form):

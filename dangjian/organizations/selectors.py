@@ -139,6 +139,17 @@ def keyset_page(members: QuerySet[Member], *, after: tuple[str, int] | None, siz
     return rows[:size], next_cursor
 
 
+def label_organizations(orgs) -> None:
+    """Give each organisation a `display_name`: a cell's name alone ("第一党小组") is ambiguous, so
+    cells read "城东分局第一党支部 · 第一党小组". One query for all the parents, whatever the count."""
+    orgs = [o for o in orgs if o is not None]
+    parent_paths = {o.path[: -Organization.steplen] for o in orgs if o.kind == Organization.Kind.CELL}
+    parents = dict(Organization.objects.filter(path__in=parent_paths).values_list("path", "name")) if parent_paths else {}
+    for o in orgs:
+        parent = parents.get(o.path[: -Organization.steplen]) if o.kind == Organization.Kind.CELL else None
+        o.display_name = f"{parent} · {o.name}" if parent else o.name
+
+
 def memberships_on(organization: Organization, day: dt.date) -> QuerySet[Membership]:
     """Who belonged to `organization` (or a cell inside it) on `day`."""
     return Membership.objects.filter(
@@ -147,11 +158,13 @@ def memberships_on(organization: Organization, day: dt.date) -> QuerySet[Members
 
 
 def member_history(member: Member):
-    """Stays, appointments and the audit trail of one member, for the detail page (3 queries)."""
+    """Stays, appointments and the audit trail of one member, for the detail page (4 queries)."""
     from dangjian.audit.models import AuditEntry
 
+    memberships = list(member.memberships.select_related("organization").order_by("start", "id"))
+    label_organizations([member.organization] + [s.organization for s in memberships])
     return {
-        "memberships": list(member.memberships.select_related("organization").order_by("start", "id")),
+        "memberships": memberships,
         "appointments": list(member.appointments.select_related("organization").order_by("start")),
         "audit": list(AuditEntry.objects.filter(object_type="organizations.member", object_id=str(member.pk))
                       .order_by("-seq")[:20]),

@@ -211,6 +211,7 @@ def member_list(request):
                                         status=f.get("status") if "status" in request.GET else "active")
     after = _decode_cursor(f["after"]) if f.get("after") else None
     rows, next_cursor = selectors.keyset_page(members, after=after, size=PAGE_SIZE)
+    selectors.label_organizations([m.organization for m in rows])
     for m in rows:  # decided from the cached grants: no query per row
         m.shown_id = mask_id_number(m.id_number)
         m.shown_phone = m.phone if policy.can_on_member(request.user, m, Perm.SEE_PHONE) else mask_phone(m.phone)
@@ -282,7 +283,7 @@ def member_edit(request, pk):
     initial = {f: getattr(member, f) for f in services.MEMBER_FIELDS if f not in ("organization", "unit", "status")}
     initial["unit"] = member.unit_id
     form = MemberForm(request.POST or None, initial=initial, organizations=_member_holding(request.user),
-                      units=policy.units(request.user).order_by("path"), editing=True)
+                      units=policy.units(request.user).order_by("path"), instance=member)
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(by=Actor.from_request(request), member=member, data=form.cleaned_data)

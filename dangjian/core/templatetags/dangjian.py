@@ -23,3 +23,10 @@ def attr_path(obj, path: str):
     if isinstance(obj, dt.date):
         return obj.strftime("%Y-%m-%d")
     return "—" if obj in (None, "") else obj
+
+
+@register.filter
+def action_label(code: str) -> str:
+    from dangjian.audit.actions import ACTION_LABELS
+
+    return ACTION_LABELS.get(code, code)

@@ -9,7 +9,9 @@ from dangjian.audit.services import Actor, audit_record
 def _actor(request, user=None, name=None):
     ip = request.META.get("REMOTE_ADDR") if request is not None else None
     if user is not None:
-        return Actor(user=user, name=user.get_username(), ip=ip)
+        from dangjian.access import policy
+
+        return Actor(user=user, name=user.get_username(), ip=ip, roles=tuple(sorted(policy.roles(user))))
     return Actor(user=None, name=name or "匿名", ip=ip)
 
 

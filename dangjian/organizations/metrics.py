@@ -31,7 +31,7 @@ def founded_or_restructured(*, scope: Organization, period: Period) -> MetricVal
 @register(
     key="organizations.secretaries_in_place", label="配齐书记的党组织", area=AREA,
     columns=[("name", "党组织"), ("get_kind_display", "类型"), ("secretary_name", "书记")],
-    description="期末存续的党组织（党小组除外）中配有书记的个数；total 为应配书记的党组织数。",
+    description="期末存续的党组织（党小组除外）中配有书记的个数；斜线后为应配书记的党组织数。",
 )
 def secretaries_in_place(*, scope: Organization, period: Period) -> MetricValue:
     day = period.end

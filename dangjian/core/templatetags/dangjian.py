@@ -30,3 +30,11 @@ def action_label(code: str) -> str:
     from dangjian.audit.actions import ACTION_LABELS
 
     return ACTION_LABELS.get(code, code)
+
+
+@register.filter
+def changes(values) -> str:
+    """A before/after dict as "字段：值；…" for the audit pages."""
+    if not isinstance(values, dict):
+        return "" if values is None else str(values)
+    return "；".join(f"{key}：{'—' if value in (None, '') else value}" for key, value in values.items())

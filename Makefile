@@ -36,6 +36,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n 2 -m "not browser"
+	scripts/ensure-chromium
 	$(VENV)/bin/pytest -m browser
 
 lint: setup

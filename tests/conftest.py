@@ -52,23 +52,41 @@ def django_db_setup(django_db_setup, django_db_blocker):
         create_triggers(connection)
 
 
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+                or (marker and marker.kwargs.get("transaction")))
+
+
 @pytest.fixture(autouse=True)
 def _audit_guard_around_flush(request):
     """Transactional tests (and the browser tests' live server) end with a flush that deletes every
-    row; the audit table refuses deletes. Re-create the guard for the test, drop it for the flush."""
-    if not ({"transactional_db", "live_server"} & set(request.fixturenames)
-            or request.node.get_closest_marker("django_db") and
-            request.node.get_closest_marker("django_db").kwargs.get("transaction")):
+    row, and the audit table refuses deletes: drop the guard just before the flush..."""
+    if not _is_transactional(request.node):
         yield
         return
     from django.db import connection
 
-    from dangjian.audit.triggers import create_triggers, drop_triggers
+    from dangjian.audit.triggers import drop_triggers
 
     request.getfixturevalue("transactional_db")
-    create_triggers(connection)
     yield
     drop_triggers(connection)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """...and put it back right after the flush, so no later test runs without it."""
+    result = yield
+    if _is_transactional(item):
+        from django.db import connection
+        from pytest_django.plugin import blocking_manager_key
+
+        from dangjian.audit.triggers import create_triggers
+
+        with item.config.stash[blocking_manager_key].unblock():
+            create_triggers(connection)
+    return result
 
 
 @pytest.fixture

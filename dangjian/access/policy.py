@@ -81,7 +81,11 @@ def units(user, perm: Perm = Perm.VIEW_UNITS) -> QuerySet[Unit]:
 
 
 def member_q(user, perm: Perm = Perm.VIEW_MEMBERS, prefix: str = "") -> Q:
-    q = _node_q(_org_grants(user, perm), f"{prefix}organization__")
+    # organization_id IN (organisations in scope), not a join on the organisation's path: the
+    # subquery lets the database use the (organization, status, name, id) index, so a branch
+    # secretary's page reads their branch's rows, not every member of the city (bench/member_list.py).
+    grants = _org_grants(user, perm)
+    q = Q(**{f"{prefix}organization__in": Organization.objects.filter(_node_q(grants, "")).values("pk")}) if grants else _NOTHING
     # Everyone who is a member may read their own record (not change it: that is the secretary's).
     if perm == Perm.VIEW_MEMBERS and user.is_authenticated and user.member_id:
         q |= Q(**{f"{prefix}pk": user.member_id})

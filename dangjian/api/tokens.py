@@ -32,7 +32,8 @@ def api_token_create(*, by: Actor, user, name: str) -> tuple[ApiToken, str]:
         raise ValidationError({"name": "令牌用途不能超过100个字符。"})
     if not user.is_active:
         raise ValidationError({"user": f"账号 {user.get_username()} 已停用，不能签发令牌。"})
-    secret = secrets.token_urlsafe(32)  # 256 bits, 43 URL-safe characters
+    # 256 bits as 64 hex characters: no "-" that a shell or argparse could take for an option.
+    secret = secrets.token_hex(32)
     token = ApiToken.objects.create(user=user, name=name, key_hash=hash_secret(secret), prefix=secret[:8])
     audit_record(by=by, action="api_token.create", obj=token, after=snapshot(token, TOKEN_FIELDS))
     return token, secret

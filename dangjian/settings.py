@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "dangjian.access",
     "dangjian.audit",
     "dangjian.organizations",
+    "dangjian.orglife",
     "dangjian.reports",
     "dangjian.api",
 ]
@@ -232,4 +233,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}
+
+# Study themes counted as figures of their own in the metric registry (key -> tag text).
+ORGLIFE_STUDY_TAG_METRICS = {
+    "party_congress_20": "学习贯彻党的二十大精神",
+    "party_history": "党史学习教育",
 }

@@ -96,6 +96,25 @@ def members(user, perm: Perm = Perm.VIEW_MEMBERS) -> QuerySet[Member]:
     return Member.objects.filter(member_q(user, perm))
 
 
+def meetings(user, perm: Perm = Perm.VIEW_MEETINGS):
+    """Meetings held by organisations on which the user holds `perm`."""
+    from dangjian.orglife.models import Meeting
+
+    grants = _org_grants(user, perm)
+    if not grants:
+        return Meeting.objects.none()
+    return Meeting.objects.filter(organization__in=Organization.objects.filter(_node_q(grants, "")).values("pk"))
+
+
+def get_meeting(user, pk, perm: Perm = Perm.VIEW_MEETINGS):
+    from dangjian.orglife.models import Meeting
+
+    try:
+        return meetings(user, perm).select_related("organization", "host", "recorder", "lecturer").get(pk=pk)
+    except (Meeting.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
 def get_organization(user, pk, perm: Perm = Perm.VIEW_ORGANIZATIONS) -> Organization:
     try:
         return organizations(user, perm).get(pk=pk)

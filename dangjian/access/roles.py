@@ -36,6 +36,10 @@ class Perm(models.TextChoices):
     EXPORT_MEMBERS = "export_members", "导出花名册"
     IMPORT_WORKBOOK = "import_workbook", "导入工作簿"
     VIEW_METRICS = "view_metrics", "查看统计口径"
+    VIEW_MEETINGS = "view_meetings", "查看组织生活"
+    RECORD_MEETINGS = "record_meetings", "记录会议"
+    VIEW_DECISIONS = "view_decisions", "查看“三重一大”决策"
+    MANAGE_CONTACT_POINTS = "manage_contact_points", "设置党建联系点"
     MANAGE_USERS = "manage_users", "管理账号"
     MANAGE_ROLES = "manage_roles", "分配角色"
     VIEW_AUDIT = "view_audit", "查阅审计日志"
@@ -46,15 +50,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.PARTY_OFFICE: frozenset({
         P.VIEW_ORGANIZATIONS, P.MANAGE_ORGANIZATIONS, P.VIEW_UNITS, P.MANAGE_UNITS, P.VIEW_MEMBERS,
         P.MANAGE_MEMBERS, P.SEE_PHONE, P.UNMASK_ID, P.EXPORT_MEMBERS, P.IMPORT_WORKBOOK, P.VIEW_METRICS,
+        P.VIEW_MEETINGS, P.RECORD_MEETINGS, P.VIEW_DECISIONS, P.MANAGE_CONTACT_POINTS,
     }),
     Role.BRANCH_SECRETARY: frozenset({
         P.VIEW_ORGANIZATIONS, P.VIEW_UNITS, P.VIEW_MEMBERS, P.MANAGE_MEMBERS, P.SEE_PHONE,
-        P.EXPORT_MEMBERS, P.VIEW_METRICS,
+        P.EXPORT_MEMBERS, P.VIEW_METRICS, P.VIEW_MEETINGS, P.RECORD_MEETINGS,
     }),
-    Role.LEADER: frozenset({P.VIEW_ORGANIZATIONS, P.VIEW_UNITS, P.VIEW_MEMBERS, P.VIEW_METRICS}),
-    Role.INSPECTION_OFFICE: frozenset({P.VIEW_ORGANIZATIONS, P.VIEW_UNITS, P.VIEW_METRICS}),
+    Role.LEADER: frozenset({P.VIEW_ORGANIZATIONS, P.VIEW_UNITS, P.VIEW_MEMBERS, P.VIEW_METRICS, P.VIEW_MEETINGS,
+                            P.VIEW_DECISIONS}),
+    Role.INSPECTION_OFFICE: frozenset({P.VIEW_ORGANIZATIONS, P.VIEW_UNITS, P.VIEW_METRICS, P.VIEW_MEETINGS,
+                                       P.VIEW_DECISIONS}),
     Role.UNIT_LIAISON: frozenset({P.VIEW_UNITS}),
-    Role.DISCIPLINE: frozenset({P.VIEW_ORGANIZATIONS, P.VIEW_UNITS, P.VIEW_MEMBERS}),
+    # The discipline group supervises 三重一大 decisions (seed: 积极配合纪检组严格监督落实).
+    Role.DISCIPLINE: frozenset({P.VIEW_ORGANIZATIONS, P.VIEW_UNITS, P.VIEW_MEMBERS, P.VIEW_MEETINGS,
+                                P.VIEW_DECISIONS}),
     # A member's own record is granted by `policy`, not by a node: see policy.members.
     Role.MEMBER: frozenset(),
     Role.SYS_ADMIN: frozenset({P.MANAGE_USERS}),

@@ -31,3 +31,9 @@ ACTION_LABELS = {
     "user.enable": "启用账号",
     "workbook.import": "导入工作簿",
 }
+ACTION_LABELS.update({
+    "meeting.record": "记录会议",
+    "meeting.update": "修改会议记录",
+    "agenda_item.add": "增加议题",
+    "contact_point.set": "设置党建联系点",
+})

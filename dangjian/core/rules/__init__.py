@@ -21,7 +21,7 @@ NATIONAL_FILE = Path(__file__).with_name("national.toml")
 class Rule:
     code: str
     label: str
-    value: int | float | str
+    value: int | float | str | dict
     source: str
     effective_from: dt.date
 

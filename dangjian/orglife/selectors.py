@@ -1,0 +1,257 @@
+"""Reads for organisational life: compliance against rule data, the 三重一大 register with its rule
+flags, and contact-point attendance. Each is a fixed number of queries whatever the data size;
+nothing depends on a scheduled job having run."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, ExtractMonth
+from django.utils import timezone
+
+from dangjian.organizations.models import Appointment, Organization
+from dangjian.orglife import rules as orglife_rules
+from dangjian.orglife.models import (
+    AgendaItem,
+    Attendance,
+    ContactPoint,
+    Guest,
+    Meeting,
+    MeetingKind,
+)
+from dangjian.orglife.rules import Requirement
+
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+COMMITTEE_MINIMUM = 3  # a branch "has a committee" with 3 or more current posts (书记 + 2)
+
+
+def year_range(year: int) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def month_end(year: int, month: int) -> dt.date:
+    return (dt.date(year + month // 12, month % 12 + 1, 1)) - dt.timedelta(days=1)
+
+
+@dataclass
+class Cell:
+    """One requirement over one period for one organisation."""
+
+    requirement: Requirement
+    start: dt.date
+    end: dt.date
+    held: int
+    state: str  # held | missing | due (period under way) | future | exempt (not live, no committee)
+
+    @property
+    def month(self) -> int:
+        return self.end.month
+
+    @property
+    def counts(self) -> bool:
+        """Whether the cell counts towards the compliance rate (its period is over and required)."""
+        return self.state in ("held", "missing")
+
+
+@dataclass
+class OrgCompliance:
+    org: Organization
+    cells: list[Cell] = field(default_factory=list)
+
+    def by_month(self) -> dict[int, list[Cell]]:
+        months: dict[int, list[Cell]] = defaultdict(list)
+        for cell in self.cells:
+            if cell.state != "exempt":
+                months[cell.month].append(cell)
+        return months
+
+    @property
+    def missing(self) -> list[Cell]:
+        return [c for c in self.cells if c.state == "missing"]
+
+
+@dataclass
+class ComplianceTable:
+    year: int
+    rows: list[OrgCompliance]
+
+    def rate(self, keys: set[str] | None = None) -> tuple[int, int]:
+        """(periods held, periods required) over the finished periods, for the given rule keys."""
+        cells = [c for r in self.rows for c in r.cells if c.counts and (keys is None or c.requirement.key in keys)]
+        return sum(1 for c in cells if c.state == "held"), len(cells)
+
+
+THREE_AND_ONE_KEYS = {"general_meeting", "committee_meeting", "cell_meeting", "party_lecture"}
+
+
+def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.date) -> ComplianceTable:
+    """Required against held, per organisation and period of `year`. Four queries: the
+    organisations, the meeting counts grouped by organisation, kind and month, the current posts
+    (for "has a committee" and the 党组 secretary) and the secretary's lectures."""
+    orgs = list(organizations.order_by("path"))
+    scope = organizations.values("pk")
+    start, end = year_range(year)
+    counts: dict[tuple[int, str, int], int] = defaultdict(int)
+    appraisals: dict[tuple[int, int], int] = defaultdict(int)
+    rows = (Meeting.objects.filter(organization__in=scope, starts_at__gte=start, starts_at__lt=end)
+            .annotate(month=ExtractMonth("starts_at"))
+            .values("organization_id", "kind", "month")
+            .annotate(n=Count("id"), appraisal=Count("id", filter=Q(includes_appraisal=True))))
+    for r in rows:
+        counts[(r["organization_id"], r["kind"], r["month"])] += r["n"]
+        appraisals[(r["organization_id"], r["month"])] += r["appraisal"]
+    posts = list(Appointment.objects.filter(organization__in=scope, start__lte=dt.date(year, 12, 31))
+                 .filter(Q(end__isnull=True) | Q(end__gt=dt.date(year, 1, 1)))
+                 .values("organization_id", "member_id", "role", "start", "end"))
+    posts_by_org: dict[int, list[dict]] = defaultdict(list)
+    for p in posts:
+        posts_by_org[p["organization_id"]].append(p)
+    secretaries = {p["member_id"] for p in posts if p["role"] == Appointment.Role.SECRETARY}
+    lectures: dict[int, list[tuple[int, int]]] = defaultdict(list)  # lecturer -> [(month, n)]
+    if secretaries:
+        for r in (Meeting.objects.filter(kind=MeetingKind.PARTY_LECTURE, lecturer_id__in=secretaries,
+                                         starts_at__gte=start, starts_at__lt=end)
+                  .annotate(month=ExtractMonth("starts_at")).values("lecturer_id", "month").annotate(n=Count("id"))):
+            lectures[r["lecturer_id"]].append((r["month"], r["n"]))
+
+    def posts_on(org_id, day):
+        return [p for p in posts_by_org[org_id] if p["start"] <= day and (p["end"] is None or p["end"] > day)]
+
+    requirement_cache: dict[dt.date, list[Requirement]] = {}
+    table = ComplianceTable(year=year, rows=[])
+    for org in orgs:
+        row = OrgCompliance(org)
+        for month in range(1, 13):
+            period_end = month_end(year, month)
+            reqs = requirement_cache.setdefault(period_end, orglife_rules.requirements(period_end))
+            for req in reqs:
+                if req.applies_to != org.kind:
+                    continue
+                size = PERIOD_MONTHS[req.period]
+                if month % size:
+                    continue
+                first = month - size + 1
+                period_start = dt.date(year, first, 1)
+                months = range(first, month + 1)
+                if req.key == "democratic_appraisal":
+                    held = sum(appraisals[(org.pk, m)] for m in months)
+                elif req.key == "secretary_lecture":
+                    held = sum(n for p in posts_on(org.pk, period_end) if p["role"] == Appointment.Role.SECRETARY
+                               for mo, n in lectures[p["member_id"]] if mo in months)
+                else:
+                    held = sum(counts[(org.pk, req.kind, m)] for m in months)
+                live = org.founded_on <= period_start and (org.dissolved_on is None or org.dissolved_on > period_end)
+                if req.when == "has_committee" and len(posts_on(org.pk, period_end)) < COMMITTEE_MINIMUM:
+                    live = False
+                if not live:
+                    state = "exempt"
+                elif held >= req.minimum:
+                    state = "held"
+                elif period_start > today:
+                    state = "future"
+                elif period_end >= today:
+                    state = "due"
+                else:
+                    state = "missing"
+                row.cells.append(Cell(req, period_start, period_end, held, state))
+        if any(c.state != "exempt" for c in row.cells):
+            table.rows.append(row)
+    return table
+
+
+# ---------------------------------------------------------------- decisions (三重一大)
+
+@dataclass(frozen=True)
+class Flag:
+    text: str
+    source: str
+
+
+SANZHONGYIDA = {AgendaItem.Category.MAJOR_MATTER, AgendaItem.Category.KEY_APPOINTMENT,
+                AgendaItem.Category.MAJOR_PROJECT, AgendaItem.Category.LARGE_FUND}
+STRICT_QUORUM = {AgendaItem.Category.KEY_APPOINTMENT, AgendaItem.Category.DISCIPLINE}
+
+
+def decision_items(items: QuerySet[AgendaItem]) -> QuerySet[AgendaItem]:
+    """Agenda items joined with their meeting and annotated with 应到 and 实到 (one query)."""
+    return (items.select_related("meeting", "meeting__organization")
+            .annotate(expected=Count("meeting__attendances", distinct=True),
+                      present=Count("meeting__attendances", filter=Q(meeting__attendances__present=True),
+                                    distinct=True)))
+
+
+def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Flag]]:
+    """(passed, rule flags) for one annotated item. A decision that breaks a rule is flagged with
+    the rule and its source, never refused. `passed` is None when no vote was recorded."""
+    from dangjian.core import rules
+
+    day = timezone.localtime(item.meeting.starts_at).date()
+    expected, present = item.expected, item.present
+    flags = []
+    strict = item.category in STRICT_QUORUM
+    code = "decision.quorum_strict" if strict else "decision.quorum"
+    need = orglife_rules.fraction(code, day)
+    quorate = present >= need * expected if strict else present > need * expected
+    if expected and not quorate:
+        wording = f"不少于{need}" if strict else f"超过{need}"
+        flags.append(Flag(f"到会 {present}/{expected} 人，未达到应到会成员{wording}的法定人数",
+                          rules.rule(code, on=day).source))
+    passed = None
+    if item.votes_for is not None:
+        mark = orglife_rules.fraction("decision.pass", day)
+        passed = item.votes_for > mark * expected
+    elif item.category in SANZHONGYIDA:
+        flags.append(Flag("“三重一大”事项未记录表决结果，无法证明经集体决策",
+                          rules.rule("decision.pass", on=day).source))
+    if not item.chair_spoke_last and item.category != AgendaItem.Category.ORDINARY:
+        flags.append(Flag("主持人未末位表态", "《中国共产党党组工作条例》第二十七条"))
+    threshold = orglife_rules.large_fund_threshold(day)
+    if item.amount is not None and item.amount >= threshold and item.category not in SANZHONGYIDA:
+        flags.append(Flag(f"金额 {item.amount} 万元达到大额度资金标准（{threshold} 万元），应按“三重一大”事项决策",
+                          rules.rule("decision.large_fund_threshold", on=day).source))
+    return passed, flags
+
+
+def pass_mark(expected: int, day: dt.date) -> Fraction:
+    return orglife_rules.fraction("decision.pass", day) * expected
+
+
+# ---------------------------------------------------------------- contact points
+
+def contact_points(points: QuerySet[ContactPoint], *, year: int) -> QuerySet[ContactPoint]:
+    """Each leader's contact branch for the year, with how many of the branch's meetings that year
+    the leader joined (as a guest or as an attendee) and how many it held. One query."""
+    start, end = year_range(year)
+    branch_meetings = Meeting.objects.filter(organization=OuterRef("organization"), starts_at__gte=start,
+                                             starts_at__lt=end)
+    joined = branch_meetings.filter(
+        Q(Exists(Guest.objects.filter(meeting=OuterRef("pk"), member=OuterRef(OuterRef("leader")))))
+        | Q(Exists(Attendance.objects.filter(meeting=OuterRef("pk"), member=OuterRef(OuterRef("leader")),
+                                             present=True))))
+    def count_of(qs):
+        counted = qs.order_by().values("organization").annotate(c=Count("pk")).values("c")[:1]
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+    return (points.filter(year=year).select_related("leader", "organization")
+            .annotate(meetings_held=count_of(branch_meetings), meetings_joined=count_of(joined))
+            .order_by("leader__name", "organization__path"))
+
+
+def meeting_rows(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """Meetings with 应到 and 实到 counted in the same query, for lists."""
+    return (meetings.select_related("organization")
+            .annotate(expected=Count("attendances", distinct=True),
+                      present=Count("attendances", filter=Q(attendances__present=True), distinct=True)))
+
+
+def study_sessions(meetings: QuerySet[Meeting], tag: str) -> QuerySet[Meeting]:
+    return meetings.filter(study_tags__name=tag)
+
+
+def meetings_in_year(meetings: QuerySet[Meeting], year: int) -> QuerySet[Meeting]:
+    start, end = year_range(year)
+    return meetings.filter(starts_at__gte=start, starts_at__lt=end)
+

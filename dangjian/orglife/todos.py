@@ -1,0 +1,34 @@
+"""Reminders from organisational life: what falls due this period and what is missing this year."""
+
+from django.urls import reverse
+
+from dangjian.access import policy
+from dangjian.access.roles import Perm
+from dangjian.core.todos import Todo, register
+from dangjian.orglife import selectors
+from dangjian.orglife.models import MeetingKind
+
+PERIOD_WORDS = {"month": "本月", "quarter": "本季度", "year": "本年度"}
+
+
+@register
+def orglife_todos(user, today):
+    if not policy.has_perm(user, Perm.RECORD_MEETINGS):
+        return []
+    table = selectors.compliance(policy.organizations(user, Perm.RECORD_MEETINGS), year=today.year, today=today)
+    items = []
+    for row in table.rows:
+        missing = row.missing
+        if missing:
+            names = "、".join(dict.fromkeys(c.requirement.label for c in missing))
+            items.append(Todo(title=f"{row.org.name}：今年有 {len(missing)} 期未开展（{names}）",
+                              url=reverse("orglife:calendar", args=[row.org.pk]) + f"?year={today.year}",
+                              level="danger", area="组织生活"))
+        for cell in row.cells:
+            if cell.state == "due" and (cell.end - today).days <= 10:
+                kind = cell.requirement.kind or MeetingKind.ORGANIZATIONAL_LIFE_MEETING
+                url = reverse("orglife:meeting_create") + f"?organization={row.org.pk}&kind={kind}"
+                items.append(Todo(title=f"{row.org.name}：{PERIOD_WORDS[cell.requirement.period]}"
+                                        f"{cell.requirement.label}尚未记录", url=url, due=cell.end,
+                                  level="warning", area="组织生活"))
+    return items

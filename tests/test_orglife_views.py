@@ -1,0 +1,144 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.audit.services import Actor
+from dangjian.orglife import services
+from dangjian.orglife.models import Meeting, MeetingKind
+from dangjian.orglife.services import MeetingInput
+from tests.factories import bulk_branches
+
+BY = Actor.system("test")
+NOW = dt.datetime(2026, 11, 30, 10, 0)
+
+
+def at(y, m, d, h=14):
+    return dt.datetime(y, m, d, h, tzinfo=timezone.get_current_timezone())
+
+
+def _meeting(org, kind=MeetingKind.THEME_DAY, when=None):
+    return services.meeting_record(by=BY, data=MeetingInput(organization=org, kind=kind,
+                                                            starts_at=when or at(2026, 3, 6), topics="学习"))
+
+
+PAGES = {
+    "meetings": lambda b, m: reverse("orglife:meetings"),
+    "meeting_detail": lambda b, m: reverse("orglife:meeting_detail", args=[m.pk]),
+    "meeting_create": lambda b, m: reverse("orglife:meeting_create"),
+    "meeting_edit": lambda b, m: reverse("orglife:meeting_edit", args=[m.pk]),
+    "minutes": lambda b, m: reverse("orglife:meeting_minutes", args=[m.pk]),
+    "ledger": lambda b, m: reverse("orglife:ledger", args=[b.branch_a.pk]),
+    "matrix": lambda b, m: reverse("orglife:matrix"),
+    "calendar": lambda b, m: reverse("orglife:calendar", args=[b.branch_a.pk]),
+    "decisions": lambda b, m: reverse("orglife:decisions"),
+    "contact_points": lambda b, m: reverse("orglife:contact_points"),
+}
+_ = 404
+MATRIX = {
+    #                   list det  new  edit docx xlsx mat  cal  dec  contact
+    "party_office":      [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    "branch_secretary":  [200, 200, 200, 200, 200, 200, 200, 200, _, 200],
+    "sibling_secretary": [200, _, 200, _, _, _, 200, _, _, 200],
+    "leader":            [200, 200, _, _, 200, 200, 200, 200, 200, 200],
+    "inspection_office": [200, 200, _, _, 200, 200, 200, 200, 200, 200],
+    "unit_liaison":      [_, _, _, _, _, _, _, _, _, _],
+    "discipline":        [200, 200, _, _, 200, 200, 200, 200, 200, 200],
+    "member":            [_, _, _, _, _, _, _, _, _, _],
+    "sys_admin":         [_, _, _, _, _, _, _, _, _, _],
+    "security_admin":    [_, _, _, _, _, _, _, _, _, _],
+    "audit_admin":       [_, _, _, _, _, _, _, _, _, _],
+    "no_role":           [_, _, _, _, _, _, _, _, _, _],
+}
+CASES = [(p, page, e) for p, row in MATRIX.items() for page, e in zip(PAGES, row, strict=True)]
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(("persona", "page", "expected"), CASES, ids=[f"{p}-{g}" for p, g, _ in CASES])
+def test_orglife_permission_matrix(bureau, client_for, persona, page, expected):
+    meeting = _meeting(bureau.branch_a)
+    assert client_for(persona).get(PAGES[page](bureau, meeting)).status_code == expected
+
+
+@time_machine.travel(NOW, tick=False)
+def test_branch_secretary_records_a_meeting_through_the_form(bureau, client_for):
+    client = client_for("branch_secretary")
+    form = client.get(reverse("orglife:meeting_create"), {"organization": bureau.branch_a.pk, "kind": "theme_day"})
+    assert "应到 4 人" in form.content.decode()
+    response = client.post(reverse("orglife:meeting_create"), {
+        "organization": bureau.branch_a.pk, "kind": "theme_day", "starts_at": "2026-11-27T14:30",
+        "topics": "学习贯彻党的二十大精神", "study_tags": "学习贯彻党的二十大精神", "place": "三楼会议室",
+        f"absent_{bureau.member_a.pk}": "sick", f"note_{bureau.member_a.pk}": "住院",
+        "agenda-TOTAL_FORMS": "3", "agenda-INITIAL_FORMS": "0"})
+    meeting = Meeting.objects.get()
+    assert response.status_code == 302 and response.url == meeting.get_absolute_url()
+    assert meeting.attendances.filter(present=True).count() == 3
+    assert meeting.attendances.get(member=bureau.member_a).absence_reason == "sick"
+    assert [t.name for t in meeting.study_tags.all()] == ["学习贯彻党的二十大精神"]
+    detail = client.get(meeting.get_absolute_url()).content.decode()
+    assert "应到 4 人，实到 3 人" in detail
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_future_meeting_in_the_form_is_explained_and_not_saved(bureau, client_for):
+    response = client_for("branch_secretary").post(reverse("orglife:meeting_create"), {
+        "organization": bureau.branch_a.pk, "kind": "theme_day", "starts_at": "2026-12-27T14:30", "topics": "x",
+        "agenda-TOTAL_FORMS": "3", "agenda-INITIAL_FORMS": "0"})
+    assert "会议时间不能晚于现在" in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_secretary_cannot_record_for_a_sibling_branch(bureau, client_for):
+    response = client_for("branch_secretary").post(reverse("orglife:meeting_create"), {
+        "organization": bureau.branch_b.pk, "kind": "theme_day", "starts_at": "2026-11-27T14:30", "topics": "x",
+        "agenda-TOTAL_FORMS": "3", "agenda-INITIAL_FORMS": "0"})
+    assert response.status_code == 200 and not Meeting.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_matrix_cell_turns_from_missing_to_held(bureau, client_for):
+    client = client_for("branch_secretary")
+    url = reverse("orglife:matrix") + "?year=2026"
+    page = client.get(url).content.decode()
+    cell = 'data-state="missing" data-rule="theme_day"'
+    assert page.count(cell) == 10  # January to October
+    _meeting(bureau.branch_a, when=at(2026, 5, 8))
+    assert client.get(url).content.decode().count(cell) == 9
+
+
+@time_machine.travel(NOW, tick=False)
+def test_matrix_query_count_is_the_same_for_25_and_2000_branches(bureau, client_for):
+    client = client_for("party_office")
+    bulk_branches(bureau.general_branch, 23, prefix="SM")
+    url = reverse("orglife:matrix")
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url, {"year": 2026}).status_code == 200
+    bulk_branches(bureau.general_branch, 1977, prefix="LG")
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url, {"year": 2026})
+    assert response.status_code == 200 and response.context["next_url"]
+    assert len(small.captured_queries) == len(large.captured_queries)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_list_pages_query_counts_do_not_grow(bureau, client_for):
+    client = client_for("party_office")
+    for i in range(2):
+        _meeting(bureau.branch_a, when=at(2026, 3, 2 + i))
+
+    def count(url, **params):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, params).status_code == 200
+        return len(ctx.captured_queries)
+
+    urls = [reverse("orglife:meetings"), reverse("orglife:calendar", args=[bureau.branch_a.pk]),
+            reverse("orglife:decisions"), reverse("orglife:contact_points")]
+    small = [count(u, year=2026) for u in urls]
+    for i in range(20):
+        _meeting(bureau.branch_a, when=at(2026, 4, 1 + i))
+    assert [count(u, year=2026) for u in urls] == small

@@ -105,3 +105,8 @@ def test_a_broken_override_file_stops_start_up(tmp_path, settings):
     finally:
         settings.RULES_OVERRIDE_FILE = None
         rules.all_rules.cache_clear()
+
+
+def test_control_characters_are_dropped_from_spreadsheet_text():
+    assert safe_cell("会议\x07记录") == "会议记录"
+    assert safe_cell("=A1\x01") == "'=A1"

@@ -96,10 +96,12 @@ def test_bad_meetings_are_refused_with_a_reason_and_nothing_saved(bureau, change
 
 @time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
 def test_attendance_for_someone_not_a_member_that_day_is_refused(bureau):
+    leaver = MemberFactory(organization=bureau.branch_a, name="王五")
+    org_services.member_transfer(by=BY, member=leaver, to=bureau.branch_b, on=dt.date(2026, 6, 1))
     before = _counts()
     with pytest.raises(ValidationError) as exc:
-        record(bureau.branch_a, K.THEME_DAY, at(2026, 11, 3), absences={bureau.member_b.pk: ("sick", "")})
-    assert "李四在会议当天不是应到人员" in exc.value.message_dict["attendance"][0]
+        record(bureau.branch_a, K.THEME_DAY, at(2026, 11, 3), absences={leaver.pk: ("sick", "")})
+    assert "王五在会议当天不是应到人员" in exc.value.message_dict["attendance"][0]
     assert _unchanged(before)
 
 
@@ -283,3 +285,20 @@ def test_contact_point_attendance_is_counted_from_guest_records(bureau):
     assert (point.meetings_joined, point.meetings_held) == (2, 3)
     with pytest.raises(ValidationError, match="已联系"):
         services.contact_point_set(by=BY, leader=leader, organization=bureau.branch_a, year=2026)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
+def test_a_stranger_id_does_not_reveal_a_name(bureau):
+    outsider = MemberFactory(organization=bureau.branch_b, name="外单位某人")
+    with pytest.raises(ValidationError) as exc:
+        record(bureau.branch_a, K.THEME_DAY, at(2026, 11, 3), absences={outsider.pk: ("sick", "")})
+    message = exc.value.message_dict["attendance"][0]
+    assert "外单位某人" not in message and f"编号为{outsider.pk}的人员" in message
+
+
+def test_decisions_before_the_rules_took_effect_are_not_checked(bureau):
+    from types import SimpleNamespace
+
+    item = SimpleNamespace(meeting=SimpleNamespace(starts_at=at(2018, 5, 1)), expected=5, present=1,
+                           category="major_matter", votes_for=None, chair_spoke_last=False, amount=None)
+    assert selectors.decision_flags(item) == (None, [])

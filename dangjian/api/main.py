@@ -27,7 +27,7 @@ this product runs on intranets where no asset may come from another host.
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from dangjian.api import errors, members, organizations
+from dangjian.api import errors, members, organizations, orglife
 from dangjian.api.auth import bearer_token, session
 
 
@@ -47,3 +47,4 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", organizations.router)
 api.add_router("/", members.router)
+api.add_router("/", orglife.router)

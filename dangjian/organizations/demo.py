@@ -34,6 +34,7 @@ from dangjian.core.dates import add_months, add_years
 from dangjian.core.identity import id_check_char
 from dangjian.organizations import services
 from dangjian.organizations.models import Appointment, Member, Organization, OrganizationEvent, Unit
+from dangjian.orglife.demo import build_orglife_demo, format_orglife_counts, orglife_counts
 
 ROOT_CODE = "JTJ"
 CITY = "临江市"
@@ -283,8 +284,10 @@ def build_demo(*, today: dt.date | None = None) -> DemoResult:
     if taken:
         raise DemoConflict(f"演示账号用户名已被占用：{'、'.join(taken)}。请在空数据库上生成演示数据。")
     started = time.perf_counter()
+    today = today or timezone.localdate()
     with transaction.atomic():
-        _Builder(today or timezone.localdate()).build()
+        _Builder(today).build()
+        build_orglife_demo(today=today, by=Actor.system("demo"))  # two years of 组织生活 (orglife.demo)
     return DemoResult(created=True, seconds=time.perf_counter() - started, counts=demo_counts())
 
 
@@ -309,6 +312,7 @@ def demo_counts() -> dict[str, int]:
         "appointments": Appointment.objects.filter(end__isnull=True).count(),
         "events": OrganizationEvent.objects.count(),
         "users": User.objects.filter(username__in=[login.username for login in DEMO_LOGINS]).count(),
+        **orglife_counts(),
     }
 
 
@@ -325,7 +329,8 @@ COUNT_LABELS = [
 
 
 def format_counts(counts: dict[str, int]) -> str:
-    return "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS)
+    orglife = format_orglife_counts(counts)
+    return "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS) + (f"\n{orglife}" if orglife else "")
 
 
 def format_logins() -> str:

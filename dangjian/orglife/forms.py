@@ -63,7 +63,7 @@ class MeetingForm(BootstrapMixin, forms.Form):
 
 class AgendaItemForm(BootstrapMixin, forms.Form):
     title = forms.CharField(label="议题", max_length=300, required=False)
-    category = forms.ChoiceField(label="类别", choices=AgendaItem.Category.choices, required=False)
+    category = forms.ChoiceField(label="类别", choices=[("", "—")] + AgendaItem.Category.choices, required=False)
     amount = forms.DecimalField(label="金额（万元）", required=False, max_digits=12, decimal_places=2,
                                 error_messages={"invalid": "金额请填数字（万元）。"})
     votes_for = forms.IntegerField(label="赞成", required=False, min_value=0,

@@ -189,6 +189,10 @@ def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Flag]]:
     from dangjian.core import rules
 
     day = timezone.localtime(item.meeting.starts_at).date()
+    try:
+        orglife_rules.fraction("decision.quorum", day)
+    except KeyError:  # decided before the rules of procedure took effect: nothing to check against
+        return None, []
     expected, present = item.expected, item.present
     flags = []
     strict = item.category in STRICT_QUORUM

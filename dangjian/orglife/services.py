@@ -133,8 +133,11 @@ def _check(data: MeetingInput, now: dt.datetime) -> tuple[list[Member], dict]:
     if expected or "starts_at" not in errors:
         strangers = [pk for pk in data.absences if pk not in expected_ids]
         if strangers:
-            names = dict(Member.objects.filter(pk__in=strangers).values_list("pk", "name"))
-            shown = "、".join(names.get(pk, f"编号{pk}") for pk in strangers)
+            # Name only people who belonged to this organisation at some time: an arbitrary id must
+            # not reveal the name of a member elsewhere in the bureau.
+            names = dict(Membership.objects.filter(member_id__in=strangers, organization__path__startswith=org.path)
+                         .values_list("member_id", "member__name"))
+            shown = "、".join(names.get(pk, f"编号为{pk}的人员") for pk in strangers)
             err("attendance", f"{shown}在会议当天不是应到人员（不属于本组织或未任职），不能登记出缺席；如系列席，请填在列席人员中。")
     if any(reason not in Attendance.AbsenceReason.values for reason, _note in data.absences.values()):
         err("attendance", "请为每位缺席人员选择缺席原因（公差、病假、事假或其他）。")

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
@@ -229,7 +230,9 @@ def meeting_minutes(request, pk):
 
     response = HttpResponse(meeting_minutes_docx(meeting), content_type=(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
-    response["Content-Disposition"] = f"attachment; filename=meeting-{meeting.pk}.docx"
+    local = timezone.localtime(meeting.starts_at)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{meeting.organization.name}{meeting.get_kind_display()}会议记录{local:%Y%m%d}.docx")
     return response
 
 
@@ -241,7 +244,7 @@ def ledger(request, org_pk):
     year = _year(request)
     response = HttpResponse(ledger_xlsx(org, year), content_type=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-    response["Content-Disposition"] = f"attachment; filename=ledger-{org.code}-{year}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, f"{org.name}{year}年组织生活台账.xlsx")
     return response
 
 

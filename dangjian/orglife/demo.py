@@ -1,0 +1,925 @@
+"""Two years of organisational life for the demo bureau (临江市交通运输局): every live branch's
+主题党日, 支委会, 党小组会, 党员大会, 党课 and 组织生活会; the 党组's 党组会 with 三重一大 items and votes,
+理论学习中心组学习, 专题会议, 民主生活会 and the secretary's 党课; and the leaders' contact-point branches
+(每周五下午参加定点联系党支部的学习活动), from 1 January of last year up to the day before `today`.
+
+Every meeting goes through `services.meeting_record` (validation, attendance from the dated
+membership and appointment history, the audit entry) and every contact point through
+`services.contact_point_set`. One `random.Random(2023)` drives every choice, so the same bureau on
+the same day gets the same meetings.
+
+The data is complete under the national rules except for these deliberate gaps, which the counts
+report and the tests check:
+
+- 公交运营监管处党支部 (GAP_BRANCH) skipped its 支委会 in two finished months of the current year
+  (`committee_gap`), so compliance shows exactly two missing committee months.
+- 智慧交通处党支部 and 开发区分局党支部 were founded this year (by the organisations demo): their
+  meetings start after founding, and compliance has no required period before it.
+- One 党组会 decided an item with four of the seven 党组成员 away (no quorum), and at another one the
+  chair did not speak last: `selectors.decision_flags` flags each.
+- A few meetings were entered weeks after they were held (补录, status `late`).
+
+On `recorded_at`: `Meeting.recorded_at` is `auto_now_add`, and `meeting_record` marks a meeting 补录
+when it is recorded more than `orglife.late_after_days` after it was held, so a demo recorded today
+would show every past meeting as 补录. After recording, one `bulk_update` therefore gives each meeting
+the recording time a secretary would have had (a few hours to three days after it, 按时记录), and the
+chosen few a recording time 15–45 days after it with status `late`. The audit entries keep the build
+time and the status the service saw.
+"""
+
+import datetime as dt
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from dangjian.audit.services import Actor
+from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
+from dangjian.orglife import selectors, services
+from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind
+from dangjian.orglife.services import AgendaInput, GuestInput, MeetingInput
+
+SEED = 2023
+ROOT_CODE = "JTJ"  # the same root as dangjian.organizations.demo.ROOT_CODE
+ORGAN_COMMITTEE_CODE = "JTJ-01"  # 机关党委: the 党组 secretary's 七一 党课 is held for all its members
+LEADERS_BRANCH = "JTJ-01-01-01"  # 机关第一党支部: the 党组成员 are its members (局领导党小组)
+GAP_BRANCH = "JTJ-01-02-03"  # 公交运营监管处党支部: skips two 支委会 this year
+MID_YEAR_BRANCH = "JTJ-01-03-06"  # 开发区分局党支部: founded this year (as is 智慧交通处党支部)
+
+TAG_CONGRESS = "学习贯彻党的二十大精神"
+TAG_HISTORY = "党史学习教育"
+
+K = Organization.Kind
+MK = MeetingKind
+Cat = AgendaItem.Category
+Reason = Attendance.AbsenceReason
+
+# Days without meetings: 元旦, 劳动节 and 国庆 holidays (the lunar holidays are left out).
+HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (5, 4), (5, 5), *((10, d) for d in range(1, 8))}
+
+# ---------------------------------------------------------------- topics, as data
+
+# 主题党日 by month: (topic, place or "" for the branch's own rooms, study tags).
+THEME_DAYS = {
+    1: [("学习全市交通运输工作会议精神，谋划全年重点工作", "", ()),
+        ("新春走访慰问困难党员和老党员", "", ())],
+    2: [("春运志愿服务：客运站旅客疏导与安全宣传", "临江汽车客运总站", ()),
+        ("学习贯彻党的二十大精神：推进“四好农村路”高质量发展", "", (TAG_CONGRESS,))],
+    3: [("学雷锋志愿服务：文明交通劝导进路口", "人民路与解放路交叉口", ()),
+        ("学习全国“两会”精神，交流交通运输高质量发展体会", "", ())],
+    4: [("清明祭扫临江革命烈士陵园，开展革命传统教育", "临江革命烈士陵园", (TAG_HISTORY,)),
+        ("学习《中国共产党纪律处分条例》，开展纪律教育", "", ())],
+    5: [("青年党员座谈：新时代交通人的初心与担当", "", ()),
+        ("走访道路运输企业，听需求、解难题、优化营商环境", "", ())],
+    6: [("“安全生产月”主题党日：重点路段和站场安全隐患排查", "", ()),
+        ("学习贯彻党的二十大精神：加快建设交通强国专题研讨", "", (TAG_CONGRESS,))],
+    7: [("庆祝建党纪念日：重温入党誓词、过“政治生日”", "", (TAG_HISTORY,)),
+        ("党史学习教育：学习《中国共产党简史》有关章节", "", (TAG_HISTORY,))],
+    8: [("参观临江市廉政教育基地，筑牢拒腐防变思想防线", "临江市廉政教育基地", ()),
+        ("高温慰问：走访公交场站和执法一线岗点", "", ())],
+    9: [("开学季校园周边交通安全宣传志愿服务", "", ()),
+        ("“我为群众办实事”：调研农村客运班线“出行难”问题", "", ())],
+    10: [("学习贯彻党的二十大精神：重温报告中关于加快建设交通强国的论述", "", (TAG_CONGRESS,)),
+         ("国庆假期交通运输保障工作总结交流", "", ())],
+    11: [("学习贯彻党的二十大精神：交流“1小时交通圈”建设体会", "", (TAG_CONGRESS,)),
+         ("冬季道路保通保畅专题学习", "", ())],
+    12: [("“12·2”全国交通安全日宣传志愿服务", "城东客运站", ()),
+         ("学习贯彻党的二十大精神：年度学习心得交流", "", (TAG_CONGRESS,))],
+}
+# Themes of each kind of branch, used in about a third of the months.
+PROFILE_THEMES = {
+    "window": ["窗口服务“好差评”分析：提升政务服务满意度", "“微笑服务”窗口党员示范岗评比"],
+    "enforcement": ["执法为民：规范执法行为专题学习", "治超治限联合执法一线学习交流"],
+    "enforcement_hq": ["执法为民：规范执法行为专题学习", "交通执法“强基提质”专题研讨"],
+    "branch_office": ["走访辖区公交站点，收集群众出行意见", "辖区道路运输企业安全生产检查"],
+    "branch_office_2": ["走访辖区公交站点，收集群众出行意见", "辖区农村公路养护情况调研"],
+    "retired": ["老党员讲临江交通发展史", "观看“交通强国”专题片并座谈"],
+    "center": ["出租汽车行业文明服务创建交流", "网约车合规化经营专题学习"],
+    "center_2": ["出租汽车行业文明服务创建交流", "巡游出租车服务质量投诉分析"],
+    "rail": ["轨道交通建设工地安全生产检查", "地铁三号线建设党建联建交流"],
+    "office": ["机关作风建设：“提效率、优服务”讨论", "公文处理和保密工作专题学习"],
+    "dept": ["机关作风建设：“提效率、优服务”讨论", "“1小时交通圈”规划专题学习"],
+    "service": ["后勤保障服务质量提升讨论", "节约型机关建设专题学习"],
+}
+COMMITTEE_TOPICS = [
+    "研究本月主题党日活动安排；通报上月工作完成情况",
+    "研究发展党员工作，听取入党积极分子培养考察情况",
+    "研究党费收缴和党员教育管理工作",
+    "研究“我为群众办实事”项目推进情况",
+    "研究支部意识形态工作和党员思想动态",
+    "研究党风廉政建设和廉政风险防控措施",
+    "研究党建与业务融合工作，部署安全生产重点任务",
+]
+CELL_TOPICS = [
+    "学习传达支部主题党日精神，交流学习体会",
+    "学习习近平总书记关于交通运输工作的重要论述",
+    "讨论本组党员志愿服务安排",
+    "收集党员对支部工作的意见建议",
+    "学习近期典型案例通报，开展警示教育",
+    "交流岗位练兵和服务群众情况",
+]
+GENERAL_TOPICS = [
+    "通报支部上季度工作情况，部署本季度重点任务",
+    "学习贯彻上级党组织会议精神，通报党费收缴情况",
+    "讨论支部年度工作计划执行情况",
+    "通报党员教育管理情况，部署“三会一课”落实工作",
+]
+LECTURE_TOPICS = [
+    ("以党的二十大精神引领交通强国建设", (TAG_CONGRESS,)),
+    ("新时代交通人的初心使命", ()),
+    ("从党史中汲取奋进力量", (TAG_HISTORY,)),
+    ("严守纪律规矩，做忠诚干净担当的交通人", ()),
+    ("践行以人民为中心的发展思想，破解群众“出行难”", ()),
+    ("安全生产责任重于泰山", ()),
+    ("坚持“三个务必”，锤炼过硬作风", (TAG_CONGRESS,)),
+]
+CENTRAL_GROUP_TOPICS = [
+    "学习贯彻党的二十大精神：以中国式现代化全面推进交通运输高质量发展",
+    "学习《习近平谈治国理政》有关交通强国建设的论述",
+    "学习习近平总书记关于安全生产的重要论述",
+    "学习《中国共产党纪律处分条例》，研讨全面从严治党",
+    "学习贯彻中央经济工作会议精神，研讨“1小时交通圈”建设",
+    "学习习近平总书记关于调查研究的重要论述",
+    "学习贯彻党的二十大精神：坚持以人民为中心，提升窗口服务水平",
+]
+THEME_BODIES = [
+    "党员们围绕主题逐一交流发言，结合岗位实际查找差距、明确改进措施。",
+    "全体党员重温入党誓词，支部书记就下阶段工作提出要求。",
+    "党员们分组开展志愿服务，现场收集群众意见建议并登记转办。",
+    "支部书记领学有关文件，党员代表作交流发言。",
+]
+ABSENCE_NOTES = {
+    Reason.OFFICIAL: ["赴省交通运输厅参加培训", "参加全市安全生产检查", "外出执法任务", "驻村帮扶", "出差参加项目评审"],
+    Reason.SICK: ["身体不适", "住院治疗", "病假休养"],
+    Reason.PERSONAL: ["家中有事", "陪护家人就医", "子女入学事宜"],
+}
+
+# 党组会 items. The yearly round first, by month (the first 党组会 of the month takes them):
+# (title, category, voted); "{y}" is the year, "{q}" the quarter just ended.
+YEARLY_ITEMS = {
+    1: [("研究{y}年局党建工作要点", Cat.MAJOR_MATTER, True),
+        ("研究春运期间道路运输保障工作方案", Cat.MAJOR_MATTER, True)],
+    2: [("研究{y}年度全面从严治党主体责任清单", Cat.MAJOR_MATTER, True),
+        ("研究班子成员{y}年“一岗双责”承诺事项", Cat.ORDINARY, True)],
+    3: [("研究{y}年度党员干部教育培训计划", Cat.ORDINARY, True)],
+    4: [("听取{q}安全生产形势和意识形态领域风险分析汇报", Cat.ORDINARY, False)],
+    5: [("研究汛期交通运输安全保障方案", Cat.MAJOR_MATTER, True)],
+    7: [("听取上半年全面从严治党和党风廉政建设工作情况汇报", Cat.ORDINARY, False),
+        ("听取{q}安全生产形势和意识形态领域风险分析汇报", Cat.ORDINARY, False)],
+    9: [("研究国庆假期道路运输保障工作方案", Cat.MAJOR_MATTER, True)],
+    10: [("听取{q}安全生产形势和意识形态领域风险分析汇报", Cat.ORDINARY, False)],
+    12: [("研究{y}年度党组领导班子民主生活会实施方案", Cat.ORDINARY, True),
+         ("听取全年全面从严治党和党风廉政建设工作情况汇报", Cat.ORDINARY, False)],
+}
+# The rest is drawn without repeats within a year: (title, voted).
+ORDINARY_ITEMS = [
+    ("听取意识形态工作情况汇报", False),
+    ("研究局机关公务接待管理办法（修订）", True),
+    ("听取巡察整改工作进展情况汇报", False),
+    ("研究“我为群众办实事”项目清单", True),
+    ("听取城乡客运一体化工作推进情况汇报", False),
+    ("研究局机关节能降耗工作方案", True),
+    ("听取政务服务窗口“好差评”情况汇报", False),
+    ("研究党务公开目录（修订）", True),
+    ("听取“1小时交通圈”建设进展情况汇报", False),
+    ("研究关于加强领导干部“八小时以外”监督管理的实施办法", True),
+]
+MAJOR_MATTERS = [
+    "研究局党组会、局长办公会议事规则（修订稿）",
+    "研究巡察反馈问题整改方案",
+    "研究中心城区公交线网优化调整方案",
+    "研究出租汽车运价调整听证方案",
+    "研究局属单位“三重一大”集体决策实施办法",
+    "研究“1小时交通圈”建设三年行动方案",
+    "研究网约车管理实施细则（修订稿）",
+    "研究交通运输领域廉政风险防控方案",
+    "研究局系统巡察工作规划",
+]
+KEY_APPOINTMENTS = [
+    "研究城东分局副局长拟任人选",
+    "研究城西分局副局长拟任人选",
+    "研究交通执法支队副支队长拟任人选",
+    "研究交通执法支队中层干部轮岗交流方案",
+    "研究局机关四级调研员职级晋升人选",
+    "研究出租汽车管理中心副主任拟任人选",
+    "研究运输服务中心科级干部拟任人选",
+    "研究局属单位科级干部试用期满考核结果",
+    "研究公路管理处副处长拟任人选",
+]
+MAJOR_PROJECTS = [
+    "研究临江大道快速化改造工程初步设计方案",
+    "研究城乡公交一体化三期项目立项",
+    "研究智慧交通指挥中心（二期）建设项目",
+    "研究农村公路提质改造工程年度实施计划",
+    "研究城南综合客运枢纽项目前期工作方案",
+    "研究地铁三号线施工期间交通疏解方案",
+    "研究开发区公交首末站建设项目",
+    "研究国省道危桥改造工程实施方案",
+]
+# (purpose, amounts in 万元 to choose from)
+LARGE_FUNDS = [
+    ("拨付农村公路养护专项资金", (380, 520, 650)),
+    ("支付城乡公交运营补贴", (1200, 2350)),
+    ("采购交通执法执勤车辆", (186, 236)),
+    ("政务服务窗口智能化改造", (68, 95)),
+    ("公交场站安全隐患整治经费", (150, 210)),
+    ("出租汽车电动化更新奖补资金", (860, 1050)),
+    ("局机关办公楼维修改造", (75, 120)),
+    ("农村客运班线运营补助", (310, 420)),
+    ("交通运输综合执法信息系统运维经费", (58, 88)),
+]
+QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
+# How the minutes name what was held.
+HELD = {
+    MK.THEME_DAY: "开展主题党日活动", MK.COMMITTEE_MEETING: "召开支部委员会会议", MK.CELL_MEETING: "召开党小组会",
+    MK.GENERAL_MEETING: "召开支部党员大会", MK.PARTY_LECTURE: "举行党课", MK.ORGANIZATIONAL_LIFE_MEETING: "召开组织生活会",
+    MK.LEADING_GROUP_MEETING: "召开党组会议", MK.CENTRAL_GROUP_STUDY: "举行党组理论学习中心组集体学习",
+    MK.SPECIAL_MEETING: "召开专题会议", MK.DEMOCRATIC_LIFE_MEETING: "召开党组领导班子民主生活会",
+}
+
+
+# ---------------------------------------------------------------- entry point
+
+def build_orglife_demo(*, today: dt.date, by: Actor) -> dict[str, int]:
+    """Record the demo bureau's organisational life from 1 January of last year up to the day
+    before `today` and return the counts (see `orglife_counts`). Call it once, inside the bureau
+    build's transaction, after the bureau exists."""
+    _Builder(today, by).build()
+    return orglife_counts(today=today)
+
+
+def committee_gap(today: dt.date, committee_months: list[int]) -> list[int]:
+    """The two months in which GAP_BRANCH held no 支委会, chosen among its finished committee months
+    of the gap year: near a third and two thirds of the way through them."""
+    if len(committee_months) < 2:
+        return []
+    first = committee_months[len(committee_months) // 3]
+    second = committee_months[(2 * len(committee_months)) // 3]
+    if second == first:
+        second = committee_months[-1]
+    return [first, second]
+
+
+def gap_year(today: dt.date) -> int:
+    """The current year, unless fewer than three of its months are finished (then last year)."""
+    return today.year if today.month > 3 else today.year - 1
+
+
+# ---------------------------------------------------------------- counts
+
+COUNT_LABELS = [
+    ("meetings", "会议"), ("meetings.theme_day", "主题党日"), ("meetings.committee_meeting", "支委会"),
+    ("meetings.cell_meeting", "党小组会"), ("meetings.general_meeting", "党员大会"), ("meetings.party_lecture", "党课"),
+    ("meetings.organizational_life_meeting", "组织生活会"), ("meetings.leading_group_meeting", "党组会"),
+    ("meetings.central_group_study", "中心组学习"), ("meetings.special_meeting", "专题会议"),
+    ("meetings.democratic_life_meeting", "民主生活会"), ("attendances", "出席记录"), ("absences", "其中缺席"),
+    ("agenda_items", "议题"), ("sanzhongyida", "其中“三重一大”"), ("contact_points", "党建联系点"),
+    ("contact_visits", "联系点领导参加学习"),
+]
+GAP_LABELS = [
+    ("gap.committee_months", "支委会缺月"), ("gap.quorum_items", "未达法定人数议题"),
+    ("gap.chair_not_last", "主持人未末位表态"), ("gap.late_meetings", "补录会议"),
+    ("gap.new_branches", "年内新成立党支部"),
+]
+
+
+def orglife_counts(*, today: dt.date | None = None) -> dict[str, int]:
+    """The demo's organisational-life figures, computed from the records (so a second run of the
+    demo command prints the same). Empty if the demo bureau does not exist."""
+    today = today or timezone.localdate()
+    root = Organization.objects.filter(code=ROOT_CODE).first()
+    if root is None:
+        return {}
+    meetings = Meeting.objects.filter(organization__path__startswith=root.path)
+    by_kind = dict(meetings.order_by().values_list("kind").annotate(n=Count("id")))
+    attendance = Attendance.objects.filter(meeting__in=meetings).aggregate(
+        total=Count("id"), absent=Count("id", filter=Q(present=False)))
+    items = selectors.decision_items(AgendaItem.objects.filter(meeting__in=meetings))
+    quorum = chair = sanzhongyida = agenda = 0
+    for item in items:
+        agenda += 1
+        sanzhongyida += item.category in selectors.SANZHONGYIDA
+        _passed, flags = selectors.decision_flags(item)
+        quorum += any(f.text.startswith("到会") for f in flags)
+        chair += any(f.text == "主持人未末位表态" for f in flags)
+    branches = Organization.objects.filter(path__startswith=root.path, kind=K.BRANCH)
+    missing_committee = 0
+    for year in (today.year - 1, today.year):
+        table = selectors.compliance(branches, year=year, today=today)
+        missing_committee += sum(1 for row in table.rows for c in row.missing if c.requirement.key == "committee_meeting")
+    counts = {
+        "meetings": sum(by_kind.values()),
+        **{f"meetings.{kind}": by_kind.get(kind, 0) for kind in MK.values},
+        "attendances": attendance["total"],
+        "absences": attendance["absent"],
+        "guests": Guest.objects.filter(meeting__in=meetings).count(),
+        "agenda_items": agenda,
+        "sanzhongyida": sanzhongyida,
+        "contact_points": ContactPoint.objects.filter(organization__path__startswith=root.path).count(),
+        "contact_visits": Guest.objects.filter(meeting__in=meetings, role=Guest.Role.CONTACT_LEADER).count(),
+        "gap.committee_months": missing_committee,
+        "gap.quorum_items": quorum,
+        "gap.chair_not_last": chair,
+        "gap.late_meetings": meetings.filter(status=Meeting.Status.LATE).count(),
+        "gap.new_branches": branches.filter(founded_on__year=today.year).count(),
+    }
+    return counts
+
+
+def format_orglife_counts(counts: dict[str, int]) -> str:
+    """Two lines for the demo command: the figures, then the deliberate gaps. Empty without them."""
+    if "meetings" not in counts:
+        return ""
+    kinds = "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS[1:11])
+    rest = "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS[11:])
+    gaps = "，".join(f"{label} {counts[key]}" for key, label in GAP_LABELS)
+    return (f"组织生活：会议 {counts['meetings']}（{kinds}），{rest}\n"
+            f"有意留下的问题：{gaps}")
+
+
+# ---------------------------------------------------------------- the builder
+
+@dataclass
+class _Item:
+    title: str
+    category: str
+    voted: bool = True
+    amount: Decimal | None = None
+    chair_spoke_last: bool = True
+    decision: str = ""
+
+
+@dataclass
+class _Plan:
+    org: Organization
+    kind: str
+    day: dt.date
+    time: dt.time
+    topics: str
+    place: str
+    host: Member | None = None
+    recorder: Member | None = None
+    lecturer: Member | None = None
+    lecturer_name: str = ""
+    tags: tuple[str, ...] = ()
+    body: str = ""
+    appraisal: bool = False
+    guests: list[GuestInput] = field(default_factory=list)
+    items: list[_Item] = field(default_factory=list)
+    accept: list[Member] = field(default_factory=list)  # new members accepted (党员大会)
+    absent_count: int | None = None  # exactly this many absent (the quorum gap)
+    late: bool = False
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.day, self.time))
+
+
+def _fmt(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def _workday(day: dt.date) -> bool:
+    return day.weekday() < 5 and (day.month, day.day) not in HOLIDAYS
+
+
+def _month_days(year: int, month: int) -> list[dt.date]:
+    return [dt.date(year, month, d) for d in range(1, selectors.month_end(year, month).day + 1)]
+
+
+def _weekdays(year: int, month: int, weekday: int) -> list[dt.date]:
+    return [d for d in _month_days(year, month) if d.weekday() == weekday and _workday(d)]
+
+
+def _workday_from(day: dt.date, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)) -> dt.date | None:
+    """The first working day on or after `day`, in the same month, on one of `weekdays`."""
+    while True:
+        if _workday(day) and day.weekday() in weekdays:
+            return day
+        day += dt.timedelta(days=1)
+        if day.day == 1:
+            return None
+
+
+class _Builder:
+    def __init__(self, today: dt.date, by: Actor):
+        self.today = today
+        self.by = by
+        self.rng = random.Random(SEED)
+        self.start = dt.date(today.year - 1, 1, 1)
+        self.plans: list[_Plan] = []
+        self.draws: dict[tuple[int, int], list] = {}
+
+    # ---- loading
+
+    def build(self) -> None:
+        self.load()
+        for index, branch in enumerate(self.branches):
+            self.plan_branch(index, branch)
+        for cell in self.cells:
+            self.plan_cell(cell)
+        self.plan_leading_group()
+        self.set_contact_points()
+        self.plan_late()
+        self.record()
+
+    def load(self) -> None:
+        from dangjian.organizations.demo import BRANCHES  # the bureau's data (imported late: no cycle)
+
+        self.root = Organization.objects.get(code=ROOT_CODE)
+        orgs = list(Organization.objects.filter(path__startswith=self.root.path).order_by("path"))
+        self.orgs = {o.code: o for o in orgs}
+        self.by_path = {o.path: o for o in orgs}
+        self.branches = [o for o in orgs if o.kind == K.BRANCH]
+        self.cells = [o for o in orgs if o.kind == K.CELL]
+        self.posts: dict[int, list[Appointment]] = defaultdict(list)
+        for a in Appointment.objects.filter(organization__in=orgs).select_related("member").order_by("start", "id"):
+            self.posts[a.organization_id].append(a)
+        # Who belonged where, when: `expected` answers as services.expected_attendees does, from memory
+        # (the service asks again when it records; a disagreement would fail the build loudly).
+        self.members = {m.pk: m for m in Member.objects.all()}
+        self.stays = list(Membership.objects.values_list("member_id", "organization__path", "start", "end"))
+        specs = {s.code: s for s in BRANCHES}
+        unit_names = dict(Unit.objects.values_list("code", "name"))
+        self.profile = {code: spec.profile for code, spec in specs.items()}
+        self.unit_name = {code: unit_names.get(spec.unit or "", "") for code, spec in specs.items()}
+        self.secretary = self.posts_on(self.root, self.today)[0].member
+        self.office_head = self.first_member(LEADERS_BRANCH)  # 办公室主任: records the 党组's meetings
+
+    def first_member(self, code: str) -> Member | None:
+        org = self.orgs[code]
+        stay = (Membership.objects.filter(organization__path__startswith=org.path)
+                .exclude(member__in=[a.member_id for a in self.posts[self.root.pk]])
+                .select_related("member").order_by("member_id").first())
+        return stay.member if stay else None
+
+    # ---- helpers
+
+    def posts_on(self, org: Organization, day: dt.date) -> list[Appointment]:
+        """Posts held on `day`, secretary first, then deputies, then committee members."""
+        order = {Appointment.Role.SECRETARY: 0, Appointment.Role.DEPUTY_SECRETARY: 1}
+        open_ = [a for a in self.posts[org.pk] if a.start <= day and (a.end is None or a.end > day)]
+        return sorted(open_, key=lambda a: (order.get(a.role, 2), a.start, a.pk))
+
+    def parent(self, org: Organization) -> Organization | None:
+        return self.by_path.get(org.path[:-Organization.steplen])
+
+    def expected(self, org: Organization, kind: str, day: dt.date) -> list[Member]:
+        """应到, as `services.expected_attendees` computes it (appointees of a body or of the 党组;
+        otherwise everyone whose stay in the organisation or a cell inside it covers the day)."""
+        if kind in services.BODY_KINDS or org.kind == K.LEADING_GROUP:
+            ids = {a.member_id for a in self.posts_on(org, day)}
+        else:
+            ids = {member_id for member_id, path, start, end in self.stays
+                   if path.startswith(org.path) and start <= day and (end is None or end > day)}
+        return sorted((self.members[pk] for pk in ids), key=lambda m: (m.name, m.pk))
+
+    def live(self, org: Organization, day: dt.date) -> bool:
+        return (org.founded_on <= day < self.today
+                and (org.dissolved_on is None or day < org.dissolved_on))
+
+    def months(self):
+        year, month = self.start.year, 1
+        while dt.date(year, month, 1) < self.today:
+            yield year, month
+            year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+
+    def places(self, org: Organization) -> list[str]:
+        profile = self.profile.get(org.code, "dept")
+        unit = self.unit_name.get(org.code, "")
+        if profile in ("office", "dept", "dept_staff"):
+            return ["局机关三楼会议室", "局机关五楼党员活动室", "局机关二楼小会议室"]
+        if profile == "service":
+            return ["后勤服务中心会议室", "局机关五楼党员活动室"]
+        if profile.startswith("branch_office"):
+            return [f"{unit}党员活动室", f"{unit}三楼会议室"]
+        if profile.startswith("enforcement"):
+            return ["交通执法支队党员活动室", "交通执法支队三楼会议室"]
+        if profile == "rail":
+            return ["轨道交通建设办公室会议室", "地铁三号线项目部会议室"]
+        if profile == "retired":
+            return ["局老干部活动中心"]
+        return [f"{unit}会议室", f"{unit}党员活动室"]
+
+    def place(self, org: Organization) -> str:
+        return self.rng.choice(self.places(org))
+
+    def leader_of(self, org: Organization, day: dt.date) -> tuple[Member | None, Member | None]:
+        """(host, recorder) on `day`: the secretary (or deputy, or a committee member) and the next post."""
+        posts = self.posts_on(org, day)
+        host = posts[0].member if posts else None
+        recorder = posts[1].member if len(posts) > 1 else None
+        if host is None:  # no post yet: the member who will be secretary, if already in the branch
+            later = [a for a in self.posts[org.pk] if a.start > day and a.role == Appointment.Role.SECRETARY]
+            host = later[0].member if later else None
+        return host, recorder
+
+    def add(self, plan: _Plan) -> _Plan | None:
+        if not self.live(plan.org, plan.day):
+            return None
+        self.plans.append(plan)
+        return plan
+
+    # ---- branches
+
+    def plan_branch(self, index: int, branch: Organization) -> None:
+        rng = self.rng
+        week = index % 4  # each branch keeps "its" Friday of the month (每月相对固定1天)
+        # The 党组成员 spend Friday afternoons at their contact branches (每周五下午参加定点联系党支部的
+        # 学习活动), so their own branch studies on Wednesdays.
+        study_day = 2 if branch.code == LEADERS_BRANCH else 4
+        profile = self.profile.get(branch.code, "dept")
+        gap_months = self.committee_gap_months(branch)
+        accepted_quarters = self.plan_acceptances(branch)
+        lecture_topics = LECTURE_TOPICS[index % len(LECTURE_TOPICS):] + LECTURE_TOPICS[:index % len(LECTURE_TOPICS)]
+        for year, month in self.months():
+            fridays = _weekdays(year, month, study_day)
+            # 主题党日: the branch's Friday afternoon; a new branch holds its first one soon after founding.
+            day = fridays[min(week, len(fridays) - 1)]
+            if day < branch.founded_on:
+                day = next((f for f in fridays if f >= branch.founded_on), day)
+            topic, outing, tags = rng.choice(THEME_DAYS[month])
+            if rng.random() < 0.3 and profile in PROFILE_THEMES:
+                topic, outing, tags = rng.choice(PROFILE_THEMES[profile]), "", ()
+            host, recorder = self.leader_of(branch, day)
+            self.add(_Plan(branch, MK.THEME_DAY, day, dt.time(14, 30), topic, outing or self.place(branch),
+                           host=host, recorder=recorder, tags=tags, body=rng.choice(THEME_BODIES)))
+            # 支委会: early in the month, where the branch has a committee (3 or more posts).
+            day = _workday_from(dt.date(year, month, 2 + rng.randrange(6)), (1, 2, 3))
+            end = selectors.month_end(year, month)
+            if len(self.posts_on(branch, day)) < selectors.COMMITTEE_MINIMUM <= len(self.posts_on(branch, end)):
+                # The committee was elected during the month: its first meeting follows the election.
+                elected = max(a.start for a in self.posts_on(branch, end))
+                day = _workday_from(elected) or elected
+            if len(self.posts_on(branch, day)) >= selectors.COMMITTEE_MINIMUM and (year, month) not in gap_months:
+                host, recorder = self.leader_of(branch, day)
+                self.add(_Plan(branch, MK.COMMITTEE_MEETING, day, dt.time(rng.choice((9, 15)), 0),
+                               rng.choice(COMMITTEE_TOPICS), self.place(branch), host=host, recorder=recorder,
+                               body="会议通报了上月工作完成情况，研究了本月有关事项，明确了责任分工。"))
+            quarter = (month - 1) // 3
+            # 党课: once a quarter, on another Friday of one of the quarter's first two months.
+            if month % 3 == 1 + (index + year) % 2:
+                day = fridays[(week + 2) % len(fridays)]
+                title, tags = lecture_topics[(4 * (year - self.start.year) + quarter) % len(lecture_topics)]
+                host, recorder = self.leader_of(branch, day)
+                self.add(_Plan(branch, MK.PARTY_LECTURE, day, dt.time(15, 0), f"党课：{title}", self.place(branch),
+                               host=host, recorder=recorder, lecturer=host, tags=tags))
+            # 党员大会: once a quarter in its last month, unless one was held to accept a new member.
+            if month % 3 == 0 and (year, quarter) not in accepted_quarters:
+                day = _workday_from(dt.date(year, month, 10 + rng.randrange(12)), (2, 3))
+                if day is not None:
+                    host, recorder = self.leader_of(branch, day)
+                    self.add(_Plan(branch, MK.GENERAL_MEETING, day, dt.time(15, 0), rng.choice(GENERAL_TOPICS),
+                                   self.place(branch), host=host, recorder=recorder,
+                                   body="会议通报了支部工作情况，部署了下阶段重点任务。"))
+            # 组织生活会 with 民主评议党员, in December.
+            if month == 12:
+                day = _workday_from(dt.date(year, 12, 8 + rng.randrange(14)), (1, 2, 3, 4))
+                if day is not None:
+                    host, recorder = self.leader_of(branch, day)
+                    self.add(_Plan(
+                        branch, MK.ORGANIZATIONAL_LIFE_MEETING, day, dt.time(14, 30),
+                        f"{year}年度组织生活会暨民主评议党员", self.place(branch), host=host, recorder=recorder,
+                        appraisal=True, guests=self.supervisors(branch),
+                        body="会前广泛征求意见、开展谈心谈话；会上支部书记代表支委会作对照检查，党员逐一开展批评和自我批评，"
+                             "并开展民主评议党员。"))
+
+    def committee_gap_months(self, branch: Organization) -> set[tuple[int, int]]:
+        # Deliberate gap: GAP_BRANCH held no 支委会 in two finished months of the gap year.
+        if branch.code != GAP_BRANCH:
+            return set()
+        year = gap_year(self.today)
+        finished = [m for m in range(1, 13) if selectors.month_end(year, m) < self.today
+                    and dt.date(year, m, 1) >= branch.founded_on
+                    and len(self.posts_on(branch, selectors.month_end(year, m))) >= selectors.COMMITTEE_MINIMUM]
+        return {(year, m) for m in committee_gap(self.today, finished)}
+
+    def plan_acceptances(self, branch: Organization) -> set[tuple[int, int]]:
+        """A 党员大会 on the day each new member was accepted (their joining day, if a working day)."""
+        quarters = set()
+        stays = (Membership.objects.filter(organization__path__startswith=branch.path,
+                                           member__category=Member.Category.PROBATIONARY,
+                                           member__joined_on__gte=self.start, member__joined_on__lt=self.today)
+                 .select_related("member").order_by("member__joined_on", "member_id"))
+        for stay in stays:
+            member = stay.member
+            if stay.start != member.joined_on or not _workday(member.joined_on):
+                continue  # joined elsewhere, or on a weekend
+            day = member.joined_on
+            host, recorder = self.leader_of(branch, day)
+            plan = self.add(_Plan(
+                branch, MK.GENERAL_MEETING, day, dt.time(15, 0), f"讨论接收{member.name}同志为中共预备党员",
+                self.place(branch), host=host, recorder=recorder, accept=[member],
+                body=f"会议听取了{member.name}同志的入党志愿、入党介绍人和支部委员会的审查意见，经无记名投票表决，"
+                     "同意接收其为中共预备党员，报上级党组织审批。"))
+            if plan is not None:
+                quarters.add((day.year, (day.month - 1) // 3))
+        return quarters
+
+    def supervisors(self, branch: Organization) -> list[GuestInput]:
+        """上级党组织派员指导: the secretary of the branch's parent (总支 or 机关党委)."""
+        parent = self.parent(branch)
+        posts = self.posts_on(parent, self.today - dt.timedelta(days=1)) if parent else []
+        if not posts:
+            return []
+        return [GuestInput(name=posts[0].member.name, role=Guest.Role.SUPERVISOR, member=posts[0].member)]
+
+    # ---- cells
+
+    def plan_cell(self, cell: Organization) -> None:
+        branch = self.parent(cell)
+        for year, month in self.months():
+            day = _workday_from(dt.date(year, month, 10 + self.rng.randrange(10)), (0, 1, 2, 3))
+            if day is None or not self.live(branch, day):
+                continue
+            self.add(_Plan(cell, MK.CELL_MEETING, day, dt.time(16, 0), self.rng.choice(CELL_TOPICS),
+                           self.place(branch),
+                           body="组员逐一交流学习体会，组长对本组党员学习和志愿服务情况作了小结。"))
+
+    # ---- the 党组
+
+    def plan_leading_group(self) -> None:
+        rng, root = self.rng, self.root
+        room = "局机关六楼党组会议室"
+        deputy = self.posts_on(self.orgs[ORGAN_COMMITTEE_CODE], self.today - dt.timedelta(days=1))
+        guests_always = [GuestInput(name=self.office_head.name, member=self.office_head)] if self.office_head else []
+        personnel = self.first_member("JTJ-01-01-02")  # 人事处长: sits in on appointments
+        finance = self.first_member("JTJ-01-01-03")  # 财务处长: sits in on spending
+        for year, month in self.months():
+            # 党组会: about twice a month, on a Tuesday or Thursday morning.
+            starts = [8, 22] if rng.random() > 0.15 else [15]
+            for first in starts:
+                is_first = first == starts[0]
+                day = _workday_from(dt.date(year, month, first + rng.randrange(4)), (1, 3))
+                if day is None:
+                    continue
+                items = self.agenda(year, month, 1 + rng.randrange(4), first_in_month=is_first)
+                guests = list(guests_always)
+                if personnel and any(i.category == Cat.KEY_APPOINTMENT for i in items):
+                    guests.append(GuestInput(name=personnel.name, member=personnel))
+                if finance and any(i.category == Cat.LARGE_FUND for i in items):
+                    guests.append(GuestInput(name=finance.name, member=finance))
+                topics = "第一议题：传达学习习近平总书记重要讲话精神和上级有关会议精神；" + "；".join(i.title for i in items)
+                self.add(_Plan(root, MK.LEADING_GROUP_MEETING, day, dt.time(9, 0), topics, room,
+                               host=self.secretary, recorder=self.office_head, guests=guests, items=items,
+                               body="会议首先传达学习有关精神（第一议题），随后逐项研究议题，与会党组成员充分发表意见后逐项表决。"))
+            # 理论学习中心组学习: monthly, third Thursday; now and then an invited lecturer.
+            day = _workday_from(dt.date(year, month, 15), (3,)) or _workday_from(dt.date(year, month, 1), (3,))
+            lecturer = "市委党校教授 林海燕" if rng.random() < 0.15 else ""
+            topic = rng.choice(CENTRAL_GROUP_TOPICS)
+            self.add(_Plan(root, MK.CENTRAL_GROUP_STUDY, day, dt.time(14, 30), topic, "局机关六楼会议室",
+                           host=self.secretary, recorder=self.office_head, lecturer_name=lecturer,
+                           tags=(TAG_CONGRESS,), guests=list(guests_always),
+                           body=(f"邀请{lecturer}作专题辅导，" if lecturer else "")
+                           + "中心组成员围绕专题集中学习、交流研讨，党组书记作总结讲话。"))
+        for year in (self.start.year, self.today.year):
+            self.plan_congress_study(year, room, deputy)
+            # 民主生活会: December.
+            day = _workday_from(dt.date(year, 12, 16 + rng.randrange(6)), (1, 2, 3))
+            if day is not None:
+                self.add(_Plan(
+                    root, MK.DEMOCRATIC_LIFE_MEETING, day, dt.time(9, 0), f"{year}年度党组领导班子民主生活会", room,
+                    host=self.secretary, recorder=self.office_head,
+                    guests=[GuestInput(name="市委第三督导组组长 周建华", role=Guest.Role.SUPERVISOR),
+                            GuestInput(name="派驻纪检监察组副组长 孟凡青", role=Guest.Role.SUPERVISOR)],
+                    body="会前广泛征求意见、深入谈心谈话；会上党组书记代表班子作对照检查，党组成员逐一作个人对照检查发言，"
+                         "开展批评和自我批评。督导组对会议作了点评。"))
+            # The 党组 secretary's 党课 for all the bureau's members, before 七一.
+            day = _workday_from(dt.date(year, 6, 24), (4,)) or dt.date(year, 6, 26)
+            self.add(_Plan(
+                self.orgs[ORGAN_COMMITTEE_CODE], MK.PARTY_LECTURE, day, dt.time(14, 30),
+                "“七一”专题党课：学习贯彻党的二十大精神，奋力建设人民满意交通", "局机关四楼大会议室",
+                host=deputy[0].member if deputy else None, lecturer=self.secretary, tags=(TAG_CONGRESS, TAG_HISTORY),
+                body=f"党组书记{self.secretary.name}同志讲授专题党课，全局党员干部参加。"))
+        self.plan_decision_gaps()
+
+    def plan_congress_study(self, year: int, room: str, deputy: list[Appointment]) -> None:
+        """传达学习党的二十大精神: a 党组会 and a 专题会议 a few days after 22 October (or, early in
+        the current year, at about two thirds of the days so far)."""
+        if dt.date(year, 10, 27) < self.today:
+            day = _workday_from(dt.date(year, 10, 24), (0, 1, 2, 3, 4))
+        else:
+            elapsed = (self.today - dt.date(year, 1, 1)).days
+            if elapsed < 30:
+                return
+            day = _workday_from(dt.date(year, 1, 1) + dt.timedelta(days=elapsed * 2 // 3)) or \
+                dt.date(year, 1, 1) + dt.timedelta(days=elapsed * 2 // 3)
+        item = _Item("研究全系统学习宣传贯彻党的二十大精神工作方案", Cat.MAJOR_MATTER)
+        self.add(_Plan(self.root, MK.LEADING_GROUP_MEETING, day, dt.time(9, 0),
+                       "第一议题：传达学习党的二十大精神；" + item.title, room, host=self.secretary,
+                       recorder=self.office_head, tags=(TAG_CONGRESS,), items=[item],
+                       body="会议第一时间传达学习党的二十大精神，研究全系统学习宣传贯彻工作方案。"))
+        guests = [GuestInput(name=a.member.name, member=a.member) for a in deputy[:3]]
+        for code in ("JTJ-01-01", "JTJ-01-02", "JTJ-01-03", "JTJ-01-04"):
+            posts = self.posts_on(self.orgs[code], day)
+            if posts:
+                guests.append(GuestInput(name=posts[0].member.name, member=posts[0].member))
+        after = _workday_from(day + dt.timedelta(days=1)) or day
+        self.add(_Plan(self.root, MK.SPECIAL_MEETING, after, dt.time(15, 0),
+                       "传达学习党的二十大精神专题会议", "局机关四楼大会议室", host=self.secretary,
+                       recorder=self.office_head, tags=(TAG_CONGRESS,), guests=guests,
+                       body="会议传达学习党的二十大精神，对全系统学习宣传贯彻工作作出部署，要求各级党组织迅速掀起学习热潮。"
+                            "机关党委、各党总支负责同志列席会议。"))
+
+    def agenda(self, year: int, month: int, n: int, *, first_in_month: bool) -> list[_Item]:
+        """1–4 items: the month's yearly round at its first meeting, then draws without repeats."""
+        rng, items = self.rng, []
+        ended = QUARTERS[(month - 2) // 3] if month > 1 else "上年第四季度"
+        if first_in_month:
+            for title, category, voted in YEARLY_ITEMS.get(month, []):
+                items.append(self.item(title.format(y=year, q=f"{year}年{ended}"), category, voted))
+        categories = rng.choices([Cat.ORDINARY, Cat.MAJOR_MATTER, Cat.LARGE_FUND, Cat.MAJOR_PROJECT,
+                                  Cat.KEY_APPOINTMENT], [30, 22, 18, 14, 16], k=max(0, n - len(items)))
+        for category in categories:
+            if category == Cat.LARGE_FUND:
+                purpose, amounts = self.draw(year, LARGE_FUNDS)
+                amount = rng.choice(amounts)
+                items.append(_Item(f"研究{purpose}{amount}万元使用事项", category, amount=Decimal(amount),
+                                   decision=f"同意{purpose}{amount}万元，按规定程序拨付并接受审计监督。"))
+            elif category == Cat.ORDINARY:
+                title, voted = self.draw(year, ORDINARY_ITEMS)
+                items.append(self.item(title, category, voted))
+            else:
+                pool = {Cat.MAJOR_MATTER: MAJOR_MATTERS, Cat.MAJOR_PROJECT: MAJOR_PROJECTS,
+                        Cat.KEY_APPOINTMENT: KEY_APPOINTMENTS}[category]
+                items.append(self.item(self.draw(year, pool), category, True))
+        return items
+
+    def draw(self, year: int, pool: list):
+        """The next of `pool` in this year's shuffled order (no repeats until the pool is used up)."""
+        key = (year, id(pool))
+        if not self.draws.get(key):
+            self.draws[key] = self.rng.sample(pool, len(pool))
+        return self.draws[key].pop()
+
+    @staticmethod
+    def item(title: str, category: str, voted: bool) -> _Item:
+        decision = (f"会议同意{title.removeprefix('研究')}，由分管领导牵头组织实施。" if voted
+                    else "会议听取汇报，对下一步工作提出要求。")
+        return _Item(title, category, voted=voted, decision=decision)
+
+    def plan_decision_gaps(self) -> None:
+        """Deliberate gaps at 党组会: one item decided with four of seven members away (no quorum),
+        and one 三重一大 item at which the chair did not speak last."""
+        # Second meetings of the month, so that no item of the yearly round is displaced.
+        meetings = [p for p in self.plans if p.kind == MK.LEADING_GROUP_MEETING and not p.tags and p.day.day >= 15]
+        this_year = [p for p in meetings if p.day.year == self.today.year]
+        pool = this_year if len(this_year) >= 4 else meetings
+        quorum = pool[int(len(pool) * 0.4)]
+        quorum.items = [_Item("研究春运后城乡客运班线恢复运营方案" if quorum.day.month < 6
+                              else "研究国庆假期道路运输保障工作方案", Cat.MAJOR_MATTER,
+                              decision="会议同意该方案。")]
+        quorum.topics = "第一议题：传达学习习近平总书记重要讲话精神和上级有关会议精神；" + quorum.items[0].title
+        quorum.absent_count = 4
+        quorum.guests = quorum.guests[:1]
+        quorum.body = "因多名党组成员外出参加省、市有关会议和带队检查，本次会议到会3人。会议研究了有关方案并表决。"
+        chair = pool[int(len(pool) * 0.7)]
+        if not any(i.category in selectors.SANZHONGYIDA for i in chair.items):
+            chair.items.append(self.item(self.draw(chair.day.year, MAJOR_PROJECTS), Cat.MAJOR_PROJECT, True))
+        next(i for i in chair.items if i.category in selectors.SANZHONGYIDA).chair_spoke_last = False
+
+    # ---- contact points (党建联系点)
+
+    def set_contact_points(self) -> None:
+        """Each 党组成员 links to one branch a year and joins its 主题党日 and 党课 (Friday afternoons)
+        most of the time; now and then they give the 党课 themselves."""
+        rng = self.rng
+        previous: dict[int, Organization] = {}
+        # Days the 党组成员 are expected elsewhere: the 党组's meetings, and those of 机关第一党支部 (their
+        # branch), its 党小组 and the bodies above it.
+        cell_path = self.orgs[f"{LEADERS_BRANCH}-1"].path
+        busy = {p.day for p in self.plans if p.org == self.root or (
+            cell_path.startswith(p.org.path) and p.kind not in services.BODY_KINDS)}
+        for year in (self.start.year, self.today.year):
+            first = dt.date(year, 1, 1)
+            candidates = [b for b in self.branches if b.code != LEADERS_BRANCH and self.profile.get(b.code) != "retired"
+                          and b.founded_on <= first and b.dissolved_on is None]
+            leaders = [a.member for a in self.posts_on(self.root, max(first, self.start))]
+            taken: set[int] = set()
+            for leader in leaders:
+                keep = previous.get(leader.pk)
+                if keep is None or keep.pk in taken or rng.random() < 0.4:
+                    keep = rng.choice([b for b in candidates if b.pk not in taken])
+                taken.add(keep.pk)
+                previous[leader.pk] = keep
+                services.contact_point_set(by=self.by, leader=leader, organization=keep, year=year)
+                share = rng.uniform(0.6, 0.9)
+                studies = [p for p in self.plans if p.org.pk == keep.pk and p.day.year == year
+                           and p.kind in (MK.THEME_DAY, MK.PARTY_LECTURE) and p.day not in busy]
+                # The 党组 secretary gives one of his contact branch's 党课 each year; the others sometimes do.
+                lectures = [p for p in studies if p.kind == MK.PARTY_LECTURE]
+                lecture = lectures[0] if lectures and (leader == self.secretary or rng.random() < 0.5) else None
+                if lecture is not None:
+                    lecture.lecturer = leader
+                    lecture.topics = f"{lecture.topics}（联系点领导{leader.post}{leader.name}讲授）"
+                    lecture.guests.append(GuestInput(name=leader.name, role=Guest.Role.LECTURER, member=leader))
+                joined = lecture is not None
+                for plan in studies:
+                    if plan is not lecture and (rng.random() < share or plan is studies[-1] and not joined):
+                        plan.guests.append(GuestInput(name=leader.name, role=Guest.Role.CONTACT_LEADER, member=leader))
+                        joined = True
+
+    # ---- late entries
+
+    def plan_late(self) -> None:
+        """Deliberate gap: a few branch meetings entered 15–45 days after they were held (补录)."""
+        cutoff = self.today - dt.timedelta(days=60)
+        pool = [p for p in self.plans if p.day < cutoff and p.org.kind in (K.BRANCH, K.CELL)
+                and p.kind in (MK.THEME_DAY, MK.CELL_MEETING, MK.COMMITTEE_MEETING)]
+        for plan in self.rng.sample(pool, min(8, len(pool))):
+            plan.late = True
+
+    # ---- recording
+
+    def record(self) -> None:
+        rng = self.rng
+        now = timezone.now()
+        stamps: list[Meeting] = []
+        self.plans.sort(key=lambda p: (p.starts_at, p.org.path, p.kind))
+        for plan in self.plans:
+            expected = self.expected(plan.org, plan.kind, plan.day)
+            if not expected:
+                continue  # a branch whose members have all moved out before it is dissolved
+            ids = {m.pk for m in expected}
+            host = plan.host if plan.host is not None and plan.host.pk in ids else None
+            if plan.kind == MK.CELL_MEETING:  # the 党小组长: the longest-standing full member
+                full = [m for m in expected if m.full_on and m.full_on <= plan.day]
+                host = min(full or expected, key=lambda m: m.pk)
+            keep = {m.pk for m in (host, plan.lecturer, *plan.accept) if m is not None}
+            # 85–100% present: a third of meetings complete, the others up to 15% away.
+            if plan.absent_count is not None:
+                count = plan.absent_count
+            else:
+                count = 0 if rng.random() < 0.35 else int(len(expected) * rng.uniform(0.03, 0.16))
+                count = min(count, int(len(expected) * 0.15))
+            absences: dict[int, tuple[str, str]] = {}
+            free = [m for m in expected if m.pk not in keep]
+            for member in rng.sample(free, min(count, len(free))):
+                reason = rng.choices([Reason.OFFICIAL, Reason.SICK, Reason.PERSONAL], [5, 2, 3])[0]
+                absences[member.pk] = (reason, rng.choice(ABSENCE_NOTES[reason]))
+            present = [m for m in expected if m.pk not in absences]
+            agenda = [self.agenda_input(item, present, plan) for item in plan.items]
+            for member in plan.accept:
+                voters = sum(1 for m in present if m.full_on and m.full_on <= plan.day)
+                agenda.append(AgendaInput(title=f"讨论接收{member.name}同志为中共预备党员", category=Cat.ORDINARY,
+                                          votes_for=voters, votes_against=0, votes_abstain=0,
+                                          decision=f"同意接收{member.name}同志为中共预备党员。"))
+            guests = [g for g in plan.guests if g.member is None or g.member.pk not in ids]  # not 应到 twice
+            meeting = services.meeting_record(by=self.by, data=MeetingInput(
+                organization=plan.org, kind=plan.kind, starts_at=plan.starts_at, topics=plan.topics,
+                place=plan.place, host=host, recorder=plan.recorder if plan.recorder is not host else None,
+                lecturer=plan.lecturer, lecturer_name=plan.lecturer_name,
+                minutes=self.minutes(plan, host, expected, absences), study_tags=list(plan.tags),
+                includes_appraisal=plan.appraisal, absences=absences, guests=guests, agenda=agenda))
+            if plan.late:
+                meeting.recorded_at = timezone.make_aware(dt.datetime.combine(
+                    plan.day + dt.timedelta(days=15 + rng.randrange(31)), dt.time(9 + rng.randrange(8), rng.randrange(60))))
+                meeting.status = Meeting.Status.LATE
+            else:  # the same evening or within three working days, in office hours
+                days = rng.choice((0, 0, 1, 1, 2, 3))
+                if days == 0 and plan.time.hour < 16:
+                    meeting.recorded_at = plan.starts_at + dt.timedelta(minutes=120 + rng.randrange(90))
+                else:
+                    day = plan.day + dt.timedelta(days=max(days, 1))
+                    while not _workday(day) and (day - plan.day).days < 4:  # the next working day, if soon
+                        day += dt.timedelta(days=1)
+                    meeting.recorded_at = timezone.make_aware(dt.datetime.combine(
+                        day, dt.time(9 + rng.randrange(8), rng.randrange(60))))
+                meeting.status = Meeting.Status.ON_TIME
+            meeting.recorded_at = min(meeting.recorded_at, now)
+            stamps.append(meeting)
+        # See the module docstring: the recording times a secretary would have had.
+        Meeting.objects.bulk_update(stamps, ["recorded_at", "status"], batch_size=500)
+
+    def agenda_input(self, item: _Item, present: list[Member], plan: _Plan) -> AgendaInput:
+        if not item.voted:
+            return AgendaInput(title=item.title, category=item.category, amount=item.amount,
+                               chair_spoke_last=item.chair_spoke_last, decision=item.decision)
+        abstain = 1 if len(present) > 4 and item.category in (Cat.MAJOR_PROJECT, Cat.LARGE_FUND) \
+            and self.rng.random() < 0.08 else 0
+        return AgendaInput(title=item.title, category=item.category, amount=item.amount,
+                           votes_for=len(present) - abstain, votes_against=0, votes_abstain=abstain,
+                           chair_spoke_last=item.chair_spoke_last, decision=item.decision)
+
+    def minutes(self, plan: _Plan, host: Member | None, expected: list[Member], absences: dict) -> str:
+        half = "上午" if plan.time.hour < 12 else "下午"
+        lines = [f"{_fmt(plan.day)}{half}，在{plan.place}{HELD[plan.kind]}"
+                 + (f"，{host.name}同志主持" if host else "") + "。"]
+        head = f"应到{len(expected)}人，实到{len(expected) - len(absences)}人"
+        if absences:
+            reasons = Counter(reason for reason, _note in absences.values())
+            head += "，" + "、".join(f"{Reason(r).label}{n}人" for r, n in reasons.items())
+        lines.append(head + "。")
+        if plan.kind == MK.THEME_DAY:
+            lines.append(f"活动主题：{plan.topics}。")
+        if plan.kind == MK.PARTY_LECTURE and plan.lecturer:
+            lines.append(f"{plan.lecturer.name}同志讲授党课，结合交通运输工作实际讲历史、讲案例、讲要求。")
+        if plan.body:
+            lines.append(plan.body)
+        visitors = [g.name for g in plan.guests if g.role == Guest.Role.CONTACT_LEADER]
+        if visitors:
+            lines.append(f"联系点领导{'、'.join(visitors)}同志参加并讲话。")
+        return "".join(lines)

@@ -142,3 +142,21 @@ def test_list_pages_query_counts_do_not_grow(bureau, client_for):
     for i in range(20):
         _meeting(bureau.branch_a, when=at(2026, 4, 1 + i))
     assert [count(u, year=2026) for u in urls] == small
+
+
+@time_machine.travel(NOW, tick=False)
+def test_optional_attachments_are_checked_and_served_through_the_policy(bureau, client_for, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    meeting = _meeting(bureau.branch_a)
+    client = client_for("branch_secretary")
+    url = reverse("orglife:attachment_upload", args=[meeting.pk])
+    client.post(url, {"file": SimpleUploadedFile("run.exe", b"MZ")})
+    assert not meeting.attachments.exists()
+    client.post(url, {"file": SimpleUploadedFile("签到表.pdf", b"%PDF-1.4")})
+    attachment = meeting.attachments.get()
+    download = reverse("orglife:attachment_download", args=[meeting.pk, attachment.pk])
+    assert b"".join(client.get(download).streaming_content) == b"%PDF-1.4"
+    assert client_for("sibling_secretary").get(download).status_code == 404
+    assert client_for("sibling_secretary").post(url, {"file": SimpleUploadedFile("x.pdf", b"x")}).status_code == 404

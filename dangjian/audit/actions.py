@@ -36,4 +36,5 @@ ACTION_LABELS.update({
     "meeting.update": "修改会议记录",
     "agenda_item.add": "增加议题",
     "contact_point.set": "设置党建联系点",
+    "meeting.attach": "上传会议附件",
 })

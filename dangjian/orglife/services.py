@@ -3,6 +3,7 @@ items with votes) in one transaction with its audit entry; bad input raises Vali
 Chinese messages and nothing is saved. Late records are accepted and marked late, never refused."""
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from dangjian.orglife.models import (
     ContactPoint,
     Guest,
     Meeting,
+    MeetingAttachment,
     MeetingKind,
     StudyTag,
 )
@@ -283,3 +285,21 @@ def contact_point_set(*, by: Actor, leader: Member, organization: Organization, 
     audit_record(by=by, action="contact_point.set", obj=point,
                  after={"leader": leader.pk, "organization": organization.pk, "year": year})
     return point
+
+
+ATTACHMENT_EXTENSIONS = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".doc", ".xls", ".txt"}
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+
+
+@transaction.atomic
+def attachment_add(*, by: Actor, meeting: Meeting, upload) -> MeetingAttachment:
+    """Attach optional evidence to a meeting (never required). Type and size are checked."""
+    name = os.path.basename(upload.name or "")
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in ATTACHMENT_EXTENSIONS:
+        raise ValidationError({"file": "附件只接受 PDF、图片（JPG/PNG）、Word、Excel 或文本文件。"})
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError({"file": "附件不能超过 20 MB。"})
+    attachment = MeetingAttachment.objects.create(meeting=meeting, file=upload, name=name[:200])
+    audit_record(by=by, action="meeting.attach", obj=meeting, after={"attachment": attachment.name})
+    return attachment

@@ -6,7 +6,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -86,6 +86,7 @@ def meeting_detail(request, pk):
     return render(request, "orglife/meeting_detail.html", {
         "meeting": meeting, "attendances": attendances, "present": present, "expected": len(attendances),
         "guests": list(meeting.guests.all()), "items": items, "tags": list(meeting.study_tags.all()),
+        "attachments": list(meeting.attachments.order_by("uploaded_at")),
         "can_edit": policy.can_on_organization(request.user, meeting.organization, Perm.RECORD_MEETINGS),
     })
 
@@ -221,6 +222,33 @@ def meeting_expected(request):
     context = expected_rows(request.user, request.GET.get("organization", ""), request.GET.get("kind", ""),
                             request.GET.get("starts_at", ""), {})
     return render(request, "orglife/_attendance.html", {"attendance": context})
+
+
+@login_required
+def attachment_upload(request, pk):
+    meeting = policy.get_meeting(request.user, pk, Perm.RECORD_MEETINGS)
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "请选择要上传的文件。")
+        else:
+            try:
+                services.attachment_add(by=Actor.from_request(request), meeting=meeting, upload=upload)
+            except ValidationError as exc:
+                messages.error(request, "；".join(exc.messages))
+            else:
+                messages.success(request, f"已上传附件：{upload.name}。")
+    return redirect(meeting)
+
+
+@login_required
+def attachment_download(request, pk, attachment_pk):
+    """Attachments are served through the access policy, never from a public media URL."""
+    meeting = policy.get_meeting(request.user, pk)
+    attachment = meeting.attachments.filter(pk=attachment_pk).first()
+    if attachment is None:
+        raise Http404
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
 
 
 @login_required

@@ -83,13 +83,13 @@ def test_deployment_override_tightens_a_rule_from_its_date(tmp_path, settings):
         '[[rule]]\ncode = "term.reminder_months"\nlabel = "换届提前提醒（月）"\nvalue = 8\n'
         'source = "某市实施细则"\neffective_from = 2025-01-01\n', encoding="utf-8")
     settings.RULES_OVERRIDE_FILE = str(override)
-    rules.all_rules.cache_clear()
+    rules.reload()
     try:
         assert rules.value("term.reminder_months", on=dt.date(2024, 12, 31)) == 6
         assert rules.value("term.reminder_months", on=dt.date(2025, 1, 1)) == 8
     finally:
         settings.RULES_OVERRIDE_FILE = None
-        rules.all_rules.cache_clear()
+        rules.reload()
 
 
 def test_a_broken_override_file_stops_start_up(tmp_path, settings):
@@ -98,13 +98,13 @@ def test_a_broken_override_file_stops_start_up(tmp_path, settings):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[rule]]\ncode = "x"\n', encoding="utf-8")
     settings.RULES_OVERRIDE_FILE = str(bad)
-    rules.all_rules.cache_clear()
+    rules.reload()
     try:
         with pytest.raises(ImproperlyConfigured, match="lacks"):
             rules.all_rules()
     finally:
         settings.RULES_OVERRIDE_FILE = None
-        rules.all_rules.cache_clear()
+        rules.reload()
 
 
 def test_control_characters_are_dropped_from_spreadsheet_text():

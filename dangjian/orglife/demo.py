@@ -251,7 +251,7 @@ def build_orglife_demo(*, today: dt.date, by: Actor) -> dict[str, int]:
     return orglife_counts(today=today)
 
 
-def committee_gap(today: dt.date, committee_months: list[int]) -> list[int]:
+def committee_gap(committee_months: list[int]) -> list[int]:
     """The two months in which GAP_BRANCH held no 支委会, chosen among its finished committee months
     of the gap year: near a third and two thirds of the way through them."""
     if len(committee_months) < 2:
@@ -439,7 +439,8 @@ class _Builder:
         for a in Appointment.objects.filter(organization__in=orgs).select_related("member").order_by("start", "id"):
             self.posts[a.organization_id].append(a)
         # Who belonged where, when: `expected` answers as services.expected_attendees does, from memory
-        # (the service asks again when it records; a disagreement would fail the build loudly).
+        # (the service asks again when it records: an absence it does not expect fails the build, and
+        # the tests check that each meeting's minutes, written from this answer, agree with its attendance).
         self.members = {m.pk: m for m in Member.objects.all()}
         self.stays = list(Membership.objects.values_list("member_id", "organization__path", "start", "end"))
         specs = {s.code: s for s in BRANCHES}
@@ -536,11 +537,11 @@ class _Builder:
         accepted_quarters = self.plan_acceptances(branch)
         lecture_topics = LECTURE_TOPICS[index % len(LECTURE_TOPICS):] + LECTURE_TOPICS[:index % len(LECTURE_TOPICS)]
         for year, month in self.months():
-            fridays = _weekdays(year, month, study_day)
+            study_days = _weekdays(year, month, study_day)
             # 主题党日: the branch's Friday afternoon; a new branch holds its first one soon after founding.
-            day = fridays[min(week, len(fridays) - 1)]
+            day = study_days[min(week, len(study_days) - 1)]
             if day < branch.founded_on:
-                day = next((f for f in fridays if f >= branch.founded_on), day)
+                day = next((f for f in study_days if f >= branch.founded_on), day)
             topic, outing, tags = rng.choice(THEME_DAYS[month])
             if rng.random() < 0.3 and profile in PROFILE_THEMES:
                 topic, outing, tags = rng.choice(PROFILE_THEMES[profile]), "", ()
@@ -562,7 +563,7 @@ class _Builder:
             quarter = (month - 1) // 3
             # 党课: once a quarter, on another Friday of one of the quarter's first two months.
             if month % 3 == 1 + (index + year) % 2:
-                day = fridays[(week + 2) % len(fridays)]
+                day = study_days[(week + 2) % len(study_days)]
                 title, tags = lecture_topics[(4 * (year - self.start.year) + quarter) % len(lecture_topics)]
                 host, recorder = self.leader_of(branch, day)
                 self.add(_Plan(branch, MK.PARTY_LECTURE, day, dt.time(15, 0), f"党课：{title}", self.place(branch),
@@ -583,7 +584,7 @@ class _Builder:
                     self.add(_Plan(
                         branch, MK.ORGANIZATIONAL_LIFE_MEETING, day, dt.time(14, 30),
                         f"{year}年度组织生活会暨民主评议党员", self.place(branch), host=host, recorder=recorder,
-                        appraisal=True, guests=self.supervisors(branch),
+                        appraisal=True, guests=self.supervisors(branch, day),
                         body="会前广泛征求意见、开展谈心谈话；会上支部书记代表支委会作对照检查，党员逐一开展批评和自我批评，"
                              "并开展民主评议党员。"))
 
@@ -595,7 +596,7 @@ class _Builder:
         finished = [m for m in range(1, 13) if selectors.month_end(year, m) < self.today
                     and dt.date(year, m, 1) >= branch.founded_on
                     and len(self.posts_on(branch, selectors.month_end(year, m))) >= selectors.COMMITTEE_MINIMUM]
-        return {(year, m) for m in committee_gap(self.today, finished)}
+        return {(year, m) for m in committee_gap(finished)}
 
     def plan_acceptances(self, branch: Organization) -> set[tuple[int, int]]:
         """A 党员大会 on the day each new member was accepted (their joining day, if a working day)."""
@@ -619,10 +620,10 @@ class _Builder:
                 quarters.add((day.year, (day.month - 1) // 3))
         return quarters
 
-    def supervisors(self, branch: Organization) -> list[GuestInput]:
-        """上级党组织派员指导: the secretary of the branch's parent (总支 or 机关党委)."""
+    def supervisors(self, branch: Organization, day: dt.date) -> list[GuestInput]:
+        """上级党组织派员指导: the secretary of the branch's parent (总支 or 机关党委) that day."""
         parent = self.parent(branch)
-        posts = self.posts_on(parent, self.today - dt.timedelta(days=1)) if parent else []
+        posts = self.posts_on(parent, day) if parent else []
         if not posts:
             return []
         return [GuestInput(name=posts[0].member.name, role=Guest.Role.SUPERVISOR, member=posts[0].member)]
@@ -836,7 +837,8 @@ class _Builder:
 
     def record(self) -> None:
         rng = self.rng
-        now = timezone.now()
+        # Recorded by yesterday evening at the latest (not "now": the build stays deterministic).
+        cap = timezone.make_aware(dt.datetime.combine(self.today - dt.timedelta(days=1), dt.time(21, 0)))
         stamps: list[Meeting] = []
         self.plans.sort(key=lambda p: (p.starts_at, p.org.path, p.kind))
         for plan in self.plans:
@@ -889,7 +891,7 @@ class _Builder:
                     meeting.recorded_at = timezone.make_aware(dt.datetime.combine(
                         day, dt.time(9 + rng.randrange(8), rng.randrange(60))))
                 meeting.status = Meeting.Status.ON_TIME
-            meeting.recorded_at = min(meeting.recorded_at, now)
+            meeting.recorded_at = min(meeting.recorded_at, cap)
             stamps.append(meeting)
         # See the module docstring: the recording times a secretary would have had.
         Meeting.objects.bulk_update(stamps, ["recorded_at", "status"], batch_size=500)

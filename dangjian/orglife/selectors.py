@@ -96,13 +96,22 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
     start, end = year_range(year)
     counts: dict[tuple[int, str, int], int] = defaultdict(int)
     appraisals: dict[tuple[int, int], int] = defaultdict(int)
+    # One row per organisation and kind with a count per month: range filters on starts_at rather
+    # than extracting the month, which SQLite would do in Python for every meeting.
+    tz = timezone.get_current_timezone()
+    bounds = [dt.datetime(year + (m - 1) // 12, (m - 1) % 12 + 1, 1, tzinfo=tz) for m in range(1, 14)]
+    per_month = {}
+    for m in range(1, 13):
+        in_month = Q(starts_at__gte=bounds[m - 1], starts_at__lt=bounds[m])
+        per_month[f"m{m}"] = Count("id", filter=in_month)
+        per_month[f"a{m}"] = Count("id", filter=in_month & Q(includes_appraisal=True))
     rows = (Meeting.objects.filter(organization__in=scope, starts_at__gte=start, starts_at__lt=end)
-            .annotate(month=ExtractMonth("starts_at"))
-            .values("organization_id", "kind", "month")
-            .annotate(n=Count("id"), appraisal=Count("id", filter=Q(includes_appraisal=True))))
+            .values("organization_id", "kind").annotate(**per_month).order_by())
     for r in rows:
-        counts[(r["organization_id"], r["kind"], r["month"])] += r["n"]
-        appraisals[(r["organization_id"], r["month"])] += r["appraisal"]
+        for m in range(1, 13):
+            if r[f"m{m}"]:
+                counts[(r["organization_id"], r["kind"], m)] += r[f"m{m}"]
+                appraisals[(r["organization_id"], m)] += r[f"a{m}"]
     posts = list(Appointment.objects.filter(organization__in=scope, start__lte=dt.date(year, 12, 31))
                  .filter(Q(end__isnull=True) | Q(end__gt=dt.date(year, 1, 1)))
                  .values("organization_id", "member_id", "role", "start", "end"))
@@ -120,20 +129,20 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
     def posts_on(org_id, day):
         return [p for p in posts_by_org[org_id] if p["start"] <= day and (p["end"] is None or p["end"] > day)]
 
-    requirement_cache: dict[dt.date, list[Requirement]] = {}
+    # The rules in effect at each month's end, and which of them close a period that month.
+    due_by_month = {}
+    for month in range(1, 13):
+        due_by_month[month] = [r for r in orglife_rules.requirements(month_end(year, month))
+                               if month % PERIOD_MONTHS[r.period] == 0]
     table = ComplianceTable(year=year, rows=[])
     for org in orgs:
         row = OrgCompliance(org)
         for month in range(1, 13):
             period_end = month_end(year, month)
-            reqs = requirement_cache.setdefault(period_end, orglife_rules.requirements(period_end))
-            for req in reqs:
+            for req in due_by_month[month]:
                 if req.applies_to != org.kind:
                     continue
-                size = PERIOD_MONTHS[req.period]
-                if month % size:
-                    continue
-                first = month - size + 1
+                first = month - PERIOD_MONTHS[req.period] + 1
                 period_start = dt.date(year, first, 1)
                 months = range(first, month + 1)
                 if req.key == "democratic_appraisal":

@@ -6,6 +6,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
 from dangjian.core.forms import apply_service_errors
 from dangjian.organizations.models import Member, Organization
+from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
 from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, MeetingForm
 from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, MeetingKind
@@ -47,6 +49,14 @@ def _scope(request, perm):
     return orgs, scope
 
 
+def _scope_choices(orgs, scope):
+    """Organisations to offer in the scope selector: the levels above branches (a city has ~2,000
+    branches; each branch is reached through its parent or its calendar), plus the current one."""
+    return orgs.filter(Q(kind__in=[Organization.Kind.LEADING_GROUP, Organization.Kind.ORGAN_COMMITTEE,
+                                   Organization.Kind.GENERAL_BRANCH]) | Q(pk=scope.pk),
+                       dissolved_on__isnull=True)
+
+
 # ---------------------------------------------------------------- meetings
 
 @login_required
@@ -69,7 +79,7 @@ def meeting_list(request):
     query.pop("before", None)
     return render(request, "orglife/meetings.html", {
         "meetings": rows[:LIST_PAGE], "scope": scope, "year": year, "kind": kind, "kinds": MeetingKind.choices,
-        "organizations": orgs.filter(dissolved_on__isnull=True), "years": range(timezone.localdate().year, 2017, -1),
+        "organizations": _scope_choices(orgs, scope), "years": range(timezone.localdate().year, 2017, -1),
         "next_url": f"?{query.urlencode()}&before={rows[LIST_PAGE - 1].pk}" if len(rows) > LIST_PAGE else "",
         "can_record": policy.has_perm(request.user, Perm.RECORD_MEETINGS),
     })
@@ -307,9 +317,10 @@ def matrix(request):
     query = request.GET.copy()
     query.pop("after", None)
     return render(request, "orglife/matrix.html", {
-        "table": table, "scope": scope, "year": year, "organizations": orgs.filter(dissolved_on__isnull=True),
+        "table": table, "scope": scope, "year": year, "organizations": _scope_choices(orgs, scope),
         "years": range(today.year, 2017, -1), "months": range(1, 13), "held": held, "required": required,
         "next_url": f"?{query.urlencode()}&after={last}" if len(paths) > MATRIX_PAGE else "",
+        "rules": orglife_rules.requirements(min(today, dt.date(year, 12, 31))),
         "can_record": policy.has_perm(request.user, Perm.RECORD_MEETINGS),
     })
 
@@ -357,7 +368,7 @@ def decisions(request):
     return render(request, "orglife/decisions.html", {
         "items": rows, "scope": scope, "year": year, "category": category,
         "categories": AgendaItem.Category.choices, "flagged_only": request.GET.get("flagged") == "1",
-        "organizations": orgs.filter(dissolved_on__isnull=True), "years": range(timezone.localdate().year, 2017, -1),
+        "organizations": _scope_choices(orgs, scope), "years": range(timezone.localdate().year, 2017, -1),
         "flag_count": sum(1 for r in rows if r.flags),
     })
 

@@ -50,10 +50,18 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: (r.code, r.effective_from)))
 
 
+@cache
+def _by_code() -> dict[str, tuple[Rule, ...]]:
+    index: dict[str, list[Rule]] = {}
+    for r in all_rules():
+        index.setdefault(r.code, []).append(r)
+    return {code: tuple(entries) for code, entries in index.items()}
+
+
 def rule(code: str, *, on: dt.date | None = None) -> Rule:
     """The entry for `code` in effect on `on` (default today); KeyError if the code is unknown."""
     on = on or dt.date.today()
-    in_effect = [r for r in all_rules() if r.code == code and r.effective_from <= on]
+    in_effect = [r for r in _by_code().get(code, ()) if r.effective_from <= on]
     if not in_effect:
         raise KeyError(f"No rule {code!r} in effect on {on}")
     return in_effect[-1]
@@ -61,3 +69,9 @@ def rule(code: str, *, on: dt.date | None = None) -> Rule:
 
 def value(code: str, *, on: dt.date | None = None):
     return rule(code, on=on).value
+
+
+def reload() -> None:
+    """Forget the rules read so far (after the override file changes, in tests)."""
+    all_rules.cache_clear()
+    _by_code.cache_clear()

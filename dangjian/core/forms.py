@@ -1,5 +1,7 @@
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
 
 
 class DateInput(forms.DateInput):
@@ -46,3 +48,19 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 DATE_ERRORS = {"invalid": "请输入有效日期，如 2022-03-01。", "required": "请填写此项。"}
+
+
+def form_page(request, form, action, *, title: str, back: str, success, done=None):
+    """The create/edit page every area uses. On a valid POST, `action(cleaned_data)` makes the one
+    service call; a ValidationError it raises is shown on the form (nothing is saved); success
+    redirects to `done`, or to the object the action returned. `success` is the message, or a
+    function of that object giving it."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = action(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, success(result) if callable(success) else success)
+            return redirect(done or result)
+    return render(request, "form.html", {"form": form, "title": title, "back": back})

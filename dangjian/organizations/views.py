@@ -6,16 +6,16 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_record
-from dangjian.core.forms import apply_service_errors
+from dangjian.core.forms import form_page
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
@@ -74,16 +74,9 @@ def detail(request, pk):
 def _manage_form(request, pk, form_class, service, template_title, **form_kwargs):
     org = policy.get_organization(request.user, pk, Perm.MANAGE_ORGANIZATIONS)
     form = form_class(request.POST or None, **{k: v(org) for k, v in form_kwargs.items()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            service(org, form.cleaned_data, Actor.from_request(request))
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"已保存：{org.name}{template_title}。")
-            return redirect(org)
-    return render(request, "organizations/form.html", {"form": form, "title": f"{org.name}：{template_title}",
-                                                        "back": org.get_absolute_url()})
+    return form_page(request, form, lambda d: service(org, d, Actor.from_request(request)), done=org,
+                     title=f"{org.name}：{template_title}", back=org.get_absolute_url(),
+                     success=f"已保存：{org.name}{template_title}。")
 
 
 @login_required
@@ -93,20 +86,10 @@ def create(request):
         dissolved_on__isnull=True).order_by("path")
     form = OrganizationCreateForm(request.POST or None, organizations=parents,
                                   initial={"parent": request.GET.get("parent")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            org = services.organization_create(
-                by=Actor.from_request(request), parent=data["parent"], code=data["code"], name=data["name"],
-                kind=data["kind"], founded_on=data["founded_on"], note=data["note"],
-                document_number=data["document_number"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"已成立：{org.name}。")
-            return redirect(org)
-    return render(request, "organizations/form.html", {"form": form, "title": "成立党组织",
-                                                        "back": "/organizations/"})
+    return form_page(request, form, lambda d: services.organization_create(
+        by=Actor.from_request(request), parent=d["parent"], code=d["code"], name=d["name"], kind=d["kind"],
+        founded_on=d["founded_on"], note=d["note"], document_number=d["document_number"]),
+        title="成立党组织", back=reverse("organizations:tree"), success=lambda org: f"已成立：{org.name}。")
 
 
 @login_required
@@ -140,18 +123,11 @@ def appointment_end(request, pk, appointment_pk):
     org = policy.get_organization(request.user, pk, Perm.MANAGE_ORGANIZATIONS)
     appointment = get_object_or_404(org.appointments.select_related("member"), pk=appointment_pk, end__isnull=True)
     form = AppointmentEndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.appointment_end(by=Actor.from_request(request), appointment=appointment,
-                                     on=form.cleaned_data["end"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"已免去{appointment.member.name}的{appointment.get_role_display()}职务。")
-            return redirect(org)
-    return render(request, "organizations/form.html", {
-        "form": form, "title": f"免职：{org.name}{appointment.get_role_display()} {appointment.member.name}",
-        "back": org.get_absolute_url()})
+    post = f"{appointment.get_role_display()}职务"
+    return form_page(request, form, lambda d: services.appointment_end(
+        by=Actor.from_request(request), appointment=appointment, on=d["end"]), done=org,
+        title=f"免职：{org.name}{appointment.get_role_display()} {appointment.member.name}",
+        back=org.get_absolute_url(), success=f"已免去{appointment.member.name}的{post}。")
 
 
 # ---------------------------------------------------------------- units
@@ -170,17 +146,10 @@ def unit_create(request):
     form = UnitForm(request.POST or None, units=policy.units(request.user, Perm.MANAGE_UNITS).order_by("path"),
                     organizations=policy.organizations(request.user, Perm.MANAGE_UNITS)
                     .filter(dissolved_on__isnull=True).order_by("path"))
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            unit = services.unit_create(by=Actor.from_request(request), parent=d["parent"], code=d["code"],
-                                        name=d["name"], kind=d["kind"], organization=d["organization"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"已添加单位：{unit.name}。")
-            return redirect("organizations:units")
-    return render(request, "organizations/form.html", {"form": form, "title": "添加单位", "back": "/organizations/units/"})
+    return form_page(request, form, lambda d: services.unit_create(
+        by=Actor.from_request(request), parent=d["parent"], code=d["code"], name=d["name"], kind=d["kind"],
+        organization=d["organization"]), done="organizations:units", title="添加单位",
+        back=reverse("organizations:units"), success=lambda unit: f"已添加单位：{unit.name}。")
 
 
 # ---------------------------------------------------------------- members
@@ -266,15 +235,9 @@ def member_create(request):
     form = MemberForm(request.POST or None, organizations=_member_holding(request.user),
                       units=policy.units(request.user).order_by("path"),
                       initial={"organization": request.GET.get("organization")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            member = services.member_create(by=Actor.from_request(request), data=form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"已登记党员：{member.name}。")
-            return redirect(member)
-    return render(request, "organizations/form.html", {"form": form, "title": "登记党员", "back": "/organizations/members/"})
+    return form_page(request, form, lambda d: services.member_create(by=Actor.from_request(request), data=d),
+                     title="登记党员", back=reverse("organizations:members"),
+                     success=lambda member: f"已登记党员：{member.name}。")
 
 
 @login_required
@@ -284,16 +247,10 @@ def member_edit(request, pk):
     initial["unit"] = member.unit_id
     form = MemberForm(request.POST or None, initial=initial, organizations=_member_holding(request.user),
                       units=policy.units(request.user).order_by("path"), instance=member)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_update(by=Actor.from_request(request), member=member, data=form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"已保存：{member.name}。")
-            return redirect(member)
-    return render(request, "organizations/form.html", {"form": form, "title": f"修改党员信息：{member.name}",
-                                                        "back": member.get_absolute_url()})
+    return form_page(request, form, lambda d: services.member_update(by=Actor.from_request(request), member=member,
+                                                                      data=d),
+                     title=f"修改党员信息：{member.name}", back=member.get_absolute_url(),
+                     success=f"已保存：{member.name}。")
 
 
 @login_required
@@ -304,17 +261,10 @@ def member_transfer(request, pk):
     targets = policy.organizations(request.user).filter(kind__in=services.MEMBER_HOLDING_KINDS,
                                                         dissolved_on__isnull=True).order_by("path")
     form = TransferForm(request.POST or None, organizations=targets)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_transfer(by=Actor.from_request(request), member=member, to=form.cleaned_data["to"],
-                                     on=form.cleaned_data["on"], note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"已办理组织关系转接：{member.name}。")
-            return redirect(member)
-    return render(request, "organizations/form.html", {"form": form, "title": f"组织关系转接：{member.name}",
-                                                        "back": member.get_absolute_url()})
+    return form_page(request, form, lambda d: services.member_transfer(
+        by=Actor.from_request(request), member=member, to=d["to"], on=d["on"], note=d["note"]),
+        title=f"组织关系转接：{member.name}", back=member.get_absolute_url(),
+        success=f"已办理组织关系转接：{member.name}。")
 
 
 @login_required

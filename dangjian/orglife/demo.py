@@ -478,6 +478,21 @@ class _Builder:
                    if path.startswith(org.path) and start <= day and (end is None or end > day)}
         return sorted((self.members[pk] for pk in ids), key=lambda m: (m.name, m.pk))
 
+    def emptied_on(self, org: Organization) -> dt.date | None:
+        """The day the last member left `org` (about to be dissolved), or None while it has members."""
+        stays = [(start, end) for _member, path, start, end in self.stays if path.startswith(org.path)]
+        if not stays or any(end is None for _start, end in stays):
+            return None
+        return max(end for _start, end in stays)
+
+    def before_leaving(self, org: Organization, day: dt.date, days: list[dt.date]) -> dt.date:
+        """`day`, or, if the members have all left by then, the first of `days` before they left
+        (a branch that is being wound up holds its last meetings early)."""
+        emptied = self.emptied_on(org)
+        if emptied is None or day < emptied:
+            return day
+        return next((d for d in days if org.founded_on <= d < emptied), day)
+
     def live(self, org: Organization, day: dt.date) -> bool:
         return (org.founded_on <= day < self.today
                 and (org.dissolved_on is None or day < org.dissolved_on))
@@ -542,6 +557,7 @@ class _Builder:
             day = study_days[min(week, len(study_days) - 1)]
             if day < branch.founded_on:
                 day = next((f for f in study_days if f >= branch.founded_on), day)
+            day = self.before_leaving(branch, day, study_days)
             topic, outing, tags = rng.choice(THEME_DAYS[month])
             if rng.random() < 0.3 and profile in PROFILE_THEMES:
                 topic, outing, tags = rng.choice(PROFILE_THEMES[profile]), "", ()
@@ -572,6 +588,7 @@ class _Builder:
             if month % 3 == 0 and (year, quarter) not in accepted_quarters:
                 day = _workday_from(dt.date(year, month, 10 + rng.randrange(12)), (2, 3))
                 if day is not None:
+                    day = self.before_leaving(branch, day, [d for d in _month_days(year, month) if _workday(d)])
                     host, recorder = self.leader_of(branch, day)
                     self.add(_Plan(branch, MK.GENERAL_MEETING, day, dt.time(15, 0), rng.choice(GENERAL_TOPICS),
                                    self.place(branch), host=host, recorder=recorder,

@@ -302,3 +302,13 @@ def test_decisions_before_the_rules_took_effect_are_not_checked(bureau):
     item = SimpleNamespace(meeting=SimpleNamespace(starts_at=at(2018, 5, 1)), expected=5, present=1,
                            category="major_matter", votes_for=None, chair_spoke_last=False, amount=None)
     assert selectors.decision_flags(item) == (None, [])
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
+def test_a_transcribed_paper_record_is_judged_by_when_it_was_entered(bureau):
+    on_time = services.meeting_record(by=BY, entered_at=at(2026, 3, 7), data=MeetingInput(
+        organization=bureau.branch_a, kind=K.THEME_DAY, starts_at=at(2026, 3, 6), topics="学习"))
+    assert on_time.status == Meeting.Status.ON_TIME and on_time.recorded_at == at(2026, 3, 7)
+    with pytest.raises(ValidationError, match="录入时间应在会议之后"):
+        services.meeting_record(by=BY, entered_at=at(2026, 3, 1), data=MeetingInput(
+            organization=bureau.branch_a, kind=K.THEME_DAY, starts_at=at(2026, 3, 6), topics="学习"))

@@ -19,12 +19,9 @@ report and the tests check:
   chair did not speak last: `selectors.decision_flags` flags each.
 - A few meetings were entered weeks after they were held (补录, status `late`).
 
-On `recorded_at`: `Meeting.recorded_at` is `auto_now_add`, and `meeting_record` marks a meeting 补录
-when it is recorded more than `orglife.late_after_days` after it was held, so a demo recorded today
-would show every past meeting as 补录. After recording, one `bulk_update` therefore gives each meeting
-the recording time a secretary would have had (a few hours to three days after it, 按时记录), and the
-chosen few a recording time 15–45 days after it with status `late`. The audit entries keep the build
-time and the status the service saw.
+On recording times: each meeting is recorded with `entered_at`, the time a secretary would have
+entered it (a few hours to three days after it, 按时记录; the chosen few 15–45 days after, 补录), as a
+paper ledger is transcribed; `meeting_record` judges lateness from that time.
 """
 
 import datetime as dt
@@ -787,8 +784,8 @@ class _Builder:
         this_year = [p for p in meetings if p.day.year == self.today.year]
         pool = this_year if len(this_year) >= 4 else meetings
         quorum = pool[int(len(pool) * 0.4)]
-        quorum.items = [_Item("研究春运后城乡客运班线恢复运营方案" if quorum.day.month < 6
-                              else "研究国庆假期道路运输保障工作方案", Cat.MAJOR_MATTER,
+        quorum.items = [_Item("研究汛期前道路运输安全隐患排查整治方案" if quorum.day.month < 7
+                              else "研究冬季道路保通保畅工作方案", Cat.MAJOR_MATTER,
                               decision="会议同意该方案。")]
         quorum.topics = "第一议题：传达学习习近平总书记重要讲话精神和上级有关会议精神；" + quorum.items[0].title
         quorum.absent_count = 4
@@ -856,7 +853,6 @@ class _Builder:
         rng = self.rng
         # Recorded by yesterday evening at the latest (not "now": the build stays deterministic).
         cap = timezone.make_aware(dt.datetime.combine(self.today - dt.timedelta(days=1), dt.time(21, 0)))
-        stamps: list[Meeting] = []
         self.plans.sort(key=lambda p: (p.starts_at, p.org.path, p.kind))
         for plan in self.plans:
             expected = self.expected(plan.org, plan.kind, plan.day)
@@ -887,31 +883,26 @@ class _Builder:
                                           votes_for=voters, votes_against=0, votes_abstain=0,
                                           decision=f"同意接收{member.name}同志为中共预备党员。"))
             guests = [g for g in plan.guests if g.member is None or g.member.pk not in ids]  # not 应到 twice
-            meeting = services.meeting_record(by=self.by, data=MeetingInput(
+            if plan.late:
+                entered_at = timezone.make_aware(dt.datetime.combine(
+                    plan.day + dt.timedelta(days=15 + rng.randrange(31)), dt.time(9 + rng.randrange(8), rng.randrange(60))))
+            else:  # the same evening or within three working days, in office hours
+                days = rng.choice((0, 0, 1, 1, 2, 3))
+                if days == 0 and plan.time.hour < 16:
+                    entered_at = plan.starts_at + dt.timedelta(minutes=120 + rng.randrange(90))
+                else:
+                    day = plan.day + dt.timedelta(days=max(days, 1))
+                    while not _workday(day) and (day - plan.day).days < 4:  # the next working day, if soon
+                        day += dt.timedelta(days=1)
+                    entered_at = timezone.make_aware(dt.datetime.combine(
+                        day, dt.time(9 + rng.randrange(8), rng.randrange(60))))
+            # The service judges lateness from when the entry was made, as for a paper ledger.
+            services.meeting_record(by=self.by, entered_at=max(min(entered_at, cap), plan.starts_at), data=MeetingInput(
                 organization=plan.org, kind=plan.kind, starts_at=plan.starts_at, topics=plan.topics,
                 place=plan.place, host=host, recorder=plan.recorder if plan.recorder is not host else None,
                 lecturer=plan.lecturer, lecturer_name=plan.lecturer_name,
                 minutes=self.minutes(plan, host, expected, absences), study_tags=list(plan.tags),
                 includes_appraisal=plan.appraisal, absences=absences, guests=guests, agenda=agenda))
-            if plan.late:
-                meeting.recorded_at = timezone.make_aware(dt.datetime.combine(
-                    plan.day + dt.timedelta(days=15 + rng.randrange(31)), dt.time(9 + rng.randrange(8), rng.randrange(60))))
-                meeting.status = Meeting.Status.LATE
-            else:  # the same evening or within three working days, in office hours
-                days = rng.choice((0, 0, 1, 1, 2, 3))
-                if days == 0 and plan.time.hour < 16:
-                    meeting.recorded_at = plan.starts_at + dt.timedelta(minutes=120 + rng.randrange(90))
-                else:
-                    day = plan.day + dt.timedelta(days=max(days, 1))
-                    while not _workday(day) and (day - plan.day).days < 4:  # the next working day, if soon
-                        day += dt.timedelta(days=1)
-                    meeting.recorded_at = timezone.make_aware(dt.datetime.combine(
-                        day, dt.time(9 + rng.randrange(8), rng.randrange(60))))
-                meeting.status = Meeting.Status.ON_TIME
-            meeting.recorded_at = min(meeting.recorded_at, cap)
-            stamps.append(meeting)
-        # See the module docstring: the recording times a secretary would have had.
-        Meeting.objects.bulk_update(stamps, ["recorded_at", "status"], batch_size=500)
 
     def agenda_input(self, item: _Item, present: list[Member], plan: _Plan) -> AgendaInput:
         if not item.voted:

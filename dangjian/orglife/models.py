@@ -3,6 +3,7 @@ and leaders' contact-point branches. Counts and compliance are computed from the
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class MeetingKind(models.TextChoices):
@@ -62,7 +63,8 @@ class Meeting(models.Model):
     status = models.CharField("记录状态", max_length=20, choices=Status.choices, default=Status.ON_TIME)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name="录入人")
-    recorded_at = models.DateTimeField("录入时间", auto_now_add=True)
+    # When the record was made: now, or the day a paper ledger entry was made (see meeting_record).
+    recorded_at = models.DateTimeField("录入时间", default=timezone.now)
 
     class Meta:
         verbose_name = "会议"

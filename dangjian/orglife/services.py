@@ -62,7 +62,7 @@ def expected_attendees(organization: Organization, kind: str, day: dt.date) -> l
     else:
         ids = Membership.objects.filter(_open_on(day), organization__path__startswith=organization.path
                                         ).values("member_id")
-    return list(Member.objects.filter(pk__in=ids).order_by("name", "id"))
+    return list(Member.objects.filter(pk__in=ids).only("id", "name").order_by("name", "id"))
 
 
 @dataclass
@@ -186,21 +186,28 @@ def _status(starts_at: dt.datetime, now: dt.datetime) -> str:
 
 
 @transaction.atomic
-def meeting_record(*, by: Actor, data: MeetingInput) -> Meeting:
+def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | None = None) -> Meeting:
     """Record a held meeting with its attendance (everyone expected, present unless listed absent),
-    guests and agenda items. Entered long after the meeting, it is kept and marked 补录."""
+    guests and agenda items. Entered long after the meeting, it is kept and marked 补录.
+
+    `entered_at` is for records transcribed from a paper ledger (and for the demo): when the entry
+    was really made, between the meeting and now; lateness is judged from it. Default: now."""
     now = timezone.now()
     expected, errors = _check(data, now)
+    entered_at = entered_at or now
+    if not errors and not (data.starts_at <= entered_at <= now):
+        errors["entered_at"] = ["录入时间应在会议之后、现在之前。"]
     if errors:
         raise ValidationError(errors)
-    meeting = Meeting.objects.create(
+    meeting = Meeting.objects.create(recorded_at=entered_at,
         organization=data.organization, kind=data.kind, starts_at=data.starts_at, place=data.place.strip(),
         host=data.host, recorder=data.recorder, lecturer=data.lecturer, lecturer_name=data.lecturer_name.strip(),
         topics=data.topics.strip(), minutes=data.minutes, includes_appraisal=data.includes_appraisal,
-        status=_status(data.starts_at, now), recorded_by=by.user,
+        status=_status(data.starts_at, entered_at), recorded_by=by.user,
     )
     _write_children(meeting, data, expected)
-    audit_record(by=by, action="meeting.record", obj=meeting, after=_summary(meeting, data, expected))
+    audit_record(by=by, action="meeting.record", obj=meeting, after=_summary(meeting, data, expected),
+                 note="" if entered_at is now else f"按纸质台账补入，原录入时间 {timezone.localtime(entered_at):%Y-%m-%d %H:%M}")
     return meeting
 
 
@@ -221,6 +228,7 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     meeting.attendances.all().delete()
     meeting.guests.all().delete()
     meeting.agenda_items.all().delete()
+    meeting.study_tags.clear()
     _write_children(meeting, data, expected)
     audit_record(by=by, action="meeting.update", obj=meeting, before=before, after=_summary(meeting, data, expected))
     return meeting
@@ -242,7 +250,8 @@ def _write_children(meeting: Meeting, data: MeetingInput, expected: list[Member]
     ])
     names = [t.strip() for t in data.study_tags if t.strip()]
     tags = [StudyTag.objects.get_or_create(name=name)[0] for name in dict.fromkeys(names)]
-    meeting.study_tags.set(tags)
+    if tags:
+        meeting.study_tags.set(tags)
 
 
 def _summary(meeting: Meeting, data: MeetingInput, expected: list[Member]) -> dict:

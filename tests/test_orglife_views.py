@@ -160,3 +160,19 @@ def test_optional_attachments_are_checked_and_served_through_the_policy(bureau, 
     assert b"".join(client.get(download).streaming_content) == b"%PDF-1.4"
     assert client_for("sibling_secretary").get(download).status_code == 404
     assert client_for("sibling_secretary").post(url, {"file": SimpleUploadedFile("x.pdf", b"x")}).status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_register_holds_sanzhongyida_items_by_default(bureau, client_for):
+    from dangjian.orglife.services import AgendaInput
+
+    services.meeting_record(by=BY, data=MeetingInput(
+        organization=bureau.root, kind=MeetingKind.LEADING_GROUP_MEETING, starts_at=at(2026, 6, 1), topics="党组会",
+        agenda=[AgendaInput(title="采购执法车", category="large_fund", amount=80, votes_for=1, votes_against=0,
+                            votes_abstain=0),
+                AgendaInput(title="通报工作", category="ordinary")]))
+    client = client_for("discipline")
+    page = client.get(reverse("orglife:decisions"), {"year": 2026}).content.decode()
+    assert "采购执法车" in page and "通报工作" not in page
+    everything = client.get(reverse("orglife:decisions"), {"year": 2026, "category": "all"}).content.decode()
+    assert "通报工作" in everything

@@ -317,6 +317,7 @@ def matrix(request):
     query = request.GET.copy()
     query.pop("after", None)
     return render(request, "orglife/matrix.html", {
+        "rate": f"{held * 100 / required:.1f}%" if required else "—",
         "table": table, "scope": scope, "year": year, "organizations": _scope_choices(orgs, scope),
         "years": range(today.year, 2017, -1), "months": range(1, 13), "held": held, "required": required,
         "next_url": f"?{query.urlencode()}&after={last}" if len(paths) > MATRIX_PAGE else "",
@@ -357,9 +358,13 @@ def decisions(request):
     start, end = selectors.year_range(year)
     items = AgendaItem.objects.filter(meeting__in=policy.meetings(request.user, Perm.VIEW_DECISIONS).filter(
         organization__path__startswith=scope.path), meeting__starts_at__gte=start, meeting__starts_at__lt=end)
-    category = request.GET.get("category", "")
+    # By default the register holds the four 三重一大 categories; "all" adds every decided item.
+    category = request.GET.get("category", "sanzhongyida")
     if category in AgendaItem.Category.values:
         items = items.filter(category=category)
+    elif category != "all":
+        category = "sanzhongyida"
+        items = items.filter(category__in=selectors.SANZHONGYIDA)
     rows = list(selectors.decision_items(items).order_by("meeting__starts_at", "order"))
     for item in rows:
         item.passed, item.flags = selectors.decision_flags(item)

@@ -55,3 +55,10 @@ def test_secretary_is_reminded_of_what_is_due_and_missing(bureau):
     assert "第一党支部：本月主题党日尚未记录" in titles
     assert any(t.startswith("第一党支部：今年有") and "主题党日" in t for t in titles)
     assert not any("第二党支部" in t for t in titles)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
+def test_quarter_and_year_meetings_are_reminded_a_month_ahead(bureau):
+    titles = [t.title for t in todos_for(bureau.users["branch_secretary"], dt.date(2026, 11, 30))]
+    assert "第一党支部：本季度支部党员大会尚未记录" in titles
+    assert "第一党支部：本年度组织生活会尚未记录" in titles

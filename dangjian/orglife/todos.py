@@ -9,6 +9,8 @@ from dangjian.orglife import selectors
 from dangjian.orglife.models import MeetingKind
 
 PERIOD_WORDS = {"month": "本月", "quarter": "本季度", "year": "本年度"}
+# How far ahead of a period's end its unrecorded meeting is shown as falling due.
+REMIND_DAYS = {"month": 10, "quarter": 31, "year": 45}
 
 
 @register
@@ -25,7 +27,7 @@ def orglife_todos(user, today):
                               url=reverse("orglife:calendar", args=[row.org.pk]) + f"?year={today.year}",
                               level="danger", area="组织生活"))
         for cell in row.cells:
-            if cell.state == "due" and (cell.end - today).days <= 10:
+            if cell.state == "due" and (cell.end - today).days <= REMIND_DAYS[cell.requirement.period]:
                 kind = cell.requirement.kind or MeetingKind.ORGANIZATIONAL_LIFE_MEETING
                 url = reverse("orglife:meeting_create") + f"?organization={row.org.pk}&kind={kind}"
                 items.append(Todo(title=f"{row.org.name}：{PERIOD_WORDS[cell.requirement.period]}"

@@ -207,7 +207,7 @@ def test_a_sanzhongyida_item_without_a_recorded_vote_is_flagged(bureau, votes, f
 def test_compliance_equals_a_hand_count(bureau):
     """Branch A, 2026, today 30 November: theme days in every month to October but April (two in
     October), a general meeting and a lecture in Q1 and Q3, the March theme day entered late.
-    Branch C is founded on 15 June 2026."""
+    Branch C is founded on 15 June 2026: it owes June (16 of 30 days) but not Q2 (16 of 91 days)."""
     a = bureau.branch_a
     for month in (1, 2, 3, 5, 6, 7, 8, 9, 10):
         record(a, K.THEME_DAY, at(2026, month, 9))
@@ -234,10 +234,11 @@ def test_compliance_equals_a_hand_count(bureau):
                          ("party_lecture", 9): "held", ("party_lecture", 12): "due"}
     # Branch A has only a secretary: no committee, so 支委会 is not required.
     assert all(c_.state == "exempt" for c_ in rows["BA"].cells if c_.requirement.key == "committee_meeting")
-    # Branch C: founded mid-June, so January to June are not required; July held, Aug-Oct missing.
+    # Branch C: founded 15 June, so it existed for 16 of June's 30 days (more than half): June is
+    # required (missing), January to May are not; July held, August to October missing.
     theme_c = {c_.month: c_.state for c_ in rows["BC"].cells if c_.requirement.key == "theme_day"}
-    assert [theme_c[m] for m in range(1, 13)] == ["exempt"] * 6 + ["held", "missing", "missing", "missing", "due",
-                                                                      "future"]
+    assert [theme_c[m] for m in range(1, 13)] == ["exempt"] * 5 + ["missing", "held", "missing", "missing", "missing",
+                                                                      "due", "future"]
     quarter_c = {(c_.requirement.key, c_.month): c_.state for c_ in rows["BC"].cells if c_.requirement.period == "quarter"}
     assert quarter_c[("general_meeting", 6)] == "exempt" and quarter_c[("general_meeting", 9)] == "missing"
     assert [c_.held for c_ in theme_a][9] == 2
@@ -312,3 +313,39 @@ def test_a_transcribed_paper_record_is_judged_by_when_it_was_entered(bureau):
     with pytest.raises(ValidationError, match="录入时间应在会议之后"):
         services.meeting_record(by=BY, entered_at=at(2026, 3, 1), data=MeetingInput(
             organization=bureau.branch_a, kind=K.THEME_DAY, starts_at=at(2026, 3, 6), topics="学习"))
+
+
+@pytest.mark.parametrize(("founded", "dissolved", "required"), [
+    (dt.date(2026, 1, 2), None, True),        # the year's 组织生活会 is owed
+    (dt.date(2026, 7, 3), None, False),       # 182 of 365 days: not more than half
+    (dt.date(2018, 1, 1), dt.date(2026, 12, 3), True),
+    (dt.date(2018, 1, 1), dt.date(2026, 6, 30), False),
+])
+def test_a_year_is_owed_by_organisations_live_for_most_of_it(founded, dissolved, required):
+    org = Organization(kind="branch", founded_on=founded, dissolved_on=dissolved)
+    assert selectors._live_for_most_of(org, dt.date(2026, 1, 1), dt.date(2026, 12, 31)) is required
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
+def test_moving_a_meeting_into_an_earlier_month_is_judged_late_and_audited(bureau):
+    meeting = record(bureau.branch_a, K.THEME_DAY, at(2026, 11, 27))
+    assert meeting.status == Meeting.Status.ON_TIME
+    services.meeting_update(by=BY, meeting=meeting, data=MeetingInput(
+        organization=bureau.branch_a, kind=K.THEME_DAY, starts_at=at(2026, 4, 9), topics="学习"))
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.LATE
+    entry = AuditEntry.objects.filter(action="meeting.update").get()
+    assert entry.before["status"] == "on_time" and entry.after["status"] == "late"
+    assert entry.before["starts_at"].startswith("2026-11-27") and entry.after["starts_at"].startswith("2026-04-09")
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
+def test_dissolving_twice_or_before_the_current_posts_is_refused(bureau):
+    Member.objects.filter(organization=bureau.branch_b).update(status=Member.Status.TRANSFERRED_OUT)
+    with pytest.raises(ValidationError, match="现任班子成员的任职日期"):
+        org_services.organization_dissolve(by=BY, organization=bureau.branch_b, on=dt.date(2023, 6, 1))
+    org_services.organization_dissolve(by=BY, organization=bureau.branch_b, on=dt.date(2026, 6, 1))
+    with pytest.raises(ValidationError, match="已于 2026-06-01 撤销"):
+        org_services.organization_dissolve(by=BY, organization=bureau.branch_b, on=dt.date(2026, 7, 1))
+    entry = AuditEntry.objects.get(action="organization.dissolve")
+    assert entry.after["appointments_ended"] == ["李四（书记）"]

@@ -176,3 +176,30 @@ def test_register_holds_sanzhongyida_items_by_default(bureau, client_for):
     assert "采购执法车" in page and "通报工作" not in page
     everything = client.get(reverse("orglife:decisions"), {"year": 2026, "category": "all"}).content.decode()
     assert "通报工作" in everything
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_meeting_form_offers_only_leaders_in_scope(bureau, client_for):
+    from dangjian.organizations.models import Appointment
+    from dangjian.orglife.models import ContactPoint
+    from tests.factories import MemberFactory, make_org
+
+    other_bureau = make_org(None, "leading_group", "另一局党组", code="XX")
+    stranger = MemberFactory(name="外局领导", organization=bureau.branch_b)
+    Appointment.objects.create(organization=other_bureau, member=stranger, role="secretary", start=dt.date(2024, 1, 1))
+    visitor = MemberFactory(name="联系点领导", organization=bureau.branch_b)
+    ContactPoint.objects.create(leader=visitor, organization=bureau.branch_a, year=2026)
+    page = client_for("branch_secretary").get(reverse("orglife:meeting_create"),
+                                              {"organization": bureau.branch_a.pk}).content.decode()
+    assert "联系点领导" in page and "外局领导" not in page
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("query", [{"year": "²"}, {"org": "²"}, {"month": "²", "before": "99999999999999999999999"},
+                                   {"org": "abc", "year": "-1"}])
+def test_odd_query_strings_do_not_break_pages(bureau, client_for, query):
+    client = client_for("party_office")
+    for url in (reverse("orglife:meetings"), reverse("orglife:matrix"), reverse("orglife:decisions"),
+                reverse("reports:metrics"), reverse("orglife:meeting_expected")):
+        assert client.get(url, query).status_code in (200, 404)
+    assert client.get(reverse("organizations:member_export"), {"organization": "²"}).status_code == 404

@@ -144,3 +144,19 @@ def test_party_office_adds_a_unit_and_ends_an_appointment(bureau, client_for):
     assert client.post(url, {"end": "2026-01-31"}).status_code == 302
     appointment.refresh_from_db()
     assert appointment.end == dt.date(2026, 1, 31)
+
+
+def test_only_a_top_level_grant_may_start_a_new_unit_tree(bureau, client_for):
+    from django.test import Client
+
+    from dangjian.access.roles import Role
+    from dangjian.organizations.models import Unit
+    from tests.factories import make_user
+
+    client = Client()
+    client.force_login(make_user("zong", Role.PARTY_OFFICE, bureau.general_branch))
+    response = client.post(reverse("organizations:unit_create"), {"kind": "department", "code": "NEWROOT", "name": "x"})
+    assert "请选择上级单位" in response.content.decode() and not Unit.objects.filter(code="NEWROOT").exists()
+    response = client_for("party_office").post(reverse("organizations:unit_create"),
+                                               {"kind": "bureau", "code": "NEWROOT", "name": "市水务局"})
+    assert response.status_code == 302 and Unit.objects.get(code="NEWROOT").depth == 1

@@ -8,6 +8,7 @@ from dangjian.access.roles import Perm
 from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import Actor, audit_record
 from dangjian.core.dates import parse_date
+from dangjian.core.forms import parse_id
 
 PAGE_SIZE = 100
 
@@ -32,9 +33,9 @@ def search(request):
                 entries = entries.filter(**{lookup: parse_date(q[key])})
             except ValueError:
                 entries = entries.none()
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        entries = entries.filter(seq__lt=int(before))
+    before = parse_id(request.GET.get("before"))
+    if before is not None:
+        entries = entries.filter(seq__lt=before)
     rows = list(entries.order_by("-seq")[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

@@ -64,3 +64,15 @@ def form_page(request, form, action, *, title: str, back: str, success, done=Non
             messages.success(request, success(result) if callable(success) else success)
             return redirect(done or result)
     return render(request, "form.html", {"form": form, "title": title, "back": back})
+
+
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw) -> int | None:
+    """An id from a query string or form key, or None: ASCII digits only ("²".isdigit() is True but
+    int() refuses it) and within the database's integer range."""
+    text = str(raw or "")
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None

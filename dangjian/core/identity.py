@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$", re.ASCII)
 
 
 def id_check_char(first17: str) -> str:

@@ -124,8 +124,14 @@ def organization_restructure(
 def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date, note: str = "") -> Organization:
     """撤销: only an organisation with no active members and no live sub-organisations."""
     _not_future(on, "on")
+    if organization.dissolved_on:
+        raise ValidationError(f"“{organization.name}”已于 {organization.dissolved_on:%Y-%m-%d} 撤销。")
     if on < organization.founded_on:
         raise ValidationError({"on": "撤销日期不能早于成立日期。"})
+    open_posts = list(Appointment.objects.filter(organization=organization, end__isnull=True).select_related("member"))
+    late_start = max((a.start for a in open_posts), default=None)
+    if late_start and on < late_start:
+        raise ValidationError({"on": f"撤销日期不能早于现任班子成员的任职日期（{late_start:%Y-%m-%d}）。"})
     active = Member.objects.filter(organization__path__startswith=organization.path, status=Member.Status.ACTIVE)
     if active.exists():
         raise ValidationError(f"“{organization.name}”还有 {active.count()} 名在册党员，请先办理组织关系转接。")
@@ -135,10 +141,12 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
     before = snapshot(organization, ORG_FIELDS)
     organization.dissolved_on = on
     organization.save(update_fields=["dissolved_on"])
-    Appointment.objects.filter(organization=organization, end__isnull=True).update(end=on)
+    Appointment.objects.filter(pk__in=[a.pk for a in open_posts]).update(end=on)
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.DISSOLVED, on=on, note=note)
     audit_record(by=by, action="organization.dissolve", obj=organization, before=before,
-                 after=snapshot(organization, ORG_FIELDS), note=note)
+                 after=snapshot(organization, ORG_FIELDS) | {
+                     "appointments_ended": [f"{a.member.name}（{a.get_role_display()}）" for a in open_posts]},
+                 note=note)
     return organization
 
 

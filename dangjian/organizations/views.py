@@ -6,6 +6,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_record
-from dangjian.core.forms import form_page
+from dangjian.core.forms import form_page, parse_id
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
@@ -146,9 +147,14 @@ def unit_create(request):
     form = UnitForm(request.POST or None, units=policy.units(request.user, Perm.MANAGE_UNITS).order_by("path"),
                     organizations=policy.organizations(request.user, Perm.MANAGE_UNITS)
                     .filter(dissolved_on__isnull=True).order_by("path"))
-    return form_page(request, form, lambda d: services.unit_create(
-        by=Actor.from_request(request), parent=d["parent"], code=d["code"], name=d["name"], kind=d["kind"],
-        organization=d["organization"]), done="organizations:units", title="添加单位",
+    def create_unit(d):
+        # A new top-level unit (another bureau's tree) only for those granted a top-level organisation.
+        if d["parent"] is None and not policy.organizations(request.user, Perm.MANAGE_UNITS).filter(depth=1).exists():
+            raise ValidationError({"parent": "请选择上级单位。"})
+        return services.unit_create(by=Actor.from_request(request), parent=d["parent"], code=d["code"],
+                                    name=d["name"], kind=d["kind"], organization=d["organization"])
+
+    return form_page(request, form, create_unit, done="organizations:units", title="添加单位",
         back=reverse("organizations:units"), success=lambda unit: f"已添加单位：{unit.name}。")
 
 
@@ -273,9 +279,9 @@ def member_export(request):
     from dangjian.organizations.workbook import export_roster
 
     members = policy.members(request.user, Perm.EXPORT_MEMBERS).filter(status=Member.Status.ACTIVE)
-    org_id = request.GET.get("organization")
-    if org_id:
-        scope = policy.organizations(request.user, Perm.EXPORT_MEMBERS).filter(pk=org_id).first()
+    if request.GET.get("organization"):
+        org_id = parse_id(request.GET["organization"])
+        scope = policy.organizations(request.user, Perm.EXPORT_MEMBERS).filter(pk=org_id).first() if org_id else None
         if scope is None:
             raise Http404
         members = members.filter(organization__path__startswith=scope.path)

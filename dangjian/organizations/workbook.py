@@ -826,7 +826,7 @@ def _by_name(objects) -> dict[str, list]:
 
 
 def _birth_from_id(id_number: str) -> dt.date | None:
-    if len(id_number) != 18 or not id_number[:17].isdigit():
+    if len(id_number) != 18 or not (id_number[:17].isascii() and id_number[:17].isdigit()):
         return None
     try:
         return birth_date_from_id(id_number)

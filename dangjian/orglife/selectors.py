@@ -87,6 +87,16 @@ class ComplianceTable:
 THREE_AND_ONE_KEYS = {"general_meeting", "committee_meeting", "cell_meeting", "party_lecture"}
 
 
+def _live_for_most_of(org: Organization, start: dt.date, end: dt.date) -> bool:
+    """A period is required of an organisation that existed for more than half of it: a branch
+    founded on 2 January owes that year's 组织生活会, one founded on 28 March does not owe a Q1
+    党员大会, and one dissolved on 3 December does not owe December's 主题党日."""
+    first = max(start, org.founded_on)
+    last = min(end, org.dissolved_on - dt.timedelta(days=1)) if org.dissolved_on else end
+    live_days = (last - first).days + 1
+    return live_days * 2 > (end - start).days + 1
+
+
 def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.date) -> ComplianceTable:
     """Required against held, per organisation and period of `year`. Four queries: the
     organisations, the meeting counts grouped by organisation, kind and month, the current posts
@@ -152,7 +162,7 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
                                for mo, n in lectures[p["member_id"]] if mo in months)
                 else:
                     held = sum(counts[(org.pk, req.kind, m)] for m in months)
-                live = org.founded_on <= period_start and (org.dissolved_on is None or org.dissolved_on > period_end)
+                live = _live_for_most_of(org, period_start, period_end)
                 if req.when == "has_committee" and len(posts_on(org.pk, period_end)) < COMMITTEE_MINIMUM:
                     live = False
                 if not live:

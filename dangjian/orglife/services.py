@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dangjian.audit.services import Actor, audit_record
+from dangjian.audit.services import Actor, audit_record, snapshot
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
@@ -211,26 +211,40 @@ def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | N
     return meeting
 
 
+MEETING_FIELDS = ["kind", "starts_at", "place", "host", "recorder", "lecturer", "lecturer_name", "topics",
+                  "includes_appraisal", "status"]
+
+
 @transaction.atomic
 def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meeting:
-    """Correct a meeting record: its fields, attendance, guests and agenda are replaced as a whole."""
+    """Correct a meeting record: its fields, attendance, guests and agenda are replaced as a whole.
+    Lateness is judged again from when the record was first made, so moving a meeting's date into
+    an earlier month cannot pass off a late record as on time."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # one correction at a time
     if data.organization.pk != meeting.organization_id:
         raise ValidationError({"organization": "会议所属党组织不能更改；如记错了组织，请删除后重新记录。"})
     expected, errors = _check(data, timezone.now())
+    if not errors and data.starts_at > meeting.recorded_at:
+        errors["starts_at"] = [f"会议时间不能晚于该记录的录入时间（{timezone.localtime(meeting.recorded_at):%Y-%m-%d %H:%M}）。"]
     if errors:
         raise ValidationError(errors)
-    before = {"attendance_absent": sorted(meeting.attendances.filter(present=False).values_list("member_id", flat=True)),
-              "agenda": meeting.agenda_items.count(), "topics": meeting.topics}
+    before = snapshot(meeting, MEETING_FIELDS) | {
+        "absent": sorted(meeting.attendances.filter(present=False).values_list("member_id", flat=True)),
+        "agenda": meeting.agenda_items.count()}
     for name in ("kind", "starts_at", "place", "host", "recorder", "lecturer", "lecturer_name", "topics", "minutes",
                  "includes_appraisal"):
         setattr(meeting, name, getattr(data, name))
+    meeting.status = _status(data.starts_at, meeting.recorded_at)
     meeting.save()
     meeting.attendances.all().delete()
     meeting.guests.all().delete()
     meeting.agenda_items.all().delete()
     meeting.study_tags.clear()
     _write_children(meeting, data, expected)
-    audit_record(by=by, action="meeting.update", obj=meeting, before=before, after=_summary(meeting, data, expected))
+    after = snapshot(meeting, MEETING_FIELDS) | {"absent": sorted(data.absences), "agenda": len(data.agenda)}
+    changed = {k for k in after if after[k] != before[k]}
+    audit_record(by=by, action="meeting.update", obj=meeting, before={k: before[k] for k in changed},
+                 after={k: after[k] for k in changed})
     return meeting
 
 
@@ -267,6 +281,7 @@ def agenda_item_add(*, by: Actor, meeting: Meeting | None, item: AgendaInput) ->
         raise ValidationError({"meeting": "议题须属于一次已记录的会议：请先记录召开的党组会、党委会或党员大会。"})
     if meeting.kind not in AGENDA_KINDS:
         raise ValidationError({"meeting": f"{meeting.get_kind_display()}不表决议题。"})
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # numbering items one at a time
     present = meeting.attendances.filter(present=True).count()
     problems = agenda_item_problems(item, present=present)
     if problems:
@@ -288,9 +303,14 @@ def contact_point_set(*, by: Actor, leader: Member, organization: Organization, 
         raise ValidationError({"organization": "党建联系点应为党支部。"})
     if not (2000 <= year <= timezone.localdate().year + 1):
         raise ValidationError({"year": "年度不在有效范围内。"})
+    clash = ValidationError(f"{leader.name}已联系{organization.name}（{year}年）。")
     if ContactPoint.objects.filter(leader=leader, organization=organization, year=year).exists():
-        raise ValidationError(f"{leader.name}已联系{organization.name}（{year}年）。")
-    point = ContactPoint.objects.create(leader=leader, organization=organization, year=year)
+        raise clash
+    try:
+        with transaction.atomic():  # two officers saving the same link at once: one wins, one is told
+            point = ContactPoint.objects.create(leader=leader, organization=organization, year=year)
+    except IntegrityError:
+        raise clash from None
     audit_record(by=by, action="contact_point.set", obj=point,
                  after={"leader": leader.pk, "organization": organization.pk, "year": year})
     return point

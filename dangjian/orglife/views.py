@@ -16,7 +16,7 @@ from django.utils.http import content_disposition_header
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.forms import apply_service_errors
+from dangjian.core.forms import apply_service_errors, parse_id
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
@@ -33,17 +33,17 @@ SHORT_LABELS = {
 
 
 def _year(request) -> int:
-    raw = request.GET.get("year", "")
+    year = parse_id(request.GET.get("year"))
     this_year = timezone.localdate().year
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+    return year if year is not None and 2000 <= year <= this_year else this_year
 
 
 def _scope(request, perm):
     """The organisation chosen in ?org= (within the user's scope), or the top of their scope."""
     policy.require_perm(request.user, perm)
     orgs = policy.organizations(request.user, perm).order_by("path")
-    raw = request.GET.get("org", "")
-    scope = orgs.filter(pk=raw).first() if raw.isdigit() else orgs.first()
+    org_id = parse_id(request.GET.get("org"))
+    scope = orgs.filter(pk=org_id).first() if org_id is not None else orgs.first()
     if scope is None:
         raise Http404
     return orgs, scope
@@ -68,12 +68,12 @@ def meeting_list(request):
     kind = request.GET.get("kind", "")
     if kind in MeetingKind.values:
         meetings = meetings.filter(kind=kind)
-    month = request.GET.get("month", "")
-    if month.isdigit() and 1 <= int(month) <= 12:
-        meetings = meetings.filter(starts_at__month=int(month))
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        meetings = meetings.filter(id__lt=int(before))
+    month = parse_id(request.GET.get("month"))
+    if month is not None and 1 <= month <= 12:
+        meetings = meetings.filter(starts_at__month=month)
+    before = parse_id(request.GET.get("before"))
+    if before is not None:
+        meetings = meetings.filter(id__lt=before)
     rows = list(selectors.meeting_rows(meetings).order_by("-id")[: LIST_PAGE + 1])
     query = request.GET.copy()
     query.pop("before", None)
@@ -101,17 +101,20 @@ def meeting_detail(request, pk):
     })
 
 
-def _leaders():
-    """Members who sit on the 党组 now: the leaders who join their contact branches."""
-    return Member.objects.filter(appointments__organization__kind=Organization.Kind.LEADING_GROUP,
-                                 appointments__end__isnull=True).distinct().order_by("name")
+def _leaders(user, perm=Perm.RECORD_MEETINGS):
+    """Leaders the user may name: members of a 党组 within their scope, and the leaders linked to a
+    branch within their scope as its contact point. Never another bureau's leaders."""
+    scope = policy.organizations(user, perm).values("pk")
+    in_group = Q(appointments__organization__kind=Organization.Kind.LEADING_GROUP,
+                 appointments__end__isnull=True, appointments__organization__in=scope)
+    return Member.objects.filter(in_group | Q(contact_points__organization__in=scope)).distinct().order_by("name")
 
 
 def _absences_from_post(post) -> dict[int, tuple[str, str]]:
     absences = {}
     for key, reason in post.items():
-        if key.startswith("absent_") and key[7:].isdigit() and reason:
-            pk = int(key[7:])
+        pk = parse_id(key[7:]) if key.startswith("absent_") else None
+        if pk is not None and reason:
             absences[pk] = (reason, post.get(f"note_{pk}", "").strip())
     return absences
 
@@ -143,9 +146,20 @@ def _meeting_input(form, formset, post) -> services.MeetingInput:
 
 
 def _meeting_form(request, meeting=None):
-    recordable = policy.organizations(request.user, Perm.RECORD_MEETINGS).filter(
-        dissolved_on__isnull=True).order_by("path")
-    members = policy.members(request.user).filter(status=Member.Status.ACTIVE).order_by("name", "id")
+    user = request.user
+    live = Q(dissolved_on__isnull=True) | Q(pk=meeting.organization_id) if meeting else Q(dissolved_on__isnull=True)
+    recordable = policy.organizations(user, Perm.RECORD_MEETINGS).filter(live).order_by("path")
+    # Hosts, recorders and lecturers: the chosen organisation's members (not the whole city's),
+    # its leaders, and whoever the record already names.
+    org_id = parse_id(request.POST.get("organization") or request.GET.get("organization")) or (
+        meeting.organization_id if meeting else None)
+    chosen = recordable.filter(pk=org_id).first() if org_id else None
+    people = policy.member_q(user)
+    if chosen is not None:
+        people &= Q(organization__path__startswith=chosen.path)
+    named = [pk for pk in (meeting.host_id, meeting.recorder_id, meeting.lecturer_id) if pk] if meeting else []
+    members = Member.objects.filter((people & Q(status=Member.Status.ACTIVE)) | Q(pk__in=named)
+                                    | Q(pk__in=_leaders(user).order_by().values("pk"))).order_by("name", "id")
     if meeting is not None:
         initial = {"organization": meeting.organization_id, "kind": meeting.kind,
                    "starts_at": timezone.localtime(meeting.starts_at), "place": meeting.place,
@@ -165,7 +179,7 @@ def _meeting_form(request, meeting=None):
                    "includes_appraisal": False}
         agenda_initial = []
     form = MeetingForm(request.POST or None, initial=initial, organizations=recordable, members=members,
-                       leaders=_leaders())
+                       leaders=_leaders(user))
     formset = AgendaFormSet(request.POST or None, prefix="agenda", initial=agenda_initial)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = _meeting_input(form, formset, request.POST)
@@ -200,7 +214,8 @@ def _attendance_context(user, form, absences):
 
 
 def expected_rows(user, org_id, kind, raw_at, absences):
-    org = policy.organizations(user, Perm.RECORD_MEETINGS).filter(pk=org_id).first() if str(org_id).isdigit() else None
+    org_id = parse_id(org_id)
+    org = policy.organizations(user, Perm.RECORD_MEETINGS).filter(pk=org_id).first() if org_id is not None else None
     if org is None or kind not in MeetingKind.values:
         return {"ready": False}
     try:
@@ -333,7 +348,7 @@ def calendar(request, org_pk):
     policy.require_perm(request.user, Perm.VIEW_MEETINGS)
     year = _year(request)
     today = timezone.localdate()
-    subtree = Organization.objects.filter(path__startswith=org.path)
+    subtree = policy.organizations(request.user, Perm.VIEW_MEETINGS).filter(path__startswith=org.path)
     table = _decorate(selectors.compliance(subtree, year=year, today=today))
     meetings = selectors.meeting_rows(selectors.meetings_in_year(
         policy.meetings(request.user).filter(organization__path__startswith=org.path), year)).order_by("starts_at")
@@ -387,7 +402,8 @@ def contact_points(request):
     if can_manage:
         branches = policy.organizations(request.user, Perm.MANAGE_CONTACT_POINTS).filter(
             kind=Organization.Kind.BRANCH, dissolved_on__isnull=True).order_by("path")
-        form = ContactPointForm(request.POST or None, leaders=_leaders(), branches=branches, initial={"year": year})
+        form = ContactPointForm(request.POST or None, leaders=_leaders(request.user, Perm.MANAGE_CONTACT_POINTS),
+                                branches=branches, initial={"year": year})
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
             try:

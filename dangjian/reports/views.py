@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
+from dangjian.core.forms import parse_id
 from dangjian.reports import registry
 from dangjian.reports.registry import Period
 
@@ -14,13 +15,13 @@ DRILL_LIMIT = 500
 def _scope_and_year(request):
     policy.require_perm(request.user, Perm.VIEW_METRICS)
     orgs = policy.organizations(request.user, Perm.VIEW_METRICS).order_by("path")
-    org_id = request.GET.get("org", "")
-    scope = orgs.filter(pk=org_id).first() if org_id.isdigit() else orgs.first()
+    org_id = parse_id(request.GET.get("org"))
+    scope = orgs.filter(pk=org_id).first() if org_id is not None else orgs.first()
     if scope is None:
         raise Http404
-    year = request.GET.get("year", "")
+    year = parse_id(request.GET.get("year"))
     this_year = timezone.localdate().year
-    year = int(year) if year.isdigit() and 2000 <= int(year) <= this_year else this_year
+    year = year if year is not None and 2000 <= year <= this_year else this_year
     return orgs, scope, year
 
 

@@ -35,6 +35,8 @@ def test_secretary_records_a_committee_meeting_and_the_matrix_cell_turns_held(pa
     expect(page.locator("#id_kind")).to_have_value("committee_meeting")
     page.locator("#id_starts_at").fill(f"{year}-{month:02d}-15T14:30")
     page.locator("#id_starts_at").dispatch_event("change")
+    # Wait for the attendance table to be reloaded (htmx) for the date just typed, then mark an absence.
+    expect(page.locator("#attendance p")).to_contain_text(f"{year}年{month}月15日")
     page.locator("#id_topics").fill("研究发展党员和本月主题党日安排")
     absentee = page.locator("#attendance-input select").first
     expect(page.locator("#attendance-input tbody tr")).to_have_count(3)

@@ -632,3 +632,12 @@ def test_meeting_detail_query_count_does_not_grow_with_attendees(bureau, client_
     # Session, user, role grants, the meeting with its people, attendances, guests, agenda items,
     # study tags; then the session save (savepoint, update, release).
     assert few == many == 11
+
+
+def test_a_forged_cursor_at_the_edge_of_time_is_refused_not_crashed(bureau, client_for):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(["0001-01-01T00:00:00+08:00", 1]).encode()).decode().rstrip("=")
+    response = client_for("party_office").get("/api/meetings", {"after": cursor})
+    assert response.status_code == 422

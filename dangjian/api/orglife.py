@@ -313,7 +313,7 @@ def _decode_cursor(cursor: str | None, n_ids: int) -> tuple | None:
         starts_at = dt.datetime.fromisoformat(parts[0])
     except ValueError:
         raise bad from None
-    if timezone.is_naive(starts_at):
+    if timezone.is_naive(starts_at) or not 1900 <= starts_at.year <= 9000:  # out of range: overflow in the database
         raise bad
     return (starts_at, *parts[1:])
 

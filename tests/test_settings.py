@@ -44,3 +44,10 @@ def test_file_database_uses_wal(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={"PATH": "/usr/bin", "DEBUG": "1", "SQLITE_PATH": str(tmp_path / "x.sqlite3")})
     assert result.stdout.strip() == "wal", result.stderr
+
+
+def test_wsgi_refuses_to_start_without_keys():
+    code = "import dangjian.wsgi"
+    result = subprocess.run([sys.executable, "-c", code], env={"PATH": "/usr/bin"}, capture_output=True, text=True,
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr

@@ -588,70 +588,60 @@ class _Importer:
 
     def _resolve_org(self, errs: _RowErrors, cells: dict) -> tuple[Organization | None, bool]:
         """所在党组织 (code or exact name) and/or 所在党组织编码; (organisation, points at a bad row)."""
-        code, text = _key(cells.get("所在党组织编码")), _text(cells.get("所在党组织"))
-        org = None
-        if code:
-            org = self.orgs_by_code.get(code)
-            if org is None:
-                errs.add("所在党组织编码", f"找不到编码为 {code} 的党组织。")
-                return None, False
-            if text and text not in (org.name, org.code) and _key(text) != org.code:
-                errs.add("所在党组织", f"「所在党组织」填的是“{text}”，而编码 {code} 是“{org.name}”："
-                                      "请改成一致，或清空其中一格。")
-        elif text:
-            org = self.orgs_by_code.get(_key(text))
-            if org is None:
-                candidates = self.orgs_by_name.get(text, [])
-                if self.scope is not None and len(candidates) > 1:
-                    inside = [c for c in candidates if c.path and c.path.startswith(self.scope.path)]
-                    candidates = inside or candidates
-                if len(candidates) > 1:
-                    codes = "、".join(c.code for c in candidates)
-                    errs.add("所在党组织", f"名称为“{text}”的党组织不止一个（编码 {codes}），请改填编码。")
-                    return None, False
-                if not candidates:
-                    errs.add("所在党组织", f"找不到党组织“{text}”：请填写系统中已有党组织的编码或全称"
-                                          "（或本文件「党组织」表中的编码）。")
-                    return None, False
-                org = candidates[0]
-        else:
-            errs.add("所在党组织", "请填写所在党组织（编码或全称）。")
+        org, found = self._resolve_reference(
+            errs, cells, column="所在党组织", noun="党组织", by_code=self.orgs_by_code, by_name=self.orgs_by_name,
+            prefer_scope=True, missing="请填写系统中已有党组织的编码或全称（或本文件「党组织」表中的编码）。")
+        if org is None:
+            if not found:
+                errs.add("所在党组织", "请填写所在党组织（编码或全称）。")
             return None, False
         if org.code in self.broken_orgs:
             return org, True
         if self.scope is not None and not (org.path and org.path.startswith(self.scope.path)):
-            errs.add("所在党组织编码" if code else "所在党组织",
+            errs.add("所在党组织编码" if _key(cells.get("所在党组织编码")) else "所在党组织",
                      f"“{org.name}”不在“{self.scope.name}”范围内，你只能导入本组织及其下级党组织的党员。")
         return org, False
 
     def _resolve_unit(self, errs: _RowErrors, cells: dict) -> tuple[Unit | None, bool]:
         """工作单位 (name or code) and/or 工作单位编码; both may be blank."""
-        code, text = _key(cells.get("工作单位编码")), _text(cells.get("工作单位"))
-        unit = None
+        unit, _found = self._resolve_reference(
+            errs, cells, column="工作单位", noun="单位", by_code=self.units_by_code, by_name=self.units_by_name,
+            missing="请填写系统中已有单位的名称或编码（或本文件「单位」表中的编码），也可留空。")
+        return unit, unit is not None and unit.code in self.broken_units
+
+    def _resolve_reference(self, errs: _RowErrors, cells: dict, *, column: str, noun: str, by_code: dict,
+                           by_name: dict, missing: str, prefer_scope: bool = False):
+        """A reference to an organisation or unit, written as a code in「<column>编码」and/or a code
+        or exact name in「<column>」; with `prefer_scope`, a name shared by several organisations
+        means the one inside the import's scope. Returns (object or None, whether anything was written)."""
+        code_column = column + "编码"
+        code, text = _key(cells.get(code_column)), _text(cells.get(column))
         if code:
-            unit = self.units_by_code.get(code)
-            if unit is None:
-                errs.add("工作单位编码", f"找不到编码为 {code} 的单位。")
-                return None, False
-            if text and text not in (unit.name, unit.code) and _key(text) != unit.code:
-                errs.add("工作单位", f"「工作单位」填的是“{text}”，而编码 {code} 是“{unit.name}”："
-                                    "请改成一致，或清空其中一格。")
-        elif text:
-            unit = self.units_by_code.get(_key(text))
-            if unit is None:
-                candidates = self.units_by_name.get(text, [])
-                if len(candidates) > 1:
-                    codes = "、".join(c.code for c in candidates)
-                    errs.add("工作单位", f"名称为“{text}”的单位不止一个（编码 {codes}），请改填编码。")
-                    return None, False
-                if not candidates:
-                    errs.add("工作单位", f"找不到单位“{text}”：请填写系统中已有单位的名称或编码"
-                                        "（或本文件「单位」表中的编码），也可留空。")
-                    return None, False
-                unit = candidates[0]
-        else:
+            found = by_code.get(code)
+            if found is None:
+                errs.add(code_column, f"找不到编码为 {code} 的{noun}。")
+                return None, True
+            if text and text not in (found.name, found.code) and _key(text) != found.code:
+                errs.add(column, f"「{column}」填的是“{text}”，而编码 {code} 是“{found.name}”："
+                                 "请改成一致，或清空其中一格。")
+            return found, True
+        if not text:
             return None, False
-        return unit, unit.code in self.broken_units
+        found = by_code.get(_key(text))
+        if found is not None:
+            return found, True
+        candidates = by_name.get(text, [])
+        if prefer_scope and self.scope is not None and len(candidates) > 1:
+            inside = [c for c in candidates if c.path and c.path.startswith(self.scope.path)]
+            candidates = inside or candidates
+        if len(candidates) > 1:
+            codes = "、".join(c.code for c in candidates)
+            errs.add(column, f"名称为“{text}”的{noun}不止一个（编码 {codes}），请改填编码。")
+            return None, True
+        if not candidates:
+            errs.add(column, f"找不到{noun}“{text}”：{missing}")
+            return None, True
+        return candidates[0], True
 
     # ------------------------------------------------ 任职
 

@@ -151,3 +151,10 @@ def test_member_counts_sum_up_the_tree(bureau):
 def test_branch_secretary_tree_is_their_branch_only(bureau):
     rows = selectors.organization_rows(bureau.users["branch_secretary"], today=dt.date(2026, 1, 1))
     assert [r.org.code for r in rows] == ["BA", "BA1"]
+
+
+def test_a_member_leaving_the_roster_leaves_their_posts(bureau):
+    services.member_leave(by=BY, member=bureau.member_b, status="deceased", on=dt.date(2026, 5, 1))
+    assert not Appointment.objects.filter(member=bureau.member_b, end__isnull=True).exists()
+    rows = {r.org.code: r for r in selectors.organization_rows(bureau.users["party_office"], today=dt.date(2026, 6, 1))}
+    assert "未配备书记" in [f.text for f in rows["BB"].findings]

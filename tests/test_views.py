@@ -160,3 +160,25 @@ def test_only_a_top_level_grant_may_start_a_new_unit_tree(bureau, client_for):
     response = client_for("party_office").post(reverse("organizations:unit_create"),
                                                {"kind": "bureau", "code": "NEWROOT", "name": "市水务局"})
     assert response.status_code == 302 and Unit.objects.get(code="NEWROOT").depth == 1
+
+
+def test_dissolve_confirm_and_leave_pages(bureau, client_for):
+    from dangjian.organizations.models import Member, Organization
+    from tests.factories import MemberFactory
+
+    client = client_for("party_office")
+    refused = client.post(reverse("organizations:dissolve", args=[bureau.branch_b.pk]), {"on": "2026-06-01"})
+    assert "在册党员" in refused.content.decode()
+    probationer = MemberFactory(organization=bureau.branch_a, category="probationary", full_on=None,
+                                joined_on=dt.date(2025, 3, 1))
+    assert client.post(reverse("organizations:member_confirm_full", args=[probationer.pk]),
+                       {"on": "2026-03-01"}).status_code == 302
+    assert Member.objects.get(pk=probationer.pk).category == "full"
+    for member in Member.objects.filter(organization=bureau.branch_b):
+        assert client.post(reverse("organizations:member_leave", args=[member.pk]),
+                           {"status": "transferred_out", "on": "2026-05-01"}).status_code == 302
+    assert client.post(reverse("organizations:dissolve", args=[bureau.branch_b.pk]),
+                       {"on": "2026-06-01", "note": "机构改革"}).status_code == 302
+    assert Organization.objects.get(pk=bureau.branch_b.pk).dissolved_on == dt.date(2026, 6, 1)
+    assert client_for("branch_secretary").get(
+        reverse("organizations:dissolve", args=[bureau.branch_a.pk])).status_code == 404

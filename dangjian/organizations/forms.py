@@ -133,3 +133,18 @@ class UnitForm(BootstrapMixin, forms.Form):
 
 class AppointmentEndForm(BootstrapMixin, forms.Form):
     end = _date("免职日期")
+
+
+class DissolveForm(BootstrapMixin, forms.Form):
+    on = _date("撤销日期")
+    note = forms.CharField(label="说明（如批复文号、撤销原因）", max_length=300, required=False)
+
+
+class ConfirmFullForm(BootstrapMixin, forms.Form):
+    on = _date("转正日期")
+
+
+class LeaveForm(BootstrapMixin, forms.Form):
+    status = forms.ChoiceField(label="原因", choices=Member.Status.choices[1:])
+    on = _date("日期")
+    note = forms.CharField(label="说明", max_length=300, required=False)

@@ -396,10 +396,17 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
         raise ValidationError(f"{member.name}已不在册。")
     _not_future(on, "on")
     before = snapshot(member, ["status"])
+    posts = list(Appointment.objects.filter(member=member, end__isnull=True).select_related("organization"))
+    if any(p.start > on for p in posts):
+        raise ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"})
     Membership.objects.filter(member=member, end__isnull=True).update(end=on)
+    # Whoever leaves the roster leaves their posts too (配齐配强 then shows the gap).
+    Appointment.objects.filter(pk__in=[p.pk for p in posts]).update(end=on)
     member.status = status
     member.save(update_fields=["status", "updated_at"])
-    audit_record(by=by, action="member.leave", obj=member, before=before, after=snapshot(member, ["status"]), note=note)
+    audit_record(by=by, action="member.leave", obj=member, before=before, note=note,
+                 after=snapshot(member, ["status"]) | {
+                     "appointments_ended": [f"{p.organization.name}{p.get_role_display()}" for p in posts]})
     return member
 
 

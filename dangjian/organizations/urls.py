@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/restructure/", views.restructure, name="restructure"),
     path("<int:pk>/renew-term/", views.renew_term, name="renew_term"),
     path("<int:pk>/appoint/", views.appoint, name="appoint"),
+    path("<int:pk>/dissolve/", views.dissolve, name="dissolve"),
     path("<int:pk>/appointments/<int:appointment_pk>/end/", views.appointment_end, name="appointment_end"),
     path("units/", views.units, name="units"),
     path("units/new/", views.unit_create, name="unit_create"),
@@ -20,5 +21,7 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member_detail"),
     path("members/<int:pk>/edit/", views.member_edit, name="member_edit"),
     path("members/<int:pk>/transfer/", views.member_transfer, name="member_transfer"),
+    path("members/<int:pk>/confirm-full/", views.member_confirm_full, name="member_confirm_full"),
+    path("members/<int:pk>/leave/", views.member_leave, name="member_leave"),
     path("members/<int:pk>/reveal/", views.member_reveal, name="member_reveal"),
 ]

@@ -22,6 +22,9 @@ from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
     AppointmentEndForm,
     AppointmentForm,
+    ConfirmFullForm,
+    DissolveForm,
+    LeaveForm,
     MemberFilterForm,
     MemberForm,
     OrganizationCreateForm,
@@ -108,6 +111,13 @@ def renew_term(request, pk):
     def run(org, d, by):
         services.organization_renew_term(by=by, organization=org, on=d["on"], note=d["note"])
     return _manage_form(request, pk, RenewTermForm, run, "换届")
+
+
+@login_required
+def dissolve(request, pk):
+    def run(org, d, by):
+        services.organization_dissolve(by=by, organization=org, on=d["on"], note=d["note"])
+    return _manage_form(request, pk, DissolveForm, run, "撤销")
 
 
 @login_required
@@ -271,6 +281,23 @@ def member_transfer(request, pk):
         by=Actor.from_request(request), member=member, to=d["to"], on=d["on"], note=d["note"]),
         title=f"组织关系转接：{member.name}", back=member.get_absolute_url(),
         success=f"已办理组织关系转接：{member.name}。")
+
+
+@login_required
+def member_confirm_full(request, pk):
+    member = policy.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
+    return form_page(request, ConfirmFullForm(request.POST or None), lambda d: services.member_confirm_full(
+        by=Actor.from_request(request), member=member, on=d["on"]), title=f"预备党员转正：{member.name}",
+        back=member.get_absolute_url(), success=f"已办理转正：{member.name}。")
+
+
+@login_required
+def member_leave(request, pk):
+    member = policy.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
+    return form_page(request, LeaveForm(request.POST or None), lambda d: services.member_leave(
+        by=Actor.from_request(request), member=member, status=d["status"], on=d["on"], note=d["note"]),
+        title=f"离开花名册：{member.name}", back=member.get_absolute_url(),
+        success=f"已登记：{member.name}不再在册，记录保留。")
 
 
 @login_required

@@ -349,3 +349,10 @@ def test_dissolving_twice_or_before_the_current_posts_is_refused(bureau):
         org_services.organization_dissolve(by=BY, organization=bureau.branch_b, on=dt.date(2026, 7, 1))
     entry = AuditEntry.objects.get(action="organization.dissolve")
     assert entry.after["appointments_ended"] == ["李四（书记）"]
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
+def test_committee_meetings_are_named_for_their_level(bureau):
+    assert record(bureau.branch_a, K.COMMITTEE_MEETING, at(2026, 11, 3)).kind_label == "支委会"
+    assert record(bureau.committee, K.COMMITTEE_MEETING, at(2026, 11, 3)).kind_label == "党委会"
+    assert record(bureau.general_branch, K.COMMITTEE_MEETING, at(2026, 11, 3)).kind_label == "总支委员会"

@@ -344,7 +344,7 @@ def _decision_out(item: AgendaItem) -> dict:
     meeting = item.meeting
     out = _agenda_item_out(item)
     return out | {
-        "meeting": meeting.pk, "meeting_kind": meeting.kind, "meeting_kind_label": meeting.get_kind_display(),
+        "meeting": meeting.pk, "meeting_kind": meeting.kind, "meeting_kind_label": meeting.kind_label,
         "organization": meeting.organization_id, "organization_name": meeting.organization.name,
         "starts_at": _local(meeting.starts_at), "expected": item.expected, "present": item.present,
     }
@@ -353,7 +353,7 @@ def _decision_out(item: AgendaItem) -> dict:
 def _meeting_out(meeting: Meeting, *, expected: int, present: int, tags: list[str]) -> dict:
     return {
         "id": meeting.pk, "organization": meeting.organization_id, "organization_name": meeting.organization.name,
-        "kind": meeting.kind, "kind_label": meeting.get_kind_display(), "starts_at": _local(meeting.starts_at),
+        "kind": meeting.kind, "kind_label": meeting.kind_label, "starts_at": _local(meeting.starts_at),
         "place": meeting.place, "topics": meeting.topics, "study_tags": tags, "status": meeting.status,
         "expected": expected, "present": present,
         "attendance_rate": round(present / expected, 4) if expected else None,

@@ -11,7 +11,7 @@ from dangjian.orglife.models import AgendaItem, ContactPoint, Meeting, MeetingKi
 from dangjian.reports.registry import MetricValue, Period, register
 
 AREA = "组织生活"
-MEETING_COLUMNS = [("starts_at", "时间"), ("organization.name", "党组织"), ("get_kind_display", "类型"),
+MEETING_COLUMNS = [("starts_at", "时间"), ("organization.name", "党组织"), ("kind_label", "类型"),
                    ("topics", "议题/主题"), ("present", "实到"), ("expected", "应到"), ("get_status_display", "记录")]
 DECISION_COLUMNS = [("meeting.starts_at", "会议时间"), ("meeting.organization.name", "党组织"), ("title", "议题"),
                     ("get_category_display", "类别"), ("amount", "金额（万元）"), ("votes_for", "赞成"),

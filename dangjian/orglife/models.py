@@ -19,6 +19,8 @@ class MeetingKind(models.TextChoices):
     ORGANIZATIONAL_LIFE_MEETING = "organizational_life_meeting", "组织生活会"
 
 
+COMMITTEE_NAMES = {"branch": "支委会", "general_branch": "总支委员会", "organ_committee": "党委会"}
+
 # 三会一课: the four kinds taken together.
 THREE_MEETINGS_ONE_LESSON = (
     MeetingKind.GENERAL_MEETING, MeetingKind.COMMITTEE_MEETING, MeetingKind.CELL_MEETING, MeetingKind.PARTY_LECTURE,
@@ -76,12 +78,20 @@ class Meeting(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.starts_at:%Y-%m-%d} {self.get_kind_display()}"
+        return f"{self.starts_at:%Y-%m-%d} {self.kind_label}"
 
     def get_absolute_url(self):
         from django.urls import reverse
 
         return reverse("orglife:meeting_detail", args=[self.pk])
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as people name it at this level: a branch's committee meets as 支委会, a general
+        branch's as 总支委员会, the 机关党委's as 党委会. Reads `organization` (select_related it)."""
+        if self.kind == MeetingKind.COMMITTEE_MEETING:
+            return COMMITTEE_NAMES.get(self.organization.kind, "支委会")
+        return self.get_kind_display()
 
 
 class Attendance(models.Model):

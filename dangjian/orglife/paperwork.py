@@ -460,7 +460,7 @@ def ledger_xlsx(organization: Organization, year: int) -> bytes:
         r = n + 1
         _put(ws, r, 1, n, style="台账居中")
         _put(ws, r, 2, timezone.localtime(m.starts_at).date(), style="台账居中", number_format="yyyy-mm-dd")
-        _put(ws, r, 3, m.get_kind_display())
+        _put(ws, r, 3, m.kind_label)
         _put(ws, r, 4, m.organization.name)
         _put(ws, r, 5, m.topics)
         _put(ws, r, 6, "、".join(tags[m.pk]))

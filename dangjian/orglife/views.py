@@ -192,7 +192,7 @@ def _meeting_form(request, meeting=None):
             apply_service_errors(form, exc)
         else:
             note = "（会后超过规定天数录入，已标记为补录）" if meeting.status == meeting.Status.LATE else ""
-            messages.success(request, f"已记录：{meeting.organization.name}{meeting.get_kind_display()}{note}。")
+            messages.success(request, f"已记录：{meeting.organization.name}{meeting.kind_label}{note}。")
             return redirect(meeting)
     absences = _absences_from_post(request.POST) if request.method == "POST" else (
         {a.member_id: (a.absence_reason, a.note) for a in meeting.attendances.filter(present=False)} if meeting else {})
@@ -285,7 +285,7 @@ def meeting_minutes(request, pk):
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
     local = timezone.localtime(meeting.starts_at)
     response["Content-Disposition"] = content_disposition_header(
-        True, f"{meeting.organization.name}{meeting.get_kind_display()}会议记录{local:%Y%m%d}.docx")
+        True, f"{meeting.organization.name}{meeting.kind_label}会议记录{local:%Y%m%d}.docx")
     return response
 
 

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from dangjian.access.models import RoleAssignment, User
-from dangjian.access.roles import ROLE_PERMISSIONS, THREE_ADMINS, Perm, Role
+from dangjian.access.roles import ROLE_PERMISSIONS, Perm
 from dangjian.organizations.models import Member, Organization, Unit
 
 _NOTHING = Q(pk__in=[])
@@ -39,10 +39,6 @@ def has_perm(user, perm: Perm) -> bool:
 def require_perm(user, perm: Perm) -> None:
     if not has_perm(user, perm):
         raise Http404
-
-
-def is_three_admin(user) -> bool:
-    return bool(roles(user) & THREE_ADMINS)
 
 
 def _node_q(grants, prefix: str) -> Q:
@@ -156,7 +152,3 @@ def can_on_organization(user, organization: Organization, perm: Perm) -> bool:
 
 def users_manageable(user) -> QuerySet[User]:
     return User.objects.all() if has_perm(user, Perm.MANAGE_USERS) else User.objects.none()
-
-
-def assignable_roles(user) -> list[Role]:
-    return list(Role) if has_perm(user, Perm.MANAGE_ROLES) else []

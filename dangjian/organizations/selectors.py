@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from dangjian.access import policy
-from dangjian.access.roles import Perm
 from dangjian.core import rules
 from dangjian.core.dates import add_months
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
@@ -169,7 +168,3 @@ def member_history(member: Member):
         "audit": list(AuditEntry.objects.filter(object_type="organizations.member", object_id=str(member.pk))
                       .order_by("-seq")[:20]),
     }
-
-
-def has_perm_on_member(user, member: Member, perm: Perm) -> bool:
-    return policy.can_on_member(user, member, perm)

@@ -952,17 +952,3 @@ def export_roster(members: QuerySet[Member], *, reveal: bool) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def errors_workbook(errors: list[RowError]) -> bytes:
-    """The errors as a small .xlsx (工作表, 行, 列, 填写的内容, 问题) for the person to work through."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("导入错误")
-    for position, width in enumerate((12, 8, 16, 24, 70), start=1):
-        ws.column_dimensions[get_column_letter(position)].width = width
-    ws.append(["工作表", "行", "列", "填写的内容", "问题"])
-    for e in errors:
-        ws.append([safe_cell(e.sheet), e.row or None, safe_cell(e.column), safe_cell(e.value), safe_cell(e.message)])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()

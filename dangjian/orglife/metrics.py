@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dangjian.organizations.models import Organization
 from dangjian.orglife import selectors
-from dangjian.orglife.models import AgendaItem, ContactPoint, Meeting, MeetingKind
+from dangjian.orglife.models import THREE_MEETINGS_ONE_LESSON, AgendaItem, ContactPoint, Meeting, MeetingKind
 from dangjian.reports.registry import MetricValue, Period, register
 
 AREA = "组织生活"
@@ -60,9 +60,8 @@ def three_and_one_compliance(*, scope, period):
     orgs = Organization.objects.filter(path__startswith=scope.path)
     table = selectors.compliance(orgs, year=period.end.year, today=min(timezone.localdate(), period.end))
     held, required = table.rate(selectors.THREE_AND_ONE_KEYS)
-    records = selectors.meeting_rows(_meetings(scope, period).filter(
-        kind__in=[MeetingKind.GENERAL_MEETING, MeetingKind.COMMITTEE_MEETING, MeetingKind.CELL_MEETING,
-                  MeetingKind.PARTY_LECTURE])).order_by("starts_at", "id")
+    records = selectors.meeting_rows(_meetings(scope, period).filter(kind__in=THREE_MEETINGS_ONE_LESSON)
+                                     ).order_by("starts_at", "id")
     return MetricValue(value=held, total=required, records=records)
 
 

@@ -5,7 +5,6 @@ nothing depends on a scheduled job having run."""
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, ExtractMonth
@@ -236,10 +235,6 @@ def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Flag]]:
         flags.append(Flag(f"金额 {item.amount} 万元达到大额度资金标准（{threshold} 万元），应按“三重一大”事项决策",
                           rules.rule("decision.large_fund_threshold", on=day).source))
     return passed, flags
-
-
-def pass_mark(expected: int, day: dt.date) -> Fraction:
-    return orglife_rules.fraction("decision.pass", day) * expected
 
 
 # ---------------------------------------------------------------- contact points

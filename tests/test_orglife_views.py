@@ -31,6 +31,7 @@ PAGES = {
     "meeting_detail": lambda b, m: reverse("orglife:meeting_detail", args=[m.pk]),
     "meeting_create": lambda b, m: reverse("orglife:meeting_create"),
     "meeting_edit": lambda b, m: reverse("orglife:meeting_edit", args=[m.pk]),
+    "meeting_delete": lambda b, m: reverse("orglife:meeting_delete", args=[m.pk]),
     "minutes": lambda b, m: reverse("orglife:meeting_minutes", args=[m.pk]),
     "ledger": lambda b, m: reverse("orglife:ledger", args=[b.branch_a.pk]),
     "matrix": lambda b, m: reverse("orglife:matrix"),
@@ -40,19 +41,19 @@ PAGES = {
 }
 _ = 404
 MATRIX = {
-    #                   list det  new  edit docx xlsx mat  cal  dec  contact
-    "party_office":      [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
-    "branch_secretary":  [200, 200, 200, 200, 200, 200, 200, 200, _, 200],
-    "sibling_secretary": [200, _, 200, _, _, _, 200, _, _, 200],
-    "leader":            [200, 200, _, _, 200, 200, 200, 200, 200, 200],
-    "inspection_office": [200, 200, _, _, 200, 200, 200, 200, 200, 200],
-    "unit_liaison":      [_, _, _, _, _, _, _, _, _, _],
-    "discipline":        [200, 200, _, _, 200, 200, 200, 200, 200, 200],
-    "member":            [_, _, _, _, _, _, _, _, _, _],
-    "sys_admin":         [_, _, _, _, _, _, _, _, _, _],
-    "security_admin":    [_, _, _, _, _, _, _, _, _, _],
-    "audit_admin":       [_, _, _, _, _, _, _, _, _, _],
-    "no_role":           [_, _, _, _, _, _, _, _, _, _],
+    #                   list det  new  edit del  docx xlsx mat  cal  dec  contact
+    "party_office":      [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    "branch_secretary":  [200, 200, 200, 200, 200, 200, 200, 200, 200, _, 200],
+    "sibling_secretary": [200, _, 200, _, _, _, _, 200, _, _, 200],
+    "leader":            [200, 200, _, _, _, 200, 200, 200, 200, 200, 200],
+    "inspection_office": [200, 200, _, _, _, 200, 200, 200, 200, 200, 200],
+    "unit_liaison":      [_, _, _, _, _, _, _, _, _, _, _],
+    "discipline":        [200, 200, _, _, _, 200, 200, 200, 200, 200, 200],
+    "member":            [_, _, _, _, _, _, _, _, _, _, _],
+    "sys_admin":         [_, _, _, _, _, _, _, _, _, _, _],
+    "security_admin":    [_, _, _, _, _, _, _, _, _, _, _],
+    "audit_admin":       [_, _, _, _, _, _, _, _, _, _, _],
+    "no_role":           [_, _, _, _, _, _, _, _, _, _, _],
 }
 CASES = [(p, page, e) for p, row in MATRIX.items() for page, e in zip(PAGES, row, strict=True)]
 
@@ -203,3 +204,18 @@ def test_odd_query_strings_do_not_break_pages(bureau, client_for, query):
                 reverse("reports:metrics"), reverse("orglife:meeting_expected")):
         assert client.get(url, query).status_code in (200, 404)
     assert client.get(reverse("organizations:member_export"), {"organization": "²"}).status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_meeting_recorded_by_mistake_is_deleted_with_a_reason_on_the_record(bureau, client_for):
+    from dangjian.audit.models import AuditEntry
+
+    meeting = _meeting(bureau.branch_a)
+    url = reverse("orglife:meeting_delete", args=[meeting.pk])
+    assert client_for("sibling_secretary").post(url, {"reason": "重复录入"}).status_code == 404
+    client = client_for("branch_secretary")
+    assert "请说明删除原因" in client.post(url, {"reason": ""}).content.decode()
+    assert client.post(url, {"reason": "重复录入"}).status_code == 302
+    assert not Meeting.objects.filter(pk=meeting.pk).exists()
+    entry = AuditEntry.objects.get(action="meeting.delete")
+    assert entry.note == "重复录入" and entry.before["expected"] == 4

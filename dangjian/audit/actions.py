@@ -37,4 +37,5 @@ ACTION_LABELS.update({
     "agenda_item.add": "增加议题",
     "contact_point.set": "设置党建联系点",
     "meeting.attach": "上传会议附件",
+    "meeting.delete": "删除会议记录",
 })

@@ -88,3 +88,8 @@ class ContactPointForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = leaders
         self.fields["organization"].queryset = branches
+
+
+class MeetingDeleteForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(label="删除原因", max_length=200, required=False,
+                             help_text="如：记错了党组织、重复录入。删除会记入审计日志。")

@@ -222,7 +222,7 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     an earlier month cannot pass off a late record as on time."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # one correction at a time
     if data.organization.pk != meeting.organization_id:
-        raise ValidationError({"organization": "会议所属党组织不能更改；如记错了组织，请删除后重新记录。"})
+        raise ValidationError({"organization": "会议所属党组织不能更改；如记错了党组织，请删除这条记录后重新记录。"})
     expected, errors = _check(data, timezone.now())
     if not errors and data.starts_at > meeting.recorded_at:
         errors["starts_at"] = [f"会议时间不能晚于该记录的录入时间（{timezone.localtime(meeting.recorded_at):%Y-%m-%d %H:%M}）。"]
@@ -246,6 +246,20 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     audit_record(by=by, action="meeting.update", obj=meeting, before={k: before[k] for k in changed},
                  after={k: after[k] for k in changed})
     return meeting
+
+
+@transaction.atomic
+def meeting_delete(*, by: Actor, meeting: Meeting, reason: str) -> None:
+    """Remove a meeting recorded by mistake (wrong organisation, recorded twice). The audit entry
+    keeps what it said, so the removal itself is on the record."""
+    if len(reason.strip()) < 2:
+        raise ValidationError({"reason": "请说明删除原因（如：记错了党组织、重复录入）。"})
+    meeting = Meeting.objects.select_for_update().select_related("organization").get(pk=meeting.pk)
+    before = snapshot(meeting, ["organization", *MEETING_FIELDS]) | {
+        "expected": meeting.attendances.count(), "present": meeting.attendances.filter(present=True).count(),
+        "agenda": list(meeting.agenda_items.order_by("order").values_list("title", flat=True))}
+    audit_record(by=by, action="meeting.delete", obj=meeting, before=before, note=reason.strip())
+    meeting.delete()
 
 
 def _write_children(meeting: Meeting, data: MeetingInput, expected: list[Member]) -> None:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("meetings/expected/", views.meeting_expected, name="meeting_expected"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/delete/", views.meeting_delete, name="meeting_delete"),
     path("meetings/<int:pk>/minutes.docx", views.meeting_minutes, name="meeting_minutes"),
     path("meetings/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("meetings/<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment_download"),

@@ -16,11 +16,11 @@ from django.utils.http import content_disposition_header
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.forms import apply_service_errors, parse_id
+from dangjian.core.forms import apply_service_errors, form_page, parse_id
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
-from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, MeetingForm
+from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, MeetingDeleteForm, MeetingForm
 from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, MeetingKind
 
 MATRIX_PAGE = 100
@@ -247,6 +247,15 @@ def meeting_expected(request):
     context = expected_rows(request.user, request.GET.get("organization", ""), request.GET.get("kind", ""),
                             request.GET.get("starts_at", ""), {})
     return render(request, "orglife/_attendance.html", {"attendance": context})
+
+
+@login_required
+def meeting_delete(request, pk):
+    meeting = policy.get_meeting(request.user, pk, Perm.RECORD_MEETINGS)
+    label = f"{meeting.organization.name}{meeting.kind_label}（{timezone.localtime(meeting.starts_at):%Y-%m-%d}）"
+    return form_page(request, MeetingDeleteForm(request.POST or None), lambda d: services.meeting_delete(
+        by=Actor.from_request(request), meeting=meeting, reason=d["reason"]), done="orglife:meetings",
+        title=f"删除会议记录：{label}", back=meeting.get_absolute_url(), success=f"已删除：{label}。")
 
 
 @login_required

@@ -136,14 +136,11 @@ def can_on_member(user, member: Member, perm: Perm) -> bool:
     """Whether `perm` holds on this member's organisation (e.g. SEE_PHONE, UNMASK_ID, MANAGE)."""
     if user.is_authenticated and user.member_id == member.pk and perm in (Perm.SEE_PHONE, Perm.UNMASK_ID):
         return True  # a member sees their own numbers in full
-    path = member.organization.path
-    return any(
-        path.startswith(node.path) if desc else node.pk == member.organization_id
-        for node, desc in _org_grants(user, perm)
-    )
+    return can_on_organization(user, member.organization, perm)
 
 
 def can_on_organization(user, organization: Organization, perm: Perm) -> bool:
+    """Whether `perm` holds on this organisation, decided from the cached grants (no query)."""
     return any(
         organization.path.startswith(node.path) if desc else node.pk == organization.pk
         for node, desc in _org_grants(user, perm)

@@ -2,7 +2,8 @@
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
-from dangjian.organizations.models import Appointment, Member, Membership, Organization, OrganizationEvent
+from dangjian.organizations.models import Appointment, Member, Organization, OrganizationEvent
+from dangjian.organizations.selectors import memberships_on, open_on
 from dangjian.reports.registry import MetricValue, Period, register
 
 AREA = "党组织与党员"
@@ -35,8 +36,7 @@ def founded_or_restructured(*, scope: Organization, period: Period) -> MetricVal
 )
 def secretaries_in_place(*, scope: Organization, period: Period) -> MetricValue:
     day = period.end
-    seated = Appointment.objects.filter(role=Appointment.Role.SECRETARY, start__lte=day).filter(
-        Q(end__isnull=True) | Q(end__gt=day))
+    seated = Appointment.objects.filter(open_on(day), role=Appointment.Role.SECRETARY)
     orgs = (Organization.objects.filter(_live_on(day), path__startswith=scope.path)
             .exclude(kind=Organization.Kind.CELL)
             .annotate(secretary_name=Subquery(seated.filter(organization=OuterRef("pk")).values("member__name")[:1]))
@@ -47,9 +47,7 @@ def secretaries_in_place(*, scope: Organization, period: Period) -> MetricValue:
 
 def _members_at(scope: Organization, day):
     """Stays open at the end of the day, inside the scope, with the category the member had then."""
-    return (Membership.objects.filter(organization__path__startswith=scope.path, start__lte=day)
-            .filter(Q(end__isnull=True) | Q(end__gt=day))
-            .select_related("member", "organization").order_by("member__name", "member_id"))
+    return memberships_on(scope, day).order_by("member__name", "member_id")
 
 
 def _full_on(day):

@@ -149,11 +149,16 @@ def label_organizations(orgs) -> None:
         o.display_name = f"{parent} · {o.name}" if parent else o.name
 
 
+def open_on(day: dt.date) -> Q:
+    """A dated stay or post (start, end) that is open on `day`: the one definition every
+    "who belonged / who held the post on day D" question uses."""
+    return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gt=day))
+
+
 def memberships_on(organization: Organization, day: dt.date) -> QuerySet[Membership]:
     """Who belonged to `organization` (or a cell inside it) on `day`."""
-    return Membership.objects.filter(
-        organization__path__startswith=organization.path, start__lte=day
-    ).filter(Q(end__isnull=True) | Q(end__gt=day)).select_related("member", "organization")
+    return (Membership.objects.filter(open_on(day), organization__path__startswith=organization.path)
+            .select_related("member", "organization"))
 
 
 def member_history(member: Member):

@@ -443,16 +443,23 @@ class _Importer:
             defines = bool(code) and code not in seen and code not in self.db_orgs
             if code and code not in seen:
                 seen[code] = (row, kind)
-            if defines:
-                stand_in = Organization(code=code, name=name, kind=kind or "", founded_on=founded_on)
-                self.orgs_by_code[code] = stand_in
-                self.orgs_by_name.setdefault(name, []).append(stand_in)
-            if errs:
-                if defines:
-                    self.broken_orgs.add(code)
-                errs.emit(self.errors)
-            else:
+            if self._define(errs, defines, Organization(code=code, name=name, kind=kind or "", founded_on=founded_on),
+                            self.orgs_by_code, self.orgs_by_name, self.broken_orgs):
                 self.org_plans.append(_OrgPlan(row, code, name, kind, parent_code, founded_on))
+
+    def _define(self, errs: _RowErrors, defines: bool, stand_in, by_code: dict, by_name: dict, broken: set) -> bool:
+        """Register a row that defines a new organisation or unit, so later rows and sheets can refer
+        to it (a bad row is remembered as broken, so referrers are not blamed twice). Emits the
+        row's errors; returns whether the row is clean and can be planned."""
+        if defines:
+            by_code[stand_in.code] = stand_in
+            by_name.setdefault(stand_in.name, []).append(stand_in)
+        if errs:
+            if defines:
+                broken.add(stand_in.code)
+            errs.emit(self.errors)
+            return False
+        return True
 
     # ------------------------------------------------ 单位
 
@@ -501,15 +508,8 @@ class _Importer:
             defines = bool(code) and code not in seen and code not in self.db_units
             if code and code not in seen:
                 seen[code] = row
-            if defines:
-                stand_in = Unit(code=code, name=name, kind=kind or "")
-                self.units_by_code[code] = stand_in
-                self.units_by_name.setdefault(name, []).append(stand_in)
-            if errs:
-                if defines:
-                    self.broken_units.add(code)
-                errs.emit(self.errors)
-            else:
+            if self._define(errs, defines, Unit(code=code, name=name, kind=kind or ""),
+                            self.units_by_code, self.units_by_name, self.broken_units):
                 self.unit_plans.append(_UnitPlan(row, code, name, kind, parent_code, org_code))
 
     # ------------------------------------------------ 花名册

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dangjian.audit.services import Actor, audit_record, snapshot
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
+from dangjian.organizations.selectors import memberships_on, open_on
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
     AgendaItem,
@@ -47,10 +47,6 @@ BODY_KINDS = {MeetingKind.COMMITTEE_MEETING, MeetingKind.LEADING_GROUP_MEETING, 
 AGENDA_KINDS = {MeetingKind.LEADING_GROUP_MEETING, MeetingKind.COMMITTEE_MEETING, MeetingKind.GENERAL_MEETING}
 
 
-def _open_on(day: dt.date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}start__lte": day}) & (Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gt": day}))
-
-
 def expected_attendees(organization: Organization, kind: str, day: dt.date) -> list[Member]:
     """应到: who was expected at a meeting of `kind` held by `organization` on `day`.
 
@@ -58,10 +54,9 @@ def expected_attendees(organization: Organization, kind: str, day: dt.date) -> l
     members appointed to it on that day; other meetings expect everyone who belonged to the
     organisation (or a cell inside it) on that day, from the dated membership history."""
     if kind in BODY_KINDS or organization.kind == K.LEADING_GROUP:
-        ids = Appointment.objects.filter(_open_on(day), organization=organization).values("member_id")
+        ids = Appointment.objects.filter(open_on(day), organization=organization).values("member_id")
     else:
-        ids = Membership.objects.filter(_open_on(day), organization__path__startswith=organization.path
-                                        ).values("member_id")
+        ids = memberships_on(organization, day).values("member_id")
     return list(Member.objects.filter(pk__in=ids).only("id", "name").order_by("name", "id"))
 
 

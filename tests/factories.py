@@ -104,3 +104,8 @@ def bulk_branches(parent: Organization, n: int, *, prefix: str = "BK", founded_o
     Organization.objects.filter(pk=parent.pk).update(numchild=start + n)
     parent.refresh_from_db()
     return list(Organization.objects.filter(code__startswith=prefix).order_by("path"))
+
+
+def subtree(org: Organization):
+    """An organisation and everything under it, unscoped: what a metric counts for an operator."""
+    return Organization.objects.filter(path__startswith=org.path)

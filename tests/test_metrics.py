@@ -2,18 +2,19 @@ import datetime as dt
 
 from django.urls import reverse
 
+from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
+from dangjian.core import metrics as registry
+from dangjian.core.metrics import MetricValue, Period
 from dangjian.organizations import services
 from dangjian.organizations.models import Appointment, Organization
-from dangjian.reports import registry
-from dangjian.reports.registry import MetricValue, Period
-from tests.factories import MemberFactory
+from tests.factories import MemberFactory, subtree
 
 BY = Actor.system("test")
 
 
 def _value(key, scope, year):
-    return registry.get(key).compute(scope=scope, period=Period.year(year))
+    return registry.get(key).compute(organizations=subtree(scope), period=Period.year(year))
 
 
 def test_organisations_founded_or_restructured_in_a_year(bureau):
@@ -64,7 +65,7 @@ def test_metric_page_links_each_figure_to_its_records(bureau, client_for):
     page = client.get(reverse("reports:metrics"), {"org": bureau.root.pk, "year": 2026}).content.decode()
     for metric in registry.metrics():
         assert metric.label in page
-        if not metric.compute(scope=bureau.root, period=registry.Period.year(2026)).missing:
+        if not metric.compute(organizations=subtree(bureau.root), period=registry.Period.year(2026)).missing:
             assert reverse("reports:metric_detail", args=[metric.key]) in page
     detail = client.get(reverse("reports:metric_detail", args=["organizations.full_members"]),
                         {"org": bureau.root.pk, "year": 2026}).content.decode()
@@ -84,7 +85,8 @@ def test_branch_secretary_cannot_point_the_metric_page_at_another_branch(bureau,
 def test_a_missing_source_shows_as_missing_not_zero(bureau, client_for):
     key = "test.unconnected"
     registry._registry[key] = registry.Metric(key=key, label="未接入的口径", area="测试", unit="个",
-                                              selector=lambda scope, period: MetricValue(value=None))
+                                              permission=Perm.VIEW_ORGANIZATIONS,
+                                              selector=lambda organizations, period: MetricValue(value=None))
     try:
         page = client_for("party_office").get(reverse("reports:metrics")).content.decode()
     finally:

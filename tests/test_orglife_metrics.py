@@ -4,12 +4,13 @@ import time_machine
 from django.utils import timezone
 
 from dangjian.audit.services import Actor
+from dangjian.core import metrics as registry
+from dangjian.core.metrics import Period
 from dangjian.core.todos import todos_for
 from dangjian.orglife import services
 from dangjian.orglife.models import MeetingKind
 from dangjian.orglife.services import AgendaInput, MeetingInput
-from dangjian.reports import registry
-from dangjian.reports.registry import Period
+from tests.factories import subtree
 
 BY = Actor.system("test")
 
@@ -33,7 +34,7 @@ def test_orglife_figures_count_records_in_scope_and_year(bureau):
     year = Period.year(2026)
 
     def value(key, scope=bureau.root):
-        return registry.get(key).compute(scope=scope, period=year)
+        return registry.get(key).compute(organizations=subtree(scope), period=year)
 
     assert value("orglife.meetings.theme_day").value == 2
     assert value("orglife.meetings.theme_day", bureau.branch_b).value == 0

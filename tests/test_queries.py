@@ -6,10 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dangjian.core import metrics as registry
+from dangjian.core.metrics import Period
 from dangjian.organizations.models import Organization
-from dangjian.reports import registry
-from dangjian.reports.registry import Period
-from tests.factories import bulk_members, make_org
+from tests.factories import bulk_members, make_org, subtree
 
 
 def _count(client, url, **params):
@@ -70,7 +70,7 @@ def test_each_metric_selector_runs_a_fixed_number_of_queries(bureau):
     counts_small = {}
     for metric in registry.metrics():
         with CaptureQueriesContext(connection) as ctx:
-            result = metric.compute(scope=bureau.root, period=period)
+            result = metric.compute(organizations=subtree(bureau.root), period=period)
             list(result.records[:500])
         counts_small[metric.key] = len(ctx.captured_queries)
     bulk_members(bureau.branch_b, 300, start=40_000)
@@ -79,7 +79,7 @@ def test_each_metric_selector_runs_a_fixed_number_of_queries(bureau):
                  founded_on=dt.date(2026, 2, 1))
     for metric in registry.metrics():
         with CaptureQueriesContext(connection) as ctx:
-            result = metric.compute(scope=bureau.root, period=period)
+            result = metric.compute(organizations=subtree(bureau.root), period=period)
             list(result.records[:500])
         assert len(ctx.captured_queries) == counts_small[metric.key], metric.key
 

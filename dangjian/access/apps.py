@@ -8,3 +8,12 @@ class AccessConfig(AppConfig):
 
     def ready(self):
         from dangjian.access import checks, signals  # noqa: F401
+        from dangjian.audit.actions import register_labels
+
+        register_labels({
+            "role.grant": "授予角色",
+            "role.revoke": "收回角色",
+            "user.create": "创建账号",
+            "user.disable": "停用账号",
+            "user.enable": "启用账号",
+        })

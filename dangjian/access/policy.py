@@ -1,12 +1,25 @@
 """The one access policy. Every question ("what may this user see or change?") is answered here,
-as a queryset or a Q filter, never as a Python list of ids. Views and the API call these getters;
-a detail getter raises Http404 outside the caller's scope, so a record's existence is not revealed.
+as a queryset or a Q filter, never as a Python list of ids. Views, the API, exports, metric
+drill-downs and to-dos call these getters; a detail getter raises Http404 outside the caller's
+scope, so a record's existence is not revealed.
+
+The policy knows the two trees (organisations and units) and the members who belong to them.
+Every other area *registers* the record types it keeps (`register(Meeting)` in its AppConfig), each
+with the path from a record to the organisation it belongs to; `records(user, Meeting, perm)` then
+scopes them without the policy importing the area.
+
+Grants: a role on a node, with or without its descendants. Every scope below is built from
+`organization_ids(user, perm)`, which honours `include_descendants=False`; to cut a scope to one
+organisation's subtree use `organizations_under` / `records_under` (the grant, then the subtree),
+never a bare `path__startswith` on an unscoped queryset.
 
 Cost: one query per request for the caller's role assignments (cached on the user object); every
-scoped list is then a single query with path-prefix filters on the trees' indexed `path` columns.
+scoped list is then one query with `organization_id IN (subquery)` on the trees' indexed columns.
 """
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from dangjian.access.models import RoleAssignment, User
@@ -15,6 +28,8 @@ from dangjian.organizations.models import Member, Organization, Unit
 
 _NOTHING = Q(pk__in=[])
 
+
+# ---------------------------------------------------------------- grants
 
 def assignments(user) -> list[RoleAssignment]:
     """The user's grants with their nodes' paths, loaded once per request."""
@@ -61,6 +76,8 @@ def _unit_grants(user, perm):
             if a.unit_id and perm in ROLE_PERMISSIONS[a.role]]
 
 
+# ---------------------------------------------------------------- the organisation tree
+
 def organization_q(user, perm: Perm = Perm.VIEW_ORGANIZATIONS, prefix: str = "") -> Q:
     """Q selecting the organisations (through `prefix`) on which the user holds `perm`."""
     return _node_q(_org_grants(user, perm), prefix)
@@ -70,11 +87,49 @@ def organizations(user, perm: Perm = Perm.VIEW_ORGANIZATIONS) -> QuerySet[Organi
     return Organization.objects.filter(organization_q(user, perm))
 
 
+def organization_ids(user, perm: Perm) -> QuerySet:
+    """The ids of the organisations on which the user holds `perm`, as a subquery: the one way a
+    record is scoped (`organization_id IN (…)` lets the record's own index drive the query)."""
+    return organizations(user, perm).values("pk")
+
+
+def organizations_under(user, perm: Perm, node: Organization) -> QuerySet[Organization]:
+    """The organisations in `node`'s subtree on which the user holds `perm` (a grant without
+    descendants on `node` gives `node` alone)."""
+    return organizations(user, perm).filter(path__startswith=node.path)
+
+
+def get_organization(user, pk, perm: Perm = Perm.VIEW_ORGANIZATIONS) -> Organization:
+    try:
+        return organizations(user, perm).get(pk=pk)
+    except (Organization.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_on_organization(user, organization: Organization, perm: Perm) -> bool:
+    """Whether `perm` holds on this organisation, decided from the cached grants (no query)."""
+    return any(
+        organization.path.startswith(node.path) if desc else node.pk == organization.pk
+        for node, desc in _org_grants(user, perm)
+    )
+
+
+# ---------------------------------------------------------------- the unit tree
+
 def units(user, perm: Perm = Perm.VIEW_UNITS) -> QuerySet[Unit]:
     """Units granted directly (unit liaisons) or served by an organisation in scope."""
     q = _node_q(_unit_grants(user, perm), "") | _node_q(_org_grants(user, perm), "organization__")
     return Unit.objects.filter(q)
 
+
+def get_unit(user, pk, perm: Perm = Perm.VIEW_UNITS) -> Unit:
+    try:
+        return units(user, perm).get(pk=pk)
+    except (Unit.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# ---------------------------------------------------------------- members of the tree
 
 def member_q(user, perm: Perm = Perm.VIEW_MEMBERS, prefix: str = "") -> Q:
     # organization_id IN (organisations in scope), not a join on the organisation's path: the
@@ -92,43 +147,10 @@ def members(user, perm: Perm = Perm.VIEW_MEMBERS) -> QuerySet[Member]:
     return Member.objects.filter(member_q(user, perm))
 
 
-def meetings(user, perm: Perm = Perm.VIEW_MEETINGS):
-    """Meetings held by organisations on which the user holds `perm`."""
-    from dangjian.orglife.models import Meeting
-
-    grants = _org_grants(user, perm)
-    if not grants:
-        return Meeting.objects.none()
-    return Meeting.objects.filter(organization__in=Organization.objects.filter(_node_q(grants, "")).values("pk"))
-
-
-def get_meeting(user, pk, perm: Perm = Perm.VIEW_MEETINGS):
-    from dangjian.orglife.models import Meeting
-
-    try:
-        return meetings(user, perm).select_related("organization", "host", "recorder", "lecturer").get(pk=pk)
-    except (Meeting.DoesNotExist, ValueError):
-        raise Http404 from None
-
-
-def get_organization(user, pk, perm: Perm = Perm.VIEW_ORGANIZATIONS) -> Organization:
-    try:
-        return organizations(user, perm).get(pk=pk)
-    except (Organization.DoesNotExist, ValueError):
-        raise Http404 from None
-
-
-def get_unit(user, pk, perm: Perm = Perm.VIEW_UNITS) -> Unit:
-    try:
-        return units(user, perm).get(pk=pk)
-    except (Unit.DoesNotExist, ValueError):
-        raise Http404 from None
-
-
 def get_member(user, pk, perm: Perm = Perm.VIEW_MEMBERS) -> Member:
     try:
         return members(user, perm).select_related("organization", "unit").get(pk=pk)
-    except (Member.DoesNotExist, ValueError):
+    except (Member.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
@@ -139,13 +161,74 @@ def can_on_member(user, member: Member, perm: Perm) -> bool:
     return can_on_organization(user, member.organization, perm)
 
 
-def can_on_organization(user, organization: Organization, perm: Perm) -> bool:
-    """Whether `perm` holds on this organisation, decided from the cached grants (no query)."""
-    return any(
-        organization.path.startswith(node.path) if desc else node.pk == organization.pk
-        for node, desc in _org_grants(user, perm)
-    )
+# ---------------------------------------------------------------- records the areas register
 
+@dataclass(frozen=True)
+class RecordType:
+    model: type[Model]
+    organization: str  # the lookup from a record to the organisation it belongs to
+    select_related: tuple[str, ...] = ()
+
+
+_record_types: dict[type[Model], RecordType] = {}
+
+
+def register(model: type[Model], *, organization: str = "organization", select_related: tuple[str, ...] = ()) -> None:
+    """Declare a record type an area keeps: scoped by the organisation at `organization` (a lookup
+    such as "meeting__organization"); `select_related` is what its detail getter joins. Called by the
+    area's AppConfig.ready(), so the policy never imports a later area."""
+    existing = _record_types.get(model)
+    spec = RecordType(model, organization, tuple(select_related))
+    if existing is not None and existing != spec:
+        raise ValueError(f"{model.__name__} is registered with the policy twice, differently")
+    _record_types[model] = spec
+
+
+def registered() -> dict[type[Model], RecordType]:
+    return dict(_record_types)
+
+
+def _record_type(model) -> RecordType:
+    try:
+        return _record_types[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} is not registered with access.policy") from None
+
+
+def records(user, model: type[Model], perm: Perm) -> QuerySet:
+    """The records of a registered type whose organisation is in the user's scope for `perm`."""
+    spec = _record_type(model)
+    if not _org_grants(user, perm):
+        return model.objects.none()
+    return model.objects.filter(**{f"{spec.organization}__in": organization_ids(user, perm)})
+
+
+def records_under(user, model: type[Model], perm: Perm, node: Organization) -> QuerySet:
+    """`records`, cut to `node`'s subtree (the grant first, then the subtree)."""
+    spec = _record_type(model)
+    if not _org_grants(user, perm):
+        return model.objects.none()
+    return model.objects.filter(**{f"{spec.organization}__in": organizations_under(user, perm, node).values("pk")})
+
+
+def get_record(user, model: type[Model], pk, perm: Perm):
+    """One registered record in scope, with its registered joins, or 404."""
+    try:
+        return records(user, model, perm).select_related(*_record_type(model).select_related).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def can_on_record(user, record, perm: Perm) -> bool:
+    """Whether `perm` holds on the organisation a loaded record belongs to (no query when the
+    organisation is loaded)."""
+    organization = record
+    for step in _record_type(type(record)).organization.split("__"):
+        organization = getattr(organization, step)
+    return can_on_organization(user, organization, perm)
+
+
+# ---------------------------------------------------------------- accounts
 
 def users_manageable(user) -> QuerySet[User]:
     return User.objects.all() if has_perm(user, Perm.MANAGE_USERS) else User.objects.none()

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from ninja import Path, Query, Router, Schema, Status
@@ -41,8 +41,8 @@ from dangjian.audit.services import Actor
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import selectors as orglife_selectors
 from dangjian.orglife import services
-from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind
-from dangjian.orglife.selectors import decision_flags, decision_items, meeting_rows, meetings_in_year
+from dangjian.orglife.models import AgendaItem, Attendance, Guest, Meeting, MeetingKind
+from dangjian.orglife.selectors import decision_flags, decision_items, meeting_rows
 
 router = Router()
 WRITE_RESPONSES = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -400,7 +400,7 @@ def _recordable_organization(user, pk: int) -> Organization:
 
 def _recordable_meeting(user, pk: int, field: str | None = None) -> Meeting:
     try:
-        meeting = policy.get_meeting(user, pk)
+        meeting = policy.get_record(user, Meeting, pk, Perm.VIEW_MEETINGS)
     except Http404:
         if field is None:
             raise
@@ -423,13 +423,9 @@ def _people(user, payload: MeetingIn, organization: Organization, meeting: Meeti
     if not ids:
         return {}
     local_day = _local(payload.starts_at).date()
-    allowed = policy.member_q(user) | Q(pk__in=ContactPoint.objects.filter(
-        organization=organization, year=local_day.year).values("leader_id"))
-    if meeting is not None:  # a PUT may resend whoever is on the record already
-        allowed |= (Q(pk__in={meeting.host_id, meeting.recorder_id, meeting.lecturer_id} - {None})
-                    | Q(pk__in=meeting.guests.exclude(member=None).values("member_id"))
-                    | Q(pk__in=meeting.attendances.values("member_id")))
-    people = {m.pk: m for m in Member.objects.filter(allowed, pk__in=ids)}
+    # A PUT may resend whoever is on the record already (`meeting=`).
+    nameable = orglife_selectors.nameable_people(user, organization=organization, year=local_day.year, meeting=meeting)
+    people = {m.pk: m for m in nameable.filter(pk__in=ids)}
 
     errors = {}
     for name, pk in person_fields.items():
@@ -490,15 +486,14 @@ def _with_body_fields(call):
                                for name, errors in exc.error_dict.items()}) from None
 
 
-def _subtree(queryset: QuerySet, organization_id: int | None, prefix: str) -> QuerySet:
-    """Cut to an organisation's subtree. Looked up outside the scope on purpose: the list is cut to
-    the scope anyway, so an unknown and an out-of-scope organisation both give an empty list."""
+def _filter_node(organization_id: int | None) -> Organization | None:
+    """The organisation a list is cut to. Looked up outside the scope on purpose: the selectors cut
+    to the scope first, so an unknown and an out-of-scope organisation both give an empty list."""
     if organization_id is None:
-        return queryset
-    node = Organization.objects.filter(pk=organization_id).only("path").first()
-    if node is None:
-        return queryset.none()
-    return queryset.filter(**{f"{prefix}organization__path__startswith": node.path})
+        return None
+    # An id that names nothing becomes an unsaved node whose path ("~", outside the path alphabet)
+    # matches no organisation.
+    return Organization.objects.filter(pk=organization_id).only("path").first() or Organization(path="~")
 
 
 # ---------------------------------------------------------------- meetings
@@ -508,15 +503,9 @@ def _subtree(queryset: QuerySet, organization_id: int | None, prefix: str) -> Qu
 def meeting_list(request, filters: Query[MeetingFilters]):
     # Queries: the caller's grants, the organisation filter's path (if given), the page with 应到
     # and 实到 counted in it, the page's study tags.
-    meetings = _subtree(policy.meetings(request.user, Perm.VIEW_MEETINGS), filters.organization, "")
-    if filters.kind:
-        meetings = meetings.filter(kind=filters.kind)
-    if filters.year:
-        meetings = meetings_in_year(meetings, filters.year)
-    tag = (filters.study_tag or "").strip()
-    if tag:
-        meetings = meetings.filter(Exists(Meeting.study_tags.through.objects.filter(
-            meeting=OuterRef("pk"), studytag__name=tag)))
+    meetings = orglife_selectors.meeting_list(
+        request.user, organization=_filter_node(filters.organization), year=filters.year, kind=filters.kind or "",
+        study_tag=(filters.study_tag or "").strip())
     after = _decode_cursor(filters.after, 1)
     if after is not None:
         starts_at, pk = after
@@ -532,7 +521,7 @@ def meeting_list(request, filters: Query[MeetingFilters]):
 @router.get("/meetings/{meeting_id}", response={200: MeetingDetailOut, 404: ErrorOut}, tags=["组织生活"],
             summary="会议详情", description="含出缺席、列席人员和议题（表决结果、是否通过、规则提示）。")
 def meeting_detail(request, meeting_id: int = Path(..., ge=1, le=MAX_ID)):
-    return _meeting_detail(policy.get_meeting(request.user, meeting_id))
+    return _meeting_detail(policy.get_record(request.user, Meeting, meeting_id, Perm.VIEW_MEETINGS))
 
 
 @router.post("/meetings", response={201: MeetingDetailOut, **WRITE_RESPONSES}, tags=["组织生活"],
@@ -584,13 +573,9 @@ def _decision_position(item: AgendaItem) -> str:
 def decision_list(request, filters: Query[DecisionFilters]):
     # Queries: the caller's grants, the organisation filter's path (if given), the page with 应到
     # and 实到 counted in it. Flags are computed in Python from the rule data (no query).
-    items = AgendaItem.objects.filter(meeting__in=policy.meetings(request.user, Perm.VIEW_DECISIONS))
-    items = _subtree(items, filters.organization, "meeting__")
-    if filters.year:
-        start, end = orglife_selectors.year_range(filters.year)
-        items = items.filter(meeting__starts_at__gte=start, meeting__starts_at__lt=end)
-    if filters.category:
-        items = items.filter(category=filters.category)
+    items = orglife_selectors.decision_register(
+        request.user, organization=_filter_node(filters.organization), year=filters.year,
+        category=filters.category or "")
     after = _decode_cursor(filters.after, 2)
     if after is not None:
         starts_at, meeting_id, order = after

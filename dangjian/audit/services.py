@@ -31,19 +31,29 @@ class Actor:
 
     @classmethod
     def from_request(cls, request) -> "Actor":
-        from dangjian.access import policy
-
         user = request.user
         return cls(
             user=user if user.is_authenticated else None,
             name=user.get_username() if user.is_authenticated else "匿名",
-            roles=tuple(sorted({a.role for a in policy.assignments(user)})) if user.is_authenticated else (),
+            roles=_roles_of(user),
             ip=request.META.get("REMOTE_ADDR"),
         )
 
     @classmethod
     def system(cls, name: str) -> "Actor":
         return cls(user=None, name=name, roles=("system",))
+
+
+def _roles_of(user) -> tuple[str, ...]:
+    """The user's role codes. Read through the `role_assignments` relation (the grants the access
+    policy has already loaded for this request when it cached them), so the audit trail, which sits
+    below the access area, does not import it."""
+    if not user.is_authenticated:
+        return ()
+    grants = getattr(user, "_role_assignments", None)
+    if grants is None:
+        return tuple(sorted(set(user.role_assignments.values_list("role", flat=True))))
+    return tuple(sorted({a.role for a in grants}))
 
 
 def snapshot(obj, fields: list[str]) -> dict:

@@ -7,4 +7,25 @@ class OrganizationsConfig(AppConfig):
     verbose_name = "党组织与党员"
 
     def ready(self):
+        from dangjian.audit.actions import register_labels
         from dangjian.organizations import metrics, todos  # noqa: F401  (registers figures and reminders)
+
+        register_labels({
+            "appointment.create": "任职",
+            "appointment.end": "免职",
+            "member.confirm_full": "预备党员转正",
+            "member.create": "登记党员",
+            "member.export": "导出花名册",
+            "member.leave": "离开花名册",
+            "member.reveal_id_number": "查看完整身份证号",
+            "member.transfer": "组织关系转接",
+            "member.update": "修改党员信息",
+            "organization.create": "成立党组织",
+            "organization.dissolve": "撤销党组织",
+            "organization.renew_term": "换届",
+            "organization.restructure": "调整党组织",
+            "roster.import": "导入花名册",
+            "unit.create": "添加单位",
+            "unit.update": "修改单位",
+            "workbook.import": "导入工作簿",
+        })

@@ -1,10 +1,11 @@
 """Figures the organisations area gives the annual report (调整组建党组织N个, 配齐配强书记, 党员)."""
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
-from dangjian.organizations.models import Appointment, Member, Organization, OrganizationEvent
-from dangjian.organizations.selectors import memberships_on, open_on
-from dangjian.reports.registry import MetricValue, Period, register
+from dangjian.access.roles import Perm
+from dangjian.core.metrics import MetricValue, Period, register
+from dangjian.organizations.models import Appointment, Member, Membership, Organization, OrganizationEvent
+from dangjian.organizations.selectors import open_on
 
 AREA = "党组织与党员"
 
@@ -16,28 +17,28 @@ def _live_on(day, prefix=""):
 
 
 @register(
-    key="organizations.founded_or_restructured", label="调整组建党组织", area=AREA,
+    key="organizations.founded_or_restructured", label="调整组建党组织", area=AREA, permission=Perm.VIEW_ORGANIZATIONS,
     columns=[("on", "日期"), ("get_kind_display", "事项"), ("organization.name", "党组织"), ("note", "说明"),
              ("document_number", "批复文号")],
     description="期间内成立或调整的党组织个数（同一组织多次调整只计一次）。",
 )
-def founded_or_restructured(*, scope: Organization, period: Period) -> MetricValue:
+def founded_or_restructured(*, organizations: QuerySet[Organization], period: Period) -> MetricValue:
     events = OrganizationEvent.objects.filter(
-        organization__path__startswith=scope.path, on__range=(period.start, period.end),
+        organization__in=organizations.values("pk"), on__range=(period.start, period.end),
         kind__in=[OrganizationEvent.Kind.FOUNDED, OrganizationEvent.Kind.RESTRUCTURED],
     ).select_related("organization").order_by("on", "id")
     return MetricValue(value=events.values("organization").distinct().count(), records=events)
 
 
 @register(
-    key="organizations.secretaries_in_place", label="配齐书记的党组织", area=AREA,
+    key="organizations.secretaries_in_place", label="配齐书记的党组织", area=AREA, permission=Perm.VIEW_ORGANIZATIONS,
     columns=[("name", "党组织"), ("get_kind_display", "类型"), ("secretary_name", "书记")],
     description="期末存续的党组织（党小组除外）中配有书记的个数；斜线后为应配书记的党组织数。",
 )
-def secretaries_in_place(*, scope: Organization, period: Period) -> MetricValue:
+def secretaries_in_place(*, organizations: QuerySet[Organization], period: Period) -> MetricValue:
     day = period.end
     seated = Appointment.objects.filter(open_on(day), role=Appointment.Role.SECRETARY)
-    orgs = (Organization.objects.filter(_live_on(day), path__startswith=scope.path)
+    orgs = (organizations.filter(_live_on(day))
             .exclude(kind=Organization.Kind.CELL)
             .annotate(secretary_name=Subquery(seated.filter(organization=OuterRef("pk")).values("member__name")[:1]))
             .order_by("path"))
@@ -45,9 +46,10 @@ def secretaries_in_place(*, scope: Organization, period: Period) -> MetricValue:
     return MetricValue(value=counts["seated"], total=counts["total"], records=orgs)
 
 
-def _members_at(scope: Organization, day):
-    """Stays open at the end of the day, inside the scope, with the category the member had then."""
-    return memberships_on(scope, day).order_by("member__name", "member_id")
+def _members_at(organizations: QuerySet[Organization], day):
+    """Stays open at the end of the day in the organisations counted."""
+    return (Membership.objects.filter(open_on(day), organization__in=organizations.values("pk"))
+            .select_related("member", "organization").order_by("member__name", "member_id"))
 
 
 def _full_on(day):
@@ -60,15 +62,17 @@ MEMBER_COLUMNS = [("member.name", "姓名"), ("organization.name", "所在党组
                   ("member.full_on", "转正日期")]
 
 
-@register(key="organizations.full_members", label="正式党员", area=AREA, unit="名", columns=MEMBER_COLUMNS,
+@register(key="organizations.full_members", label="正式党员", area=AREA, permission=Perm.VIEW_MEMBERS, unit="名",
+          columns=MEMBER_COLUMNS,
           description="期末在册的正式党员人数。")
-def full_members(*, scope: Organization, period: Period) -> MetricValue:
-    records = _members_at(scope, period.end).filter(_full_on(period.end))
+def full_members(*, organizations: QuerySet[Organization], period: Period) -> MetricValue:
+    records = _members_at(organizations, period.end).filter(_full_on(period.end))
     return MetricValue(value=records.count(), records=records)
 
 
-@register(key="organizations.probationary_members", label="预备党员", area=AREA, unit="名", columns=MEMBER_COLUMNS,
+@register(key="organizations.probationary_members", label="预备党员", area=AREA, permission=Perm.VIEW_MEMBERS,
+          unit="名", columns=MEMBER_COLUMNS,
           description="期末在册的预备党员人数。")
-def probationary_members(*, scope: Organization, period: Period) -> MetricValue:
-    records = _members_at(scope, period.end).exclude(_full_on(period.end))
+def probationary_members(*, organizations: QuerySet[Organization], period: Period) -> MetricValue:
+    records = _members_at(organizations, period.end).exclude(_full_on(period.end))
     return MetricValue(value=records.count(), records=records)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from dangjian.access import policy
+from dangjian.access.roles import Perm
 from dangjian.core import rules
 from dangjian.core.dates import add_months
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
@@ -161,15 +162,19 @@ def memberships_on(organization: Organization, day: dt.date) -> QuerySet[Members
             .select_related("member", "organization"))
 
 
-def member_history(member: Member):
-    """Stays, appointments and the audit trail of one member, for the detail page (4 queries)."""
+def member_history(user, member: Member):
+    """Stays and appointments of one member, for the detail page (3 queries), and the member's audit
+    trail only for a reader who may read the audit trail (VIEW_AUDIT; one more query)."""
     from dangjian.audit.models import AuditEntry
 
     memberships = list(member.memberships.select_related("organization").order_by("start", "id"))
     label_organizations([member.organization] + [s.organization for s in memberships])
+    audit = None
+    if policy.has_perm(user, Perm.VIEW_AUDIT):
+        audit = list(AuditEntry.objects.filter(object_type="organizations.member", object_id=str(member.pk))
+                     .order_by("-seq")[:20])
     return {
         "memberships": memberships,
         "appointments": list(member.appointments.select_related("organization").order_by("start")),
-        "audit": list(AuditEntry.objects.filter(object_type="organizations.member", object_id=str(member.pk))
-                      .order_by("-seq")[:20]),
+        "audit": audit,
     }

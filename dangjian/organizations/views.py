@@ -66,7 +66,8 @@ def detail(request, pk):
     return render(request, "organizations/detail.html", {
         "org": org, "row": row,
         "ancestors": Organization.objects.get_ancestors(org),
-        "children": Organization.objects.get_children(org).order_by("code"),
+        "children": policy.organizations(request.user).filter(path__startswith=org.path, depth=org.depth + 1)
+                    .order_by("code"),
         "appointments": org.appointments.select_related("member").order_by("end", "role", "start"),
         "events": org.events.order_by("-on", "-id"),
         "units": org.units.order_by("code"),
@@ -226,7 +227,7 @@ def member_detail(request, pk):
         else mask_phone(member.phone),
         "can_reveal": policy.can_on_member(request.user, member, Perm.UNMASK_ID),
         "can_manage": policy.can_on_member(request.user, member, Perm.MANAGE_MEMBERS),
-        "history": selectors.member_history(member),
+        "history": selectors.member_history(request.user, member),
         "reveal_form": RevealForm(),
     })
 

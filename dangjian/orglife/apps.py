@@ -7,4 +7,23 @@ class OrglifeConfig(AppConfig):
     verbose_name = "组织生活"
 
     def ready(self):
+        from dangjian.access import policy
         from dangjian.orglife import metrics, todos  # noqa: F401  (registers figures and reminders)
+        from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingAttachment
+
+        # The records this area keeps, scoped by the organisation each belongs to.
+        policy.register(Meeting, select_related=("organization", "host", "recorder", "lecturer"))
+        for model in (AgendaItem, Attendance, Guest, MeetingAttachment):
+            policy.register(model, organization="meeting__organization", select_related=("meeting__organization",))
+        policy.register(ContactPoint, select_related=("organization", "leader"))
+
+        from dangjian.audit.actions import register_labels
+
+        register_labels({
+            "meeting.record": "记录会议",
+            "meeting.update": "修改会议记录",
+            "agenda_item.add": "增加议题",
+            "contact_point.set": "设置党建联系点",
+            "meeting.attach": "上传会议附件",
+            "meeting.delete": "删除会议记录",
+        })

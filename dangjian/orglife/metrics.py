@@ -3,12 +3,14 @@
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from dangjian.access.roles import Perm
+from dangjian.core.metrics import MetricValue, Period, register
 from dangjian.organizations.models import Organization
 from dangjian.orglife import selectors
 from dangjian.orglife.models import THREE_MEETINGS_ONE_LESSON, AgendaItem, ContactPoint, Meeting, MeetingKind
-from dangjian.reports.registry import MetricValue, Period, register
 
 AREA = "组织生活"
 MEETING_COLUMNS = [("starts_at", "时间"), ("organization.name", "党组织"), ("kind_label", "类型"),
@@ -24,17 +26,18 @@ def _range(period: Period) -> tuple[dt.datetime, dt.datetime]:
             dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
 
 
-def _meetings(scope: Organization, period: Period):
+def _meetings(organizations: QuerySet[Organization], period: Period):
     start, end = _range(period)
-    return Meeting.objects.filter(organization__path__startswith=scope.path, starts_at__gte=start, starts_at__lt=end)
+    return Meeting.objects.filter(organization__in=organizations.values("pk"), starts_at__gte=start, starts_at__lt=end)
 
 
 def _register_kind(kind: MeetingKind) -> None:
     @register(key=f"orglife.meetings.{kind.value}", label=f"{kind.label}", area=AREA, unit="次",
-              columns=MEETING_COLUMNS, description=f"期间内召开的{kind.label}次数（含下级组织）。")
-    def meetings_of_kind(*, scope, period):
-        records = selectors.meeting_rows(_meetings(scope, period).filter(kind=kind)).order_by("starts_at", "id")
-        return MetricValue(value=_meetings(scope, period).filter(kind=kind).count(), records=records)
+              permission=Perm.VIEW_MEETINGS, columns=MEETING_COLUMNS,
+              description=f"期间内召开的{kind.label}次数（含下级组织）。")
+    def meetings_of_kind(*, organizations, period):
+        meetings = _meetings(organizations, period).filter(kind=kind)
+        return MetricValue(value=meetings.count(), records=selectors.meeting_rows(meetings).order_by("starts_at", "id"))
 
 
 for _kind in MeetingKind:
@@ -43,9 +46,10 @@ for _kind in MeetingKind:
 
 def _register_study_tag(key: str, tag: str) -> None:
     @register(key=f"orglife.study.{key}", label=f"以“{tag}”为主题的学习", area=AREA, unit="次",
-              columns=MEETING_COLUMNS, description=f"期间内标注学习主题“{tag}”的会议次数（各类会议合计）。")
-    def study_sessions(*, scope, period):
-        meetings = selectors.study_sessions(_meetings(scope, period), tag)
+              permission=Perm.VIEW_MEETINGS, columns=MEETING_COLUMNS,
+              description=f"期间内标注学习主题“{tag}”的会议次数（各类会议合计）。")
+    def study_sessions(*, organizations, period):
+        meetings = selectors.study_sessions(_meetings(organizations, period), tag)
         return MetricValue(value=meetings.count(), records=selectors.meeting_rows(meetings).order_by("starts_at"))
 
 
@@ -54,28 +58,28 @@ for _key, _tag in settings.ORGLIFE_STUDY_TAG_METRICS.items():
 
 
 @register(key="orglife.three_and_one_compliance", label="“三会一课”按规定开展", area=AREA, unit="期",
-          columns=MEETING_COLUMNS,
+          permission=Perm.VIEW_MEETINGS, columns=MEETING_COLUMNS,
           description="已结束的应开展期次中按规定开展的期次 / 应开展期次（支部党员大会、支委会、党小组会、党课）。")
-def three_and_one_compliance(*, scope, period):
-    orgs = Organization.objects.filter(path__startswith=scope.path)
-    table = selectors.compliance(orgs, year=period.end.year, today=min(timezone.localdate(), period.end))
+def three_and_one_compliance(*, organizations, period):
+    table = selectors.compliance(organizations, year=period.end.year, today=min(timezone.localdate(), period.end))
     held, required = table.rate(selectors.THREE_AND_ONE_KEYS)
-    records = selectors.meeting_rows(_meetings(scope, period).filter(kind__in=THREE_MEETINGS_ONE_LESSON)
+    records = selectors.meeting_rows(_meetings(organizations, period).filter(kind__in=THREE_MEETINGS_ONE_LESSON)
                                      ).order_by("starts_at", "id")
     return MetricValue(value=held, total=required, records=records)
 
 
-def _decisions(scope: Organization, period: Period):
+def _decisions(organizations: QuerySet[Organization], period: Period):
     start, end = _range(period)
-    return AgendaItem.objects.filter(meeting__organization__path__startswith=scope.path,
+    return AgendaItem.objects.filter(meeting__organization__in=organizations.values("pk"),
                                      meeting__starts_at__gte=start, meeting__starts_at__lt=end)
 
 
 def _register_category(category: AgendaItem.Category) -> None:
     @register(key=f"orglife.decisions.{category.value}", label=f"“三重一大”：{category.label}", area=AREA, unit="项",
-              columns=DECISION_COLUMNS, description=f"期间内集体研究的{category.label}议题数。")
-    def decisions_of_category(*, scope, period):
-        items = _decisions(scope, period).filter(category=category)
+              permission=Perm.VIEW_DECISIONS, columns=DECISION_COLUMNS,
+              description=f"期间内集体研究的{category.label}议题数。")
+    def decisions_of_category(*, organizations, period):
+        items = _decisions(organizations, period).filter(category=category)
         return MetricValue(value=items.count(),
                            records=selectors.decision_items(items).order_by("meeting__starts_at", "order"))
 
@@ -86,21 +90,21 @@ for _category in (AgendaItem.Category.MAJOR_MATTER, AgendaItem.Category.KEY_APPO
 
 
 @register(key="orglife.decisions_flagged", label="决策程序存在问题的议题", area=AREA, unit="项",
-          columns=DECISION_COLUMNS, description="到会人数不足、未记录表决、主持人未末位表态等被标记的议题数。")
-def decisions_flagged(*, scope, period):
-    items = list(selectors.decision_items(_decisions(scope, period)))
+          permission=Perm.VIEW_DECISIONS, columns=DECISION_COLUMNS, description="到会人数不足、未记录表决、主持人未末位表态等被标记的议题数。")
+def decisions_flagged(*, organizations, period):
+    items = list(selectors.decision_items(_decisions(organizations, period)))
     flagged = [item.pk for item in items if selectors.decision_flags(item)[1]]
     records = selectors.decision_items(AgendaItem.objects.filter(pk__in=flagged)).order_by("meeting__starts_at")
     return MetricValue(value=len(flagged), records=records)
 
 
 @register(key="orglife.contact_attendance", label="领导参加联系点支部活动", area=AREA, unit="次",
-          columns=[("leader.name", "领导"), ("organization.name", "联系党支部"), ("meetings_joined", "参加"),
+          permission=Perm.VIEW_MEETINGS, columns=[("leader.name", "领导"), ("organization.name", "联系党支部"), ("meetings_joined", "参加"),
                    ("meetings_held", "支部活动")],
           description="领导参加其党建联系点支部会议和活动的次数 / 这些支部同期召开的次数。")
-def contact_attendance(*, scope, period):
+def contact_attendance(*, organizations, period):
     points = selectors.contact_points(
-        ContactPoint.objects.filter(organization__path__startswith=scope.path), year=period.end.year)
+        ContactPoint.objects.filter(organization__in=organizations.values("pk")), year=period.end.year)
     rows = list(points)
     if not rows:
         return MetricValue(value=None, records=points, note="本年度未设置党建联系点")

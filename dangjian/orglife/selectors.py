@@ -10,7 +10,9 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
-from dangjian.organizations.models import Appointment, Organization
+from dangjian.access import policy
+from dangjian.access.roles import Perm
+from dangjian.organizations.models import Appointment, Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
     AgendaItem,
@@ -273,3 +275,70 @@ def meetings_in_year(meetings: QuerySet[Meeting], year: int) -> QuerySet[Meeting
     start, end = year_range(year)
     return meetings.filter(starts_at__gte=start, starts_at__lt=end)
 
+
+
+# ---------------------------------------------------------------- lists shared by pages and the API
+
+def meeting_list(user, *, organization: Organization | None = None, year: int | None = None, kind: str = "",
+                 study_tag: str = "") -> QuerySet[Meeting]:
+    """The meetings the user may see (VIEW_MEETINGS), optionally cut to an organisation's subtree (as
+    far as the user's grants reach), a year, a kind and a study tag. Not yet ordered or counted: the
+    caller cuts its page, then `meeting_rows` counts attendance for the rows on it."""
+    meetings = (policy.records_under(user, Meeting, Perm.VIEW_MEETINGS, organization) if organization is not None
+                else policy.records(user, Meeting, Perm.VIEW_MEETINGS))
+    if kind:
+        meetings = meetings.filter(kind=kind)
+    if year:
+        meetings = meetings_in_year(meetings, year)
+    if study_tag:
+        meetings = meetings.filter(Exists(Meeting.study_tags.through.objects.filter(
+            meeting=OuterRef("pk"), studytag__name=study_tag)))
+    return meetings
+
+
+def decision_register(user, *, organization: Organization | None = None, year: int | None = None,
+                      category: str = "") -> QuerySet[AgendaItem]:
+    """Agenda items of meetings the user may read decisions of (VIEW_DECISIONS), optionally cut to an
+    organisation's subtree, a year and a category ("sanzhongyida" = the four 三重一大 categories)."""
+    meetings = (policy.records_under(user, Meeting, Perm.VIEW_DECISIONS, organization) if organization is not None
+                else policy.records(user, Meeting, Perm.VIEW_DECISIONS))
+    items = AgendaItem.objects.filter(meeting__in=meetings)
+    if year:
+        start, end = year_range(year)
+        items = items.filter(meeting__starts_at__gte=start, meeting__starts_at__lt=end)
+    if category == "sanzhongyida":
+        items = items.filter(category__in=SANZHONGYIDA)
+    elif category:
+        items = items.filter(category=category)
+    return items
+
+
+def nameable_leaders(user, perm: Perm = Perm.RECORD_MEETINGS, *, organization: Organization | None = None,
+                     year: int | None = None) -> QuerySet[Member]:
+    """Leaders the user may name on a record though they may not see them as members: the members of
+    a 党组 the user holds `perm` on, and the leaders whose 党建联系点 is an organisation the user holds
+    `perm` on (only `organization`'s, and only for `year`, when given). Never another bureau's."""
+    scope = policy.organization_ids(user, perm)
+    in_group = Q(appointments__organization__kind=Organization.Kind.LEADING_GROUP,
+                 appointments__end__isnull=True, appointments__organization__in=scope)
+    points = ContactPoint.objects.filter(organization__in=scope)
+    if organization is not None:
+        points = points.filter(organization=organization)
+    if year is not None:
+        points = points.filter(year=year)
+    return Member.objects.filter(in_group | Q(pk__in=points.values("leader_id"))).distinct().order_by("name")
+
+
+def nameable_people(user, *, organization: Organization | None = None, meeting: Meeting | None = None,
+                    year: int | None = None) -> QuerySet[Member]:
+    """Whom the user may name on a meeting record (host, recorder, lecturer, guests): the members
+    they may see, the leaders of `nameable_leaders` (for `organization` and `year` when given), and
+    whoever the record (`meeting`) already names. The one answer to "whom may I name", used by the
+    meeting form and the API alike; a form may narrow it further to offer a short list."""
+    allowed = policy.member_q(user) | Q(pk__in=nameable_leaders(user, organization=organization, year=year)
+                                        .order_by().values("pk"))
+    if meeting is not None:
+        allowed |= (Q(pk__in={meeting.host_id, meeting.recorder_id, meeting.lecturer_id} - {None})
+                    | Q(pk__in=meeting.guests.exclude(member=None).values("member_id"))
+                    | Q(pk__in=meeting.attendances.values("member_id")))
+    return Member.objects.filter(allowed)

@@ -21,7 +21,7 @@ from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
 from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, MeetingDeleteForm, MeetingForm
-from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, MeetingKind
+from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind
 
 MATRIX_PAGE = 100
 LIST_PAGE = 50
@@ -63,11 +63,9 @@ def _scope_choices(orgs, scope):
 def meeting_list(request):
     orgs, scope = _scope(request, Perm.VIEW_MEETINGS)
     year = _year(request)
-    meetings = selectors.meetings_in_year(policy.meetings(request.user), year).filter(
-        organization__path__startswith=scope.path)
     kind = request.GET.get("kind", "")
-    if kind in MeetingKind.values:
-        meetings = meetings.filter(kind=kind)
+    kind = kind if kind in MeetingKind.values else ""
+    meetings = selectors.meeting_list(request.user, organization=scope, year=year, kind=kind)
     month = parse_id(request.GET.get("month"))
     if month is not None and 1 <= month <= 12:
         meetings = meetings.filter(starts_at__month=month)
@@ -87,7 +85,7 @@ def meeting_list(request):
 
 @login_required
 def meeting_detail(request, pk):
-    meeting = policy.get_meeting(request.user, pk)
+    meeting = policy.get_record(request.user, Meeting, pk, Perm.VIEW_MEETINGS)
     attendances = list(meeting.attendances.select_related("member").order_by("-present", "member__name"))
     items = list(selectors.decision_items(meeting.agenda_items.all()).order_by("order"))
     for item in items:
@@ -99,15 +97,6 @@ def meeting_detail(request, pk):
         "attachments": list(meeting.attachments.order_by("uploaded_at")),
         "can_edit": policy.can_on_organization(request.user, meeting.organization, Perm.RECORD_MEETINGS),
     })
-
-
-def _leaders(user, perm=Perm.RECORD_MEETINGS):
-    """Leaders the user may name: members of a 党组 within their scope, and the leaders linked to a
-    branch within their scope as its contact point. Never another bureau's leaders."""
-    scope = policy.organizations(user, perm).values("pk")
-    in_group = Q(appointments__organization__kind=Organization.Kind.LEADING_GROUP,
-                 appointments__end__isnull=True, appointments__organization__in=scope)
-    return Member.objects.filter(in_group | Q(contact_points__organization__in=scope)).distinct().order_by("name")
 
 
 def _absences_from_post(post) -> dict[int, tuple[str, str]]:
@@ -154,12 +143,16 @@ def _meeting_form(request, meeting=None):
     org_id = parse_id(request.POST.get("organization") or request.GET.get("organization")) or (
         meeting.organization_id if meeting else None)
     chosen = recordable.filter(pk=org_id).first() if org_id else None
-    people = policy.member_q(user)
+    leaders = selectors.nameable_leaders(user)
+    # Who may be named (the one selector), narrowed to a short list: the chosen organisation's
+    # active members, the leaders, and whoever the record already names.
+    offered = Q(status=Member.Status.ACTIVE) | Q(pk__in=leaders.order_by().values("pk"))
     if chosen is not None:
-        people &= Q(organization__path__startswith=chosen.path)
-    named = [pk for pk in (meeting.host_id, meeting.recorder_id, meeting.lecturer_id) if pk] if meeting else []
-    members = Member.objects.filter((people & Q(status=Member.Status.ACTIVE)) | Q(pk__in=named)
-                                    | Q(pk__in=_leaders(user).order_by().values("pk"))).order_by("name", "id")
+        offered = Q(status=Member.Status.ACTIVE, organization__path__startswith=chosen.path) | Q(
+            pk__in=leaders.order_by().values("pk"))
+    if meeting is not None:
+        offered |= Q(pk__in=[pk for pk in (meeting.host_id, meeting.recorder_id, meeting.lecturer_id) if pk])
+    members = selectors.nameable_people(user, meeting=meeting).filter(offered).order_by("name", "id")
     if meeting is not None:
         initial = {"organization": meeting.organization_id, "kind": meeting.kind,
                    "starts_at": timezone.localtime(meeting.starts_at), "place": meeting.place,
@@ -179,7 +172,7 @@ def _meeting_form(request, meeting=None):
                    "includes_appraisal": False}
         agenda_initial = []
     form = MeetingForm(request.POST or None, initial=initial, organizations=recordable, members=members,
-                       leaders=_leaders(user))
+                       leaders=leaders)
     formset = AgendaFormSet(request.POST or None, prefix="agenda", initial=agenda_initial)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         data = _meeting_input(form, formset, request.POST)
@@ -236,7 +229,7 @@ def meeting_create(request):
 
 @login_required
 def meeting_edit(request, pk):
-    meeting = policy.get_meeting(request.user, pk, Perm.RECORD_MEETINGS)
+    meeting = policy.get_record(request.user, Meeting, pk, Perm.RECORD_MEETINGS)
     return _meeting_form(request, meeting)
 
 
@@ -251,7 +244,7 @@ def meeting_expected(request):
 
 @login_required
 def meeting_delete(request, pk):
-    meeting = policy.get_meeting(request.user, pk, Perm.RECORD_MEETINGS)
+    meeting = policy.get_record(request.user, Meeting, pk, Perm.RECORD_MEETINGS)
     label = f"{meeting.organization.name}{meeting.kind_label}（{timezone.localtime(meeting.starts_at):%Y-%m-%d}）"
     return form_page(request, MeetingDeleteForm(request.POST or None), lambda d: services.meeting_delete(
         by=Actor.from_request(request), meeting=meeting, reason=d["reason"]), done="orglife:meetings",
@@ -260,7 +253,7 @@ def meeting_delete(request, pk):
 
 @login_required
 def attachment_upload(request, pk):
-    meeting = policy.get_meeting(request.user, pk, Perm.RECORD_MEETINGS)
+    meeting = policy.get_record(request.user, Meeting, pk, Perm.RECORD_MEETINGS)
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
@@ -278,7 +271,7 @@ def attachment_upload(request, pk):
 @login_required
 def attachment_download(request, pk, attachment_pk):
     """Attachments are served through the access policy, never from a public media URL."""
-    meeting = policy.get_meeting(request.user, pk)
+    meeting = policy.get_record(request.user, Meeting, pk, Perm.VIEW_MEETINGS)
     attachment = meeting.attachments.filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
@@ -287,7 +280,7 @@ def attachment_download(request, pk, attachment_pk):
 
 @login_required
 def meeting_minutes(request, pk):
-    meeting = policy.get_meeting(request.user, pk)
+    meeting = policy.get_record(request.user, Meeting, pk, Perm.VIEW_MEETINGS)
     from dangjian.orglife.paperwork import meeting_minutes_docx
 
     response = HttpResponse(meeting_minutes_docx(meeting), content_type=(
@@ -328,7 +321,7 @@ def matrix(request):
     """Organisations × months for one year: held, missing, due; each cell links onward."""
     orgs, scope = _scope(request, Perm.VIEW_MEETINGS)
     year = _year(request)
-    subtree = orgs.filter(path__startswith=scope.path)
+    subtree = policy.organizations_under(request.user, Perm.VIEW_MEETINGS, scope)
     after = request.GET.get("after", "")
     page = subtree.filter(path__gt=after) if after else subtree
     # Keyset by path: the page's paths (one more to know whether a next page exists).
@@ -357,10 +350,10 @@ def calendar(request, org_pk):
     policy.require_perm(request.user, Perm.VIEW_MEETINGS)
     year = _year(request)
     today = timezone.localdate()
-    subtree = policy.organizations(request.user, Perm.VIEW_MEETINGS).filter(path__startswith=org.path)
+    subtree = policy.organizations_under(request.user, Perm.VIEW_MEETINGS, org)
     table = _decorate(selectors.compliance(subtree, year=year, today=today))
-    meetings = selectors.meeting_rows(selectors.meetings_in_year(
-        policy.meetings(request.user).filter(organization__path__startswith=org.path), year)).order_by("starts_at")
+    meetings = selectors.meeting_rows(selectors.meeting_list(request.user, organization=org, year=year)
+                                      ).order_by("starts_at")
     by_month = {m: [] for m in range(1, 13)}
     for meeting in meetings:
         by_month[timezone.localtime(meeting.starts_at).month].append(meeting)
@@ -379,16 +372,12 @@ def decisions(request):
     """The 三重一大 register for a year: every item decided, its vote and the rules it broke."""
     orgs, scope = _scope(request, Perm.VIEW_DECISIONS)
     year = _year(request)
-    start, end = selectors.year_range(year)
-    items = AgendaItem.objects.filter(meeting__in=policy.meetings(request.user, Perm.VIEW_DECISIONS).filter(
-        organization__path__startswith=scope.path), meeting__starts_at__gte=start, meeting__starts_at__lt=end)
     # By default the register holds the four 三重一大 categories; "all" adds every decided item.
     category = request.GET.get("category", "sanzhongyida")
-    if category in AgendaItem.Category.values:
-        items = items.filter(category=category)
-    elif category != "all":
+    if category not in AgendaItem.Category.values and category != "all":
         category = "sanzhongyida"
-        items = items.filter(category__in=selectors.SANZHONGYIDA)
+    items = selectors.decision_register(request.user, organization=scope, year=year,
+                                        category="" if category == "all" else category)
     rows = list(selectors.decision_items(items).order_by("meeting__starts_at", "order"))
     for item in rows:
         item.passed, item.flags = selectors.decision_flags(item)
@@ -411,7 +400,7 @@ def contact_points(request):
     if can_manage:
         branches = policy.organizations(request.user, Perm.MANAGE_CONTACT_POINTS).filter(
             kind=Organization.Kind.BRANCH, dissolved_on__isnull=True).order_by("path")
-        form = ContactPointForm(request.POST or None, leaders=_leaders(request.user, Perm.MANAGE_CONTACT_POINTS),
+        form = ContactPointForm(request.POST or None, leaders=selectors.nameable_leaders(request.user, Perm.MANAGE_CONTACT_POINTS),
                                 branches=branches, initial={"year": year})
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
@@ -423,8 +412,8 @@ def contact_points(request):
             else:
                 messages.success(request, "已设置党建联系点。")
                 return redirect(reverse("orglife:contact_points") + f"?year={d['year']}")
-    points = selectors.contact_points(ContactPoint.objects.filter(organization__path__startswith=scope.path,
-                                                                  organization__in=orgs.values("pk")), year=year)
+    points = selectors.contact_points(policy.records_under(request.user, ContactPoint, Perm.VIEW_MEETINGS, scope),
+                                      year=year)
     return render(request, "orglife/contact_points.html", {
         "points": points, "year": year, "years": range(timezone.localdate().year, 2017, -1), "form": form,
     })

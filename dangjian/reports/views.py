@@ -6,8 +6,8 @@ from django.utils import timezone
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.core.forms import parse_id
-from dangjian.reports import registry
-from dangjian.reports.registry import Period
+from dangjian.core.metrics import Period
+from dangjian.reports import selectors
 
 DRILL_LIMIT = 500
 
@@ -27,10 +27,12 @@ def _scope_and_year(request):
 
 @login_required
 def metric_list(request):
-    """Every registered figure for one organisation (its subtree) and one year."""
+    """Every figure the user may read, for one organisation (its subtree, as far as the user's grants
+    reach) and one year."""
     orgs, scope, year = _scope_and_year(request)
     period = Period.year(year)
-    rows = [(m, m.compute(scope=scope, period=period)) for m in registry.metrics()]
+    rows = [(m, selectors.metric_value(request.user, m, scope=scope, period=period))
+            for m in selectors.readable_metrics(request.user)]
     return render(request, "reports/metrics.html", {
         "rows": rows, "scope": scope, "year": year, "organizations": orgs.filter(dissolved_on__isnull=True),
         "years": range(timezone.localdate().year, 2017, -1),
@@ -39,13 +41,13 @@ def metric_list(request):
 
 @login_required
 def metric_detail(request, key):
-    """The records behind one figure."""
+    """The records behind one figure: the same organisations the figure counted."""
     orgs, scope, year = _scope_and_year(request)
     try:
-        metric = registry.get(key)
-    except KeyError:
+        metric = selectors.readable_metric(request.user, key)
+    except LookupError:
         raise Http404 from None
-    result = metric.compute(scope=scope, period=Period.year(year))
+    result = selectors.metric_value(request.user, metric, scope=scope, period=Period.year(year))
     records = list(result.records[:DRILL_LIMIT]) if result.records is not None else []
     return render(request, "reports/metric_detail.html", {
         "metric": metric, "result": result, "records": records, "scope": scope, "year": year,

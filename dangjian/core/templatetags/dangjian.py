@@ -26,13 +26,6 @@ def attr_path(obj, path: str):
 
 
 @register.filter
-def action_label(code: str) -> str:
-    from dangjian.audit.actions import ACTION_LABELS
-
-    return ACTION_LABELS.get(code, code)
-
-
-@register.filter
 def changes(values) -> str:
     """A before/after dict as "字段：值；…" for the audit pages."""
     if not isinstance(values, dict):

@@ -1,9 +1,14 @@
 """The metric registry: the seam between the areas and the annual report.
 
-An area registers each figure it owns with a key, a Chinese label and a selector. The selector
-takes a scope (an organisation; its subtree is counted) and a period, and returns a MetricValue:
-the number and the queryset of records behind it, so every figure can be clicked through.
+An area registers each figure it owns with a key, a Chinese label, the permission its records need
+and a selector. The selector takes the organisations whose records count (a queryset the caller has
+already cut to what the reader may see: `access.policy.organizations_under(user, metric.permission,
+scope)`) and a period, and returns a MetricValue: the number and the queryset of records behind it,
+so every figure can be clicked through, and the click shows only records the figure counted.
 A source that is not connected returns value=None, shown as 缺数 (missing), never as 0.
+
+It lives in `core` (below every area) so that each area can register its figures without importing
+the reports area, which reads them.
 """
 
 import datetime as dt
@@ -53,23 +58,27 @@ class Metric:
     area: str
     unit: str
     selector: Callable[..., MetricValue]
+    permission: str  # the access permission the records behind the figure need (an access.roles.Perm)
     columns: tuple[Column, ...] = field(default=())
     description: str = ""
 
-    def compute(self, *, scope, period: Period) -> MetricValue:
-        return self.selector(scope=scope, period=period)
+    def compute(self, *, organizations: QuerySet, period: Period) -> MetricValue:
+        """The figure over `organizations`, which the caller has scoped (see the module docstring)."""
+        return self.selector(organizations=organizations, period=period)
 
 
 _registry: dict[str, Metric] = {}
 
 
-def register(*, key: str, label: str, area: str, unit: str = "个", columns=(), description: str = ""):
-    """Decorator: register `selector(*, scope, period) -> MetricValue` under `key`."""
+def register(*, key: str, label: str, area: str, permission: str, unit: str = "个", columns=(),
+             description: str = ""):
+    """Decorator: register `selector(*, organizations, period) -> MetricValue` under `key`. `permission`
+    is what a reader needs on an organisation for its records to count and show."""
 
     def decorate(selector):
         if key in _registry:
             raise ValueError(f"Metric {key!r} is registered twice")
-        _registry[key] = Metric(key=key, label=label, area=area, unit=unit, selector=selector,
+        _registry[key] = Metric(key=key, label=label, area=area, unit=unit, selector=selector, permission=permission,
                                 columns=tuple(Column(*c) for c in columns), description=description)
         return selector
 

@@ -1,4 +1,4 @@
-"""An organisation's yearly 组织生活台账 as .xlsx."""
+"""An organisation's yearly 组织生活台账 as .xlsx, read through the access policy."""
 
 import io
 from collections import defaultdict
@@ -9,6 +9,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from dangjian.access import policy
+from dangjian.access.roles import Perm
 from dangjian.core.excel import safe_cell
 from dangjian.organizations.models import Organization
 from dangjian.orglife import selectors
@@ -69,17 +71,25 @@ MEETING_HEADERS = [("序号", 6), ("日期", 12), ("会议类型", 16), ("党组
 MONTHS = [f"{m}月" for m in range(1, 13)]
 
 
-def ledger_xlsx(organization: Organization, year: int) -> bytes:
-    """The 组织生活台账 of `organization` and the organisations under it (its 党小组) for `year`:
-    "会议台账" (one row per meeting, by time), "完成情况" (each compliance requirement by month:
-    ✓n held n times, ✗ missing, 进行中 period under way, — not required or not yet due; quarterly
-    and yearly periods span their months) and "出勤统计" (per member expected at least once).
+def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
+    """The 组织生活台账 of `organization` and the organisations under it (its 党小组) for `year`, as
+    `user` may see it: "会议台账" (one row per meeting, by time), "完成情况" (each compliance
+    requirement by month: ✓n held n times, ✗ missing, 进行中 period under way, — not required or not
+    yet due; quarterly and yearly periods span their months) and "出勤统计" (per member expected at
+    least once).
+
+    Every row is read through the access policy, intersected with `organization`'s subtree: a grant
+    on a 总支 without its descendants gives the 总支's own meetings, never its branches' meetings or
+    attendees, whatever organisation is asked for.
 
     A fixed number of queries whatever the number of meetings: the meetings with 应到/实到 and
     their organisation and host, the absences, the guests, the study themes, the attendance per
-    member, and the four of selectors.compliance (the fourth only when a secretary is in post)."""
-    orgs = Organization.objects.filter(path__startswith=organization.path)
-    meetings = selectors.meetings_in_year(Meeting.objects.filter(organization__in=orgs.values("pk")), year)
+    member, and the four of selectors.compliance (the fourth only when a secretary is in post); plus
+    the user's grants if this request has not loaded them yet."""
+    subtree = Organization.objects.filter(path__startswith=organization.path)
+    orgs = policy.organizations(user, Perm.VIEW_MEETINGS).filter(path__startswith=organization.path)
+    meetings = selectors.meetings_in_year(
+        policy.meetings(user, Perm.VIEW_MEETINGS).filter(organization__in=subtree.values("pk")), year)
     in_scope = meetings.values("pk")
     rows = list(selectors.meeting_rows(meetings).select_related("host").order_by("starts_at", "pk"))
     absences: dict[int, list[str]] = defaultdict(list)

@@ -14,17 +14,20 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from openpyxl import load_workbook
 
+from dangjian.access import policy
+from dangjian.access.roles import Role
 from dangjian.audit.services import Actor
 from dangjian.orglife.models import AgendaItem, Attendance, Guest, MeetingKind
 from dangjian.orglife.paperwork import ledger_xlsx, meeting_minutes_docx
 from dangjian.orglife.services import AgendaInput, GuestInput, MeetingInput, meeting_record
-from tests.factories import MemberFactory
+from tests.factories import MemberFactory, make_user
 
 SYSTEM = Actor.system("test")
 LAST_YEAR = timezone.localdate().year - 1  # every month of it is over: compliance marks are final
@@ -227,6 +230,11 @@ def ledger_year(bureau, general_meeting):
     return LAST_YEAR
 
 
+def office_ledger(bureau, year: int) -> bytes:
+    """第一党支部's ledger as the party office (granted on the 党组 with everything under it) sees it."""
+    return ledger_xlsx(user=bureau.users["party_office"], organization=bureau.branch_a, year=year)
+
+
 def sheets(data: bytes):
     wb = load_workbook(io.BytesIO(data))
     return wb["会议台账"], wb["完成情况"], wb["出勤统计"]
@@ -237,7 +245,7 @@ def row_values(ws, row: int) -> list:
 
 
 def test_ledger_lists_the_branch_and_its_cells_meetings_of_the_year_in_time_order(bureau, ledger_year):
-    meetings, _, _ = sheets(ledger_xlsx(bureau.branch_a, ledger_year))
+    meetings, _, _ = sheets(office_ledger(bureau, ledger_year))
     header = row_values(meetings, 1)
     assert header == ["序号", "日期", "会议类型", "党组织", "议题/主题", "学习主题", "主持人", "应到", "实到", "出席率",
                       "缺席人员及原因", "列席人员", "记录状态"]
@@ -257,13 +265,13 @@ def test_ledger_lists_the_branch_and_its_cells_meetings_of_the_year_in_time_orde
 
 
 def test_ledger_escapes_a_topic_that_would_run_as_a_formula(bureau, ledger_year):
-    meetings, _, _ = sheets(ledger_xlsx(bureau.branch_a, ledger_year))
+    meetings, _, _ = sheets(office_ledger(bureau, ledger_year))
     topic = meetings.cell(3, 5)
     assert topic.value == "'=SUM(A1)" and topic.data_type == "s"
 
 
 def test_ledger_compliance_sheet_marks_held_and_missing_months(bureau, ledger_year):
-    _, compliance, _ = sheets(ledger_xlsx(bureau.branch_a, ledger_year))
+    _, compliance, _ = sheets(office_ledger(bureau, ledger_year))
     assert row_values(compliance, 1) == ["党组织", "要求", *[f"{m}月" for m in range(1, 13)], "依据"]
     rows = {(compliance.cell(r, 1).value, compliance.cell(r, 2).value): r
             for r in range(2, compliance.max_row + 1) if compliance.cell(r, 2).value}
@@ -284,7 +292,7 @@ def test_ledger_compliance_sheet_marks_held_and_missing_months(bureau, ledger_ye
 
 def test_ledger_compliance_shows_the_current_year_under_way_and_to_come(bureau):
     year = timezone.localdate().year
-    _, compliance, _ = sheets(ledger_xlsx(bureau.branch_a, year))
+    _, compliance, _ = sheets(office_ledger(bureau, year))
     theme = next(r for r in range(2, compliance.max_row + 1) if compliance.cell(r, 2).value == "主题党日")
     this_month = timezone.localdate().month
     assert compliance.cell(theme, this_month + 2).value == "进行中"
@@ -295,7 +303,7 @@ def test_ledger_compliance_shows_the_current_year_under_way_and_to_come(bureau):
 
 
 def test_ledger_attendance_sheet_counts_each_member_expected_at_least_once(bureau, ledger_year):
-    _, _, attendance = sheets(ledger_xlsx(bureau.branch_a, ledger_year))
+    _, _, attendance = sheets(office_ledger(bureau, ledger_year))
     assert row_values(attendance, 1) == ["姓名", "应到次数", "实到次数", "出席率"]
     by_name = {attendance.cell(r, 1).value: row_values(attendance, r) for r in range(2, attendance.max_row + 1)}
     # 张三 is in 第一党小组 too: expected at the general meeting, the theme day and the cell meeting
@@ -306,7 +314,7 @@ def test_ledger_attendance_sheet_counts_each_member_expected_at_least_once(burea
 
 
 def test_ledger_sheets_have_bold_headers_widths_and_frozen_header_row(bureau, ledger_year):
-    for ws in sheets(ledger_xlsx(bureau.branch_a, ledger_year)):
+    for ws in sheets(office_ledger(bureau, ledger_year)):
         assert ws.freeze_panes == "A2"
         assert ws.cell(1, 1).font.bold
         assert ws.column_dimensions["A"].width >= 6 and ws.column_dimensions["B"].width >= 10
@@ -325,12 +333,61 @@ def test_ledger_query_count_is_the_same_for_3_and_30_meetings(bureau):
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
-            ledger_xlsx(bureau.branch_a, LAST_YEAR)
+            office_ledger(bureau, LAST_YEAR)
         return len(ctx.captured_queries)
 
+    policy.assignments(bureau.users["party_office"])  # the user's grants: loaded once per request, earlier
     build(3, 1)
     small = count()
     build(27, 5)
     # meetings with 应到/实到, absences, guests, study themes, attendance per member; compliance's
     # organisations, meeting counts, posts and the secretary's lectures
     assert small == count() == 9
+
+
+# ---------------------------------------------------------------- 台账 through the access policy
+
+def all_text(data: bytes) -> str:
+    return "\n".join(str(c.value) for ws in sheets(data) for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+@pytest.fixture
+def general_branch_year(bureau, ledger_year):
+    """The ledger year, plus a meeting of 第一党总支 itself (its committee: 李四 expected)."""
+    record(bureau.general_branch, MeetingKind.COMMITTEE_MEETING, starts_at=at(ledger_year, 6, 3), topics="总支委员会议题")
+    return ledger_year
+
+
+def test_a_grant_on_the_general_branch_without_descendants_leaves_its_branches_out_of_the_ledger(
+        bureau, general_branch_year):
+    officer = make_user("zongzhi_only", Role.BRANCH_SECRETARY, bureau.general_branch, include_descendants=False)
+    data = ledger_xlsx(user=officer, organization=bureau.general_branch, year=general_branch_year)
+    meetings, compliance, _ = sheets(data)
+    assert [meetings.cell(r, 5).value for r in range(2, meetings.max_row + 1)] == ["总支委员会议题"]
+    assert {compliance.cell(r, 1).value for r in range(2, compliance.max_row + 1) if compliance.cell(r, 2).value} <= {
+        "第一党总支"}
+    text = all_text(data)
+    for leaked in ("第一党支部", "第二党支部", "第一党小组", "传达学习全会精神", "第二支部的会", "王五", "刘七", "孙八", "张三"):
+        assert leaked not in text, leaked
+
+
+def test_a_grant_on_the_general_branch_with_descendants_gives_its_branches_meetings_and_attendees(
+        bureau, general_branch_year):
+    officer = make_user("zongzhi_all", Role.BRANCH_SECRETARY, bureau.general_branch)
+    data = ledger_xlsx(user=officer, organization=bureau.general_branch, year=general_branch_year)
+    meetings, _, attendance = sheets(data)
+    topics = [meetings.cell(r, 5).value for r in range(2, meetings.max_row + 1)]
+    assert topics == ["传达学习全会精神\n审议年度项目安排", "第二支部的会", "'=SUM(A1)", "党小组学习", "总支委员会议题"]
+    assert {"王五", "刘七", "孙八", "张三", "李四"} <= {attendance.cell(r, 1).value for r in range(2, attendance.max_row + 1)}
+
+
+def test_the_ledger_download_of_a_general_branch_officer_without_descendants_holds_only_the_general_branch(
+        bureau, general_branch_year, client):
+    client.force_login(make_user("zongzhi_only", Role.BRANCH_SECRETARY, bureau.general_branch,
+                                 include_descendants=False))
+    url = reverse("orglife:ledger", args=[bureau.general_branch.pk])
+    response = client.get(url, {"year": general_branch_year})
+    assert response.status_code == 200
+    text = all_text(response.content)
+    assert "总支委员会议题" in text and "王五" not in text and "第一党支部" not in text
+    assert client.get(reverse("orglife:ledger", args=[bureau.branch_a.pk])).status_code == 404

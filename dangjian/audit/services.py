@@ -164,3 +164,30 @@ def audit_verify_chain(*, batch_size: int = 2000) -> ChainBreak | None:
     if head and head.seq != last_seq:
         return ChainBreak(last_seq + 1, f"链尾缺少记录：链头记为第 {head.seq} 条，实际只有 {last_seq} 条")
     return None
+
+
+# What each kind of export is called in the trail: one action code per kind, one wording for all.
+EXPORTS = {
+    "roster": ("member.export", "花名册", "人"),
+    "ledger": ("ledger.export", "组织生活台账", "条"),
+    "minutes": ("minutes.export", "会议记录", "条"),
+}
+
+
+def audit_export(*, by: Actor, what: str, obj=None, count: int | None = None, masked: bool,
+                 note: str = "") -> AuditEntry:
+    """Record that `by` took a copy of records out of the platform: `what` is a key of EXPORTS,
+    `obj` the organisation or record exported (if one), `count` how many rows it carried, `masked`
+    whether ID numbers and phones were left out or masked. Call it once per file handed out, after
+    the file was made and before it leaves (inside the same transaction when the file is written to
+    disk). Reading the trail tells who exported what, how much, and whether unmasked."""
+    if what not in EXPORTS:
+        raise ValueError(f"unknown export {what!r}: add it to EXPORTS (and its label to its area's register_labels)")
+    action, noun, unit = EXPORTS[what]
+    text = f"导出{noun}"
+    if count is not None:
+        text += f" {count} {unit}"
+    text += "（不含完整身份证号和电话）" if masked else "（含完整身份证号和电话）"
+    if note:
+        text += f"：{note}"
+    return audit_record(by=by, action=action, obj=obj, note=text)

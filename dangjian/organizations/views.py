@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
-from dangjian.audit.services import Actor, audit_record
+from dangjian.audit.services import Actor, audit_export
 from dangjian.core.forms import form_page, parse_id
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.organizations import selectors, services
@@ -307,6 +307,7 @@ def member_export(request):
     from dangjian.organizations.workbook import export_roster
 
     members = policy.members(request.user, Perm.EXPORT_MEMBERS).filter(status=Member.Status.ACTIVE)
+    scope = None
     if request.GET.get("organization"):
         org_id = parse_id(request.GET["organization"])
         scope = policy.organizations(request.user, Perm.EXPORT_MEMBERS).filter(pk=org_id).first() if org_id else None
@@ -315,7 +316,7 @@ def member_export(request):
         members = members.filter(organization__path__startswith=scope.path)
     members = members.order_by("organization__path", "name", "id")
     content = export_roster(members, reveal=False)
-    audit_record(by=Actor.from_request(request), action="member.export", note=f"导出花名册 {members.count()} 人（证件号、电话已脱敏）")
+    audit_export(by=Actor.from_request(request), what="roster", obj=scope, count=members.count(), masked=True)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename=roster-{timezone.localdate():%Y%m%d}.xlsx"
     return response

@@ -26,4 +26,6 @@ class OrglifeConfig(AppConfig):
             "contact_point.set": "设置党建联系点",
             "meeting.attach": "上传会议附件",
             "meeting.delete": "删除会议记录",
+            "ledger.export": "导出组织生活台账",
+            "minutes.export": "导出会议记录",
         })

@@ -15,7 +15,7 @@ from django.utils.http import content_disposition_header
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
-from dangjian.audit.services import Actor
+from dangjian.audit.services import Actor, audit_export
 from dangjian.core.forms import apply_service_errors, form_page, parse_id
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
@@ -283,7 +283,9 @@ def meeting_minutes(request, pk):
     meeting = policy.get_record(request.user, Meeting, pk, Perm.VIEW_MEETINGS)
     from dangjian.orglife.paperwork import meeting_minutes_docx
 
-    response = HttpResponse(meeting_minutes_docx(meeting), content_type=(
+    content = meeting_minutes_docx(meeting)
+    audit_export(by=Actor.from_request(request), what="minutes", obj=meeting, masked=True)
+    response = HttpResponse(content, content_type=(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
     local = timezone.localtime(meeting.starts_at)
     response["Content-Disposition"] = content_disposition_header(
@@ -293,11 +295,15 @@ def meeting_minutes(request, pk):
 
 @login_required
 def ledger(request, org_pk):
+    """The 台账 of an organisation in scope; its rows are read through the policy again inside
+    ledger_xlsx, so a grant that excludes descendants gets no branch's meetings."""
     org = policy.get_organization(request.user, org_pk, Perm.VIEW_MEETINGS)
     from dangjian.orglife.paperwork import ledger_xlsx
 
     year = _year(request)
-    response = HttpResponse(ledger_xlsx(org, year), content_type=(
+    content = ledger_xlsx(user=request.user, organization=org, year=year)
+    audit_export(by=Actor.from_request(request), what="ledger", obj=org, masked=True, note=f"{year}年")
+    response = HttpResponse(content, content_type=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     response["Content-Disposition"] = content_disposition_header(True, f"{org.name}{year}年组织生活台账.xlsx")
     return response

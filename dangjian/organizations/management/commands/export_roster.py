@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from dangjian.audit.services import Actor, audit_record
+from dangjian.audit.services import Actor, audit_export
 from dangjian.organizations.models import Member, Organization
 from dangjian.organizations.workbook import export_roster
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         how = "含完整身份证号和电话" if reveal else "身份证号和电话已脱敏"
         # The audit entry and the file go together: if the file cannot be written, no entry remains.
         with transaction.atomic():
-            audit_record(by=Actor.system("export_roster"), action="member.export", obj=organization,
-                         note=f"导出花名册 {count} 人（{how}）")
+            audit_export(by=Actor.system("export_roster"), what="roster", obj=organization, count=count,
+                         masked=not reveal)
             Path(out).write_bytes(content)
         self.stdout.write(f"已导出 {count} 名党员到 {out}（{how}）")

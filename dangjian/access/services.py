@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from dangjian.access.models import RoleAssignment, User
 from dangjian.access.roles import THREE_ADMINS, UNIT_ROLES, Role
-from dangjian.audit.services import Actor, audit_record
+from dangjian.audit.services import Actor, audit_changes, audit_record
+from dangjian.core.updates import model_update
 
 
 @transaction.atomic
@@ -47,11 +48,12 @@ def user_set_active(*, by: Actor, user: User, active: bool) -> User:
     """Disable or enable an account; disabling ends its sessions at once (ASVS 7.4.2)."""
     if by.user is not None and by.user.pk == user.pk and not active:
         raise ValidationError("不能停用自己的账号。")
-    user.is_active = active
-    user.save(update_fields=["is_active"])
+    changes = model_update(instance=user, fields=["is_active"], data={"is_active": active})
     ended = 0 if active else _end_sessions(user)
-    audit_record(by=by, action="user.enable" if active else "user.disable", obj=user,
-                 note=f"结束会话 {ended} 个" if ended else "")
+    # Written even when the account already was so: disabling again still ends stray sessions,
+    # and an administrator's deliberate act on an account belongs on the record.
+    audit_changes(by=by, action="user.enable" if active else "user.disable", obj=user, changes=changes,
+                  note=f"结束会话 {ended} 个" if ended else "", always=True)
     return user
 
 

@@ -5,7 +5,9 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +15,8 @@ from django.utils import timezone
 
 from dangjian.audit.models import AuditEntry, AuditHead
 from dangjian.core.identity import mask_id_number, mask_phone
+from dangjian.core.transitions import Move, Workflow, transition
+from dangjian.core.updates import Changes, model_update
 
 # Fields whose values the trail keeps only masked: the trail must not become a copy of the roster.
 MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
@@ -58,17 +62,67 @@ def _roles_of(user) -> tuple[str, ...]:
 
 def snapshot(obj, fields: list[str]) -> dict:
     """A JSON-safe, masked picture of `obj` for the before/after columns."""
-    data = {}
-    for name in fields:
-        value = getattr(obj, name + "_id", None) if _is_fk(obj, name) else getattr(obj, name)
-        if name in REDACTED_FIELDS:
-            value = "***"
-        elif name in MASKED_FIELDS and value:
-            value = MASKED_FIELDS[name](value)
-        elif isinstance(value, (dt.date, dt.datetime)):
-            value = value.isoformat()
-        data[name] = value
-    return data
+    return {name: present(name, getattr(obj, name + "_id", None) if _is_fk(obj, name) else getattr(obj, name))
+            for name in fields}
+
+
+def present(name: str, value):
+    """One field's value as the trail keeps it: masked or redacted where the field is sensitive,
+    dates as ISO text (datetimes in the one local time zone), Decimals as text, rows as ids."""
+    if name in REDACTED_FIELDS:
+        return "***"
+    if name in MASKED_FIELDS and value:
+        return MASKED_FIELDS[name](value)
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "_meta"):
+        return value.pk
+    return value
+
+
+def audit_changes(
+    *, by: "Actor", action: str, obj, changes: Changes, note: str = "", after_extra: dict | None = None,
+    always: bool = False,
+) -> "AuditEntry | None":
+    """Record `changes` (from `model_update`): before and after name exactly the changed fields,
+    masked as `snapshot` masks them; `after_extra` adds facts that are not fields (posts ended).
+    Nothing changed and nothing extra: no entry, unless `always` (a service whose act is itself
+    the news, such as a dated event, records it even when no field moved)."""
+    if not changes and not after_extra and not always:
+        return None
+    before = {name: present(name, old) for name, (old, _new) in changes.items()}
+    after = {name: present(name, new) for name, (_old, new) in changes.items()} | (after_extra or {})
+    return audit_record(by=by, action=action, obj=obj, before=before, after=after, note=note)
+
+
+def audited_update(*, by: "Actor", action: str, instance, fields: list[str], data: dict, note: str = "") -> Changes:
+    """`model_update` plus its audit entry, in one transaction. Only the keys of `data` that are in
+    `fields` are set; the entry names exactly the fields whose values changed, and no entry is
+    written when none did (an unchanged form saved again is not an event)."""
+    with transaction.atomic():
+        changes = model_update(instance=instance, fields=fields, data=data)
+        audit_changes(by=by, action=action, obj=instance, changes=changes, note=note)
+    return changes
+
+
+def audited_transition(
+    *, by: "Actor", action: str, workflow: Workflow, instance, to: str, values: dict | None = None,
+    event: Callable | None = None, note: str = "", after_extra: dict | None = None,
+):
+    """`core.transitions.transition` with its audit entry: the move is refused (Chinese message)
+    if the workflow does not allow it; otherwise the state is set, the event row written and the
+    entry records the fields the move changed. Returns the event row (None without one)."""
+
+    def record(move: Move) -> None:
+        audit_changes(by=by, action=action, obj=instance, changes=move.changes, note=note,
+                      after_extra=after_extra, always=True)
+
+    with transaction.atomic():
+        return transition(workflow=workflow, instance=instance, to=to, values=values, event=event, on_moved=record)
 
 
 def _is_fk(obj, name: str) -> bool:

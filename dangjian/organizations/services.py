@@ -8,10 +8,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.audit.services import Actor, AuditItem, audit_record, audit_record_many, snapshot
+from dangjian.audit.services import (
+    Actor,
+    AuditItem,
+    audit_changes,
+    audit_record,
+    audit_record_many,
+    audited_transition,
+    audited_update,
+    snapshot,
+)
 from dangjian.core import rules
 from dangjian.core.dates import add_years
 from dangjian.core.identity import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+from dangjian.core.transitions import Workflow
+from dangjian.core.updates import model_update
 from dangjian.organizations.models import (
     Appointment,
     Member,
@@ -37,6 +48,28 @@ ALLOWED_PARENTS = {
 }
 # Members are kept on branches and cells; the higher bodies are made of branches.
 MEMBER_HOLDING_KINDS = {Organization.Kind.BRANCH, Organization.Kind.CELL}
+# What an edit of a member may change: moving is a transfer, leaving the roster is `member_leave`.
+MEMBER_EDITABLE = [name for name in MEMBER_FIELDS if name not in ("organization", "status")]
+
+# The moves of the workflows below; anything else is refused with the message given.
+S, C = Member.Status, Member.Category
+# On the roster -> off it (转出本系统、去世、出党). The dated history of stays is `Membership`.
+MEMBER_ROSTER = Workflow(
+    subject="党员", labels=dict(S.choices), moves={S.ACTIVE: frozenset(S.values) - {S.ACTIVE}},
+    refusal=lambda member, source, to: f"{member.name}已不在册。" if source != S.ACTIVE else "请选择离开花名册的原因。",
+)
+# 预备党员 -> 正式党员 (转正), once.
+MEMBER_CATEGORY = Workflow(
+    subject="党员", field="category", labels=dict(C.choices), moves={C.PROBATIONARY: frozenset({C.FULL})},
+    refusal=lambda member, source, to: f"{member.name}已是正式党员。",
+)
+# An organisation is live until it has a dissolution date; 撤销 is final. Its events (成立, 调整,
+# 换届, 撤销) are `OrganizationEvent` rows; only 撤销 changes its state.
+ORGANIZATION_LIFE = Workflow(
+    subject="党组织", field=None, state=lambda org: "dissolved" if org.dissolved_on else "live",
+    labels={"live": "存续", "dissolved": "已撤销"}, moves={"live": frozenset({"dissolved"})},
+    refusal=lambda org, source, to: f"“{org.name}”已于 {org.dissolved_on:%Y-%m-%d} 撤销。",
+)
 
 
 def _today() -> dt.date:
@@ -102,7 +135,7 @@ def organization_restructure(
     if not note.strip():
         raise ValidationError({"note": "请说明调整内容（如：因机构改革更名）。"})
     _not_future(on, "on")
-    before = snapshot(organization, ORG_FIELDS + ["path"])
+    path = organization.path
     if parent is not None and parent.pk != (Organization.objects.get_parent(organization) or organization).pk:
         if parent.path.startswith(organization.path):
             raise ValidationError({"parent": "不能调整到自身或下级党组织之下。"})
@@ -110,13 +143,14 @@ def organization_restructure(
             raise ValidationError({"parent": f"{organization.get_kind_display()}不能设在{parent.get_kind_display()}之下。"})
         Organization.objects.move(organization, parent, pos="sorted-child")
         organization.refresh_from_db()
-    if name and name.strip() != organization.name:
-        organization.name = name.strip()
-        organization.save(update_fields=["name"])
+    changes = model_update(instance=organization, fields=["name"], data={"name": name} if name and name.strip() else {})
+    if organization.path != path:
+        changes["path"] = (path, organization.path)
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.RESTRUCTURED, on=on,
                                      note=note.strip(), document_number=document_number)
-    audit_record(by=by, action="organization.restructure", obj=organization, before=before,
-                 after=snapshot(organization, ORG_FIELDS + ["path"]), note=note)
+    # The event is on the record even when neither name nor place changed (e.g. a new 批复).
+    audit_changes(by=by, action="organization.restructure", obj=organization, changes=changes, note=note,
+                  always=True)
     return organization
 
 
@@ -124,8 +158,7 @@ def organization_restructure(
 def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date, note: str = "") -> Organization:
     """撤销: only an organisation with no active members and no live sub-organisations."""
     _not_future(on, "on")
-    if organization.dissolved_on:
-        raise ValidationError(f"“{organization.name}”已于 {organization.dissolved_on:%Y-%m-%d} 撤销。")
+    ORGANIZATION_LIFE.check(organization, "dissolved")
     if on < organization.founded_on:
         raise ValidationError({"on": "撤销日期不能早于成立日期。"})
     open_posts = list(Appointment.objects.filter(organization=organization, end__isnull=True).select_related("member"))
@@ -138,15 +171,14 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
     live_children = Organization.objects.get_descendants(organization).filter(dissolved_on__isnull=True)
     if live_children.exists():
         raise ValidationError(f"“{organization.name}”还有未撤销的下级党组织，请先撤销或调整它们。")
-    before = snapshot(organization, ORG_FIELDS)
-    organization.dissolved_on = on
-    organization.save(update_fields=["dissolved_on"])
     Appointment.objects.filter(pk__in=[a.pk for a in open_posts]).update(end=on)
-    OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.DISSOLVED, on=on, note=note)
-    audit_record(by=by, action="organization.dissolve", obj=organization, before=before,
-                 after=snapshot(organization, ORG_FIELDS) | {
-                     "appointments_ended": [f"{a.member.name}（{a.get_role_display()}）" for a in open_posts]},
-                 note=note)
+    audited_transition(
+        by=by, action="organization.dissolve", workflow=ORGANIZATION_LIFE, instance=organization, to="dissolved",
+        values={"dissolved_on": on}, note=note,
+        event=lambda source, target: OrganizationEvent.objects.create(
+            organization=organization, kind=OrganizationEvent.Kind.DISSOLVED, on=on, note=note),
+        after_extra={"appointments_ended": [f"{a.member.name}（{a.get_role_display()}）" for a in open_posts]},
+    )
     return organization
 
 
@@ -159,12 +191,10 @@ def organization_renew_term(*, by: Actor, organization: Organization, on: dt.dat
         raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
     if organization.term_start and on <= organization.term_start:
         raise ValidationError({"on": "换届日期应晚于本届任期开始日期。"})
-    before = snapshot(organization, ORG_FIELDS)
-    organization.term_start, organization.term_end = on, add_years(on, years)
-    organization.save(update_fields=["term_start", "term_end"])
+    changes = model_update(instance=organization, fields=["term_start", "term_end"],
+                           data={"term_start": on, "term_end": add_years(on, years)})
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note)
-    audit_record(by=by, action="organization.renew_term", obj=organization, before=before,
-                 after=snapshot(organization, ORG_FIELDS), note=note)
+    audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes, note=note, always=True)
     return organization
 
 
@@ -186,9 +216,7 @@ def appointment_create(
         ):
             if previous.start > start:
                 raise ValidationError({"start": f"现任书记{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
-            previous.end = start
-            previous.save(update_fields=["end"])
-            audit_record(by=by, action="appointment.end", obj=previous, after={"end": start.isoformat()})
+            audited_update(by=by, action="appointment.end", instance=previous, fields=["end"], data={"end": start})
     appointment = Appointment.objects.create(organization=organization, member=member, role=role, start=start)
     audit_record(by=by, action="appointment.create", obj=appointment,
                  after=snapshot(appointment, ["organization", "member", "role", "start"]))
@@ -200,9 +228,7 @@ def appointment_end(*, by: Actor, appointment: Appointment, on: dt.date) -> Appo
     _not_future(on, "end")
     if on < appointment.start:
         raise ValidationError({"end": "免职日期不能早于任职日期。"})
-    appointment.end = on
-    appointment.save(update_fields=["end"])
-    audit_record(by=by, action="appointment.end", obj=appointment, after={"end": on.isoformat()})
+    audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": on})
     return appointment
 
 
@@ -231,12 +257,11 @@ def unit_create(*, by: Actor, parent: Unit | None, code: str, name: str, kind: s
 
 @transaction.atomic
 def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization | None) -> Unit:
+    """Rename a unit or change the organisation serving it; audited only if a value changed."""
     if not name.strip():
         raise ValidationError({"name": "请填写名称。"})
-    before = snapshot(unit, UNIT_FIELDS)
-    unit.name, unit.organization = name.strip(), organization
-    unit.save(update_fields=["name", "organization"])
-    audit_record(by=by, action="unit.update", obj=unit, before=before, after=snapshot(unit, UNIT_FIELDS))
+    audited_update(by=by, action="unit.update", instance=unit, fields=["name", "organization"],
+                   data={"name": name, "organization": organization})
     return unit
 
 
@@ -329,18 +354,15 @@ def member_bulk_create(*, by: Actor, rows: list[dict]) -> list[Member]:
 
 @transaction.atomic
 def member_update(*, by: Actor, member: Member, data: dict) -> Member:
-    """Change a member's roster fields. Organisation changes go through `member_transfer`."""
-    data = dict(data, organization=member.organization)
-    data = member_clean(data, instance=member)
-    before = snapshot(member, MEMBER_FIELDS)
-    for name in MEMBER_FIELDS:
-        if name in data and name not in ("organization", "status"):
-            setattr(member, name, data[name])
-    member.save()
-    after = snapshot(member, MEMBER_FIELDS)
-    changed = {k for k in after if after[k] != before[k]}
-    audit_record(by=by, action="member.update", obj=member,
-                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    """Change the roster fields that `data` carries; a field it leaves out keeps its value (a form
+    that does not show a field cannot clear it). The whole record is checked as it will be. The
+    audit entry names exactly the fields whose values changed; nothing changed, no entry.
+    Organisation changes go through `member_transfer`, leaving the roster through `member_leave`."""
+    given = {name: value for name, value in data.items() if name in MEMBER_EDITABLE}
+    current = {name: getattr(member, name) for name in MEMBER_FIELDS}
+    cleaned = member_clean(current | given | {"organization": member.organization}, instance=member)
+    audited_update(by=by, action="member.update", instance=member, fields=MEMBER_EDITABLE,
+                   data={name: cleaned[name] for name in given})
     return member
 
 
@@ -359,54 +381,43 @@ def member_transfer(*, by: Actor, member: Member, to: Organization, on: dt.date,
     current = Membership.objects.select_for_update().filter(member=member, end__isnull=True).first()
     if current and on < current.start:
         raise ValidationError({"on": f"转接日期不能早于转入当前党组织的日期（{current.start}）。"})
-    before = snapshot(member, ["organization"])
     if current:
         current.end = on
         current.save(update_fields=["end"])
     Membership.objects.create(member=member, organization=to, start=on, note=note)
-    member.organization = to
-    member.save(update_fields=["organization", "updated_at"])
-    audit_record(by=by, action="member.transfer", obj=member, before=before,
-                 after=snapshot(member, ["organization"]), note=note)
+    changes = model_update(instance=member, fields=["organization"], data={"organization": to})
+    audit_changes(by=by, action="member.transfer", obj=member, changes=changes, note=note)
     return member
 
 
 @transaction.atomic
 def member_confirm_full(*, by: Actor, member: Member, on: dt.date) -> Member:
     """预备党员转正 on `on`."""
-    if member.category != Member.Category.PROBATIONARY:
-        raise ValidationError(f"{member.name}已是正式党员。")
+    MEMBER_CATEGORY.check(member, Member.Category.FULL)
     _not_future(on, "full_on")
     if on < member.joined_on:
         raise ValidationError({"full_on": "转正日期不能早于入党日期。"})
-    before = snapshot(member, ["category", "full_on"])
-    member.category, member.full_on = Member.Category.FULL, on
-    member.save(update_fields=["category", "full_on", "updated_at"])
-    audit_record(by=by, action="member.confirm_full", obj=member, before=before,
-                 after=snapshot(member, ["category", "full_on"]))
+    audited_transition(by=by, action="member.confirm_full", workflow=MEMBER_CATEGORY, instance=member,
+                       to=Member.Category.FULL, values={"full_on": on})
     return member
 
 
 @transaction.atomic
 def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: str = "") -> Member:
     """A member leaves the roster (转出本系统、去世、出党): the stay ends, the record stays."""
-    if status not in set(Member.Status.values) - {Member.Status.ACTIVE}:
+    if status not in MEMBER_ROSTER.moves[Member.Status.ACTIVE]:
         raise ValidationError({"status": "请选择离开花名册的原因。"})
-    if member.status != Member.Status.ACTIVE:
-        raise ValidationError(f"{member.name}已不在册。")
+    MEMBER_ROSTER.check(member, status)
     _not_future(on, "on")
-    before = snapshot(member, ["status"])
     posts = list(Appointment.objects.filter(member=member, end__isnull=True).select_related("organization"))
     if any(p.start > on for p in posts):
         raise ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"})
     Membership.objects.filter(member=member, end__isnull=True).update(end=on)
     # Whoever leaves the roster leaves their posts too (配齐配强 then shows the gap).
     Appointment.objects.filter(pk__in=[p.pk for p in posts]).update(end=on)
-    member.status = status
-    member.save(update_fields=["status", "updated_at"])
-    audit_record(by=by, action="member.leave", obj=member, before=before, note=note,
-                 after=snapshot(member, ["status"]) | {
-                     "appointments_ended": [f"{p.organization.name}{p.get_role_display()}" for p in posts]})
+    audited_transition(by=by, action="member.leave", workflow=MEMBER_ROSTER, instance=member, to=status, note=note,
+                       after_extra={"appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
+                                                           for p in posts]})
     return member
 
 

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dangjian.audit.services import Actor, audit_record, snapshot
+from dangjian.audit.services import Actor, audit_changes, audit_record, snapshot
+from dangjian.core.updates import model_update
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 from dangjian.organizations.selectors import memberships_on, open_on
 from dangjian.orglife import rules as orglife_rules
@@ -208,13 +209,18 @@ def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | N
 
 MEETING_FIELDS = ["kind", "starts_at", "place", "host", "recorder", "lecturer", "lecturer_name", "topics",
                   "includes_appraisal", "status"]
+# What a correction may change on the meeting row itself (its organisation stays; see meeting_update).
+MEETING_EDITABLE = ["kind", "starts_at", "place", "host", "recorder", "lecturer", "lecturer_name", "topics", "minutes",
+                    "includes_appraisal"]
 
 
 @transaction.atomic
 def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meeting:
     """Correct a meeting record: its fields, attendance, guests and agenda are replaced as a whole.
     Lateness is judged again from when the record was first made, so moving a meeting's date into
-    an earlier month cannot pass off a late record as on time."""
+    an earlier month cannot pass off a late record as on time. The audit entry names exactly what
+    changed (fields by value, and the attendance, guests, agenda and study themes); a correction
+    that changes nothing writes no entry."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # one correction at a time
     if data.organization.pk != meeting.organization_id:
         raise ValidationError({"organization": "会议所属党组织不能更改；如记错了党组织，请删除这条记录后重新记录。"})
@@ -223,24 +229,33 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
         errors["starts_at"] = [f"会议时间不能晚于该记录的录入时间（{timezone.localtime(meeting.recorded_at):%Y-%m-%d %H:%M}）。"]
     if errors:
         raise ValidationError(errors)
-    before = snapshot(meeting, MEETING_FIELDS) | {
-        "absent": sorted(meeting.attendances.filter(present=False).values_list("member_id", flat=True)),
-        "agenda": meeting.agenda_items.count()}
-    for name in ("kind", "starts_at", "place", "host", "recorder", "lecturer", "lecturer_name", "topics", "minutes",
-                 "includes_appraisal"):
-        setattr(meeting, name, getattr(data, name))
-    meeting.status = _status(data.starts_at, meeting.recorded_at)
-    meeting.save()
+    before = _children(meeting)
+    changes = model_update(instance=meeting, fields=[*MEETING_EDITABLE, "status"],
+                           data={name: getattr(data, name) for name in MEETING_EDITABLE}
+                           | {"status": _status(data.starts_at, meeting.recorded_at)})
     meeting.attendances.all().delete()
     meeting.guests.all().delete()
     meeting.agenda_items.all().delete()
     meeting.study_tags.clear()
     _write_children(meeting, data, expected)
-    after = snapshot(meeting, MEETING_FIELDS) | {"absent": sorted(data.absences), "agenda": len(data.agenda)}
-    changed = {k for k in after if after[k] != before[k]}
-    audit_record(by=by, action="meeting.update", obj=meeting, before={k: before[k] for k in changed},
-                 after={k: after[k] for k in changed})
+    after = _children(meeting)
+    changes.update({name: (before[name], after[name]) for name in before if before[name] != after[name]})
+    # Values, not representations: the same time in another time zone, or the form saved again
+    # unchanged, is no change and leaves no entry.
+    audit_changes(by=by, action="meeting.update", obj=meeting, changes=changes)
     return meeting
+
+
+def _children(meeting: Meeting) -> dict:
+    """The parts of a meeting record kept in other tables, as the audit diff compares them."""
+    return {
+        "absent": sorted([a.member_id, a.absence_reason, a.note]
+                         for a in meeting.attendances.filter(present=False).order_by()),
+        "guests": sorted(([g.name, g.role, g.member_id] for g in meeting.guests.order_by()), key=str),
+        "agenda": [[a.title, a.category, None if a.amount is None else str(a.amount), a.votes_for, a.votes_against,
+                    a.votes_abstain, a.chair_spoke_last, a.decision] for a in meeting.agenda_items.order_by("order")],
+        "study_tags": sorted(meeting.study_tags.values_list("name", flat=True)),
+    }
 
 
 @transaction.atomic

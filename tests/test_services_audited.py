@@ -122,6 +122,8 @@ CASES: dict[str, Case] = {
         by=by, action="test.change", obj=b.member_a, changes={"post": ("科员", "副科长")}) and b.member_a),
     "audit.audited_update": Case("member.update", lambda b, by: audit.audited_update(
         by=by, action="member.update", instance=b.member_a, fields=["post"], data={"post": "副科长"}) and b.member_a),
+    "audit.audit_export": Case("member.export", lambda b, by: audit.audit_export(
+        by=by, what="roster", obj=b.branch_a, count=4, masked=True) and b.branch_a),
     "audit.audited_transition": Case("member.leave", lambda b, by: _leave_through_helper(b, by)),
     # organisations
     "organizations.organization_create": Case("organization.create", lambda b, by: org.organization_create(

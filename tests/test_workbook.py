@@ -471,3 +471,23 @@ def test_a_masked_export_cannot_be_reimported_and_says_why(bureau):
     rows = {e.row for e in result.errors if e.column == "身份证号" and "脱敏" in e.message}
     assert rows == set(range(2, 2 + n))
     assert all(e.column in ("身份证号", "联系电话") and "脱敏" in e.message for e in result.errors)
+
+
+# ---------------------------------------------------------------- the shared reader (core.excel)
+
+
+def test_the_shared_reader_finds_columns_by_canonical_header_or_alias_and_skips_blank_rows():
+    from dangjian.core.excel import RowError, open_workbook, read_sheet
+
+    errors: list[RowError] = []
+    wb = open_workbook(xlsx({"问题清单": [["序号", " 问题 描述*", "整改时限（选填）"], [1, "台账不全", "2024-6-1"],
+                                         [2, None, None], [3, "学习记录缺失", None]]}), errors)
+    sheet = read_sheet(wb["问题清单"], "问题清单", ("问题", "整改时限", "责任人"), errors, required=("问题",),
+                       aliases={"问题描述": "问题"})
+    assert errors == []
+    assert sheet.columns == {"问题": "问题 描述*", "整改时限": "整改时限（选填）"}
+    assert [(n, c["问题"]) for n, c in sheet.rows] == [(2, "台账不全"), (4, "学习记录缺失")]
+
+    missing = read_sheet(wb["问题清单"], "问题清单", ("问题", "责任人"), errors, required_one_of=(("责任人", "责任单位"),))
+    wb.close()
+    assert missing is None and [(e.row, e.column) for e in errors] == [(1, "责任人")]

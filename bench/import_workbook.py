@@ -58,7 +58,7 @@ def main(sizes: list[int]) -> None:
     for n in sizes:
         data = workbook(n, offset)
         started = time.perf_counter()
-        result = import_workbook(data, by=Actor.system("bench"))
+        result = import_workbook(data, by=Actor.system("bench"), user=None)
         elapsed = time.perf_counter() - started
         assert result.ok, result.errors[:3]
         print(f"{n:>8} {elapsed:>8.2f} {n / elapsed:>8.0f}")

@@ -15,10 +15,10 @@ from openpyxl import Workbook, load_workbook
 
 from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import Actor
-from dangjian.organizations import workbook as workbook_module
 from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
 from dangjian.organizations.services import member_create
 from dangjian.organizations.workbook import export_roster, import_roster, import_workbook
+from dangjian.organizations.workbook import importer as importer_module
 from tests.factories import MemberFactory, make_org, valid_id_number
 
 K = Organization.Kind
@@ -105,7 +105,7 @@ def test_workbook_with_three_bad_rows_writes_nothing_and_names_exactly_those_row
     rows[150][11] = "NOPE"                         # Excel row 151
     before = counts()
 
-    result = import_workbook(xlsx({"党组织": ORGS, "单位": UNITS, "花名册": rows}), by=OFFICER)
+    result = import_workbook(xlsx({"党组织": ORGS, "单位": UNITS, "花名册": rows}), by=OFFICER, user=None)
 
     assert not result.ok
     assert result.created == {}
@@ -130,7 +130,7 @@ def test_clean_workbook_imports_every_sheet_through_the_services(bureau):
     before_members, before_audit = Member.objects.count(), AuditEntry.objects.count()
 
     result = import_workbook(xlsx({"党组织": ORGS, "单位": UNITS, "花名册": rows, "任职": appointments}),
-                             by=OFFICER)
+                             by=OFFICER, user=None)
 
     assert result.ok, result.errors
     assert result.created == {"党组织": 4, "单位": 3, "花名册": 200, "任职": 3}
@@ -159,10 +159,10 @@ def test_clean_workbook_imports_every_sheet_through_the_services(bureau):
 
 def test_reimporting_the_same_workbook_creates_no_duplicates(bureau):
     sheets = {"党组织": ORGS, "单位": UNITS, "花名册": roster(5)}
-    assert import_workbook(xlsx(sheets), by=OFFICER).ok
+    assert import_workbook(xlsx(sheets), by=OFFICER, user=None).ok
     before = counts()
 
-    again = import_workbook(xlsx(sheets), by=OFFICER)
+    again = import_workbook(xlsx(sheets), by=OFFICER, user=None)
 
     assert not again.ok
     assert {(e.sheet, e.column) for e in again.errors} == {("党组织", "编码"), ("单位", "编码"), ("花名册", "身份证号")}
@@ -175,12 +175,12 @@ def test_a_service_refusing_a_row_mid_write_rolls_back_everything(bureau, monkey
 
         raise ValidationError({"start": "模拟：写入时被拒绝。"})
 
-    monkeypatch.setattr(workbook_module, "appointment_create", refuse)
+    monkeypatch.setattr(importer_module, "appointment_create", refuse)
     before = counts()
     appointments = [["党组织编码", "身份证号", "职务", "任职日期"], ["XB1", person(1)[4], "书记", "2021-1-1"]]
 
     result = import_workbook(xlsx({"党组织": ORGS, "单位": UNITS, "花名册": roster(20), "任职": appointments}),
-                             by=OFFICER)
+                             by=OFFICER, user=None)
 
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("任职", 2, "任职日期")]
     assert counts() == before  # the organisations, units and members written before it are gone too
@@ -188,13 +188,13 @@ def test_a_service_refusing_a_row_mid_write_rolls_back_everything(bureau, monkey
 
 def test_missing_required_header_names_the_sheet_and_header(bureau):
     rows = [[c for c in ROSTER if c != "身份证号"]]
-    result = import_workbook(xlsx({"花名册": rows}), by=OFFICER)
+    result = import_workbook(xlsx({"花名册": rows}), by=OFFICER, user=None)
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("花名册", 1, "身份证号")]
     assert "缺少「身份证号」列" in result.errors[0].message
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_politely(bureau):
-    result = import_workbook(io.BytesIO(b"not a zip"), by=OFFICER)
+    result = import_workbook(io.BytesIO(b"not a zip"), by=OFFICER, user=None)
     assert not result.ok and ".xlsx" in result.errors[0].message
 
 
@@ -206,7 +206,7 @@ def test_dates_are_accepted_as_date_cells_and_in_all_three_typed_forms(bureau):
                        for i, form in enumerate(("date", "dash", "chinese", "dots"))]
     rows[2][3] = f"{rows[2][3]:%Y年%m月%d日}"  # a birth date typed as text too
 
-    result = import_roster(xlsx({"花名册": rows}), by=OFFICER)
+    result = import_roster(xlsx({"花名册": rows}), by=OFFICER, user=None)
 
     assert result.ok, result.errors
     for row in rows[1:]:
@@ -219,7 +219,7 @@ def test_dates_are_accepted_as_date_cells_and_in_all_three_typed_forms(bureau):
 def test_a_blank_birth_date_and_gender_are_read_from_the_id_number(bureau):
     row = person(7, org="BA", unit="")
     row[1], row[3] = None, None
-    assert import_roster(xlsx({"花名册": [ROSTER, row]}), by=OFFICER).ok
+    assert import_roster(xlsx({"花名册": [ROSTER, row]}), by=OFFICER, user=None).ok
     m = Member.objects.get(id_number=row[4])
     assert m.birth_date == person(7)[3] and m.gender == "female"
 
@@ -241,7 +241,7 @@ def test_id_number_and_phone_stored_as_number_cells_are_read_as_text(bureau):
             dst.writestr(item, data)
     planted.seek(0)
 
-    result = import_roster(planted, by=OFFICER)
+    result = import_roster(planted, by=OFFICER, user=None)
 
     assert result.ok, result.errors
     assert Member.objects.get(id_number=id_number).phone == "13800000000"
@@ -250,7 +250,7 @@ def test_id_number_and_phone_stored_as_number_cells_are_read_as_text(bureau):
 def test_an_id_number_that_excel_rounded_asks_for_a_text_column(bureau):
     row = person(9, org="BA", unit="")
     row[4] = float(row[4])  # what Excel keeps of an 18-digit number: 15 significant digits
-    result = import_roster(xlsx({"花名册": [ROSTER, row]}), by=OFFICER)
+    result = import_roster(xlsx({"花名册": [ROSTER, row]}), by=OFFICER, user=None)
     assert [(e.row, e.column) for e in result.errors] == [(2, "身份证号")]
     assert "文本" in result.errors[0].message
     assert not Member.objects.filter(name=row[0]).exists()
@@ -259,7 +259,7 @@ def test_an_id_number_that_excel_rounded_asks_for_a_text_column(bureau):
 def test_the_same_id_number_twice_in_a_file_is_an_error_on_the_second_row(bureau):
     first, second = (person(i, org="BA", unit="") for i in (11, 12))
     third = [f"{first[0]}（重复）", *first[1:]]
-    result = import_roster(xlsx({"花名册": [ROSTER, first, second, third]}), by=OFFICER)
+    result = import_roster(xlsx({"花名册": [ROSTER, first, second, third]}), by=OFFICER, user=None)
     assert [(e.row, e.column) for e in result.errors] == [(4, "身份证号")]
     assert "第 2 行" in result.errors[0].message
     assert not Member.objects.filter(name__in=[first[0], second[0]]).exists()
@@ -268,7 +268,7 @@ def test_the_same_id_number_twice_in_a_file_is_an_error_on_the_second_row(bureau
 def test_an_id_number_already_on_the_roster_is_refused(bureau):
     row = person(14, org="BA", unit="")
     row[4] = bureau.member_b.id_number
-    result = import_roster(xlsx({"花名册": [ROSTER, row]}), by=OFFICER)
+    result = import_roster(xlsx({"花名册": [ROSTER, row]}), by=OFFICER, user=None)
     assert [(e.row, e.column) for e in result.errors] == [(2, "身份证号")]
     assert "已登记" in result.errors[0].message
 
@@ -277,7 +277,7 @@ def test_headers_are_found_in_any_order_and_extra_columns_are_ignored(bureau):
     order = ["序号", "所在党组织", "身份证号", "姓名", "入党日期", "党员类别", "备注"]
     row = person(15, org="BA", unit="")
     values = dict(zip(ROSTER, row, strict=True)) | {"序号": 1, "备注": "=SUM(1,2)"}
-    result = import_roster(xlsx({"名单": [order, [values[h] for h in order]]}), by=OFFICER)
+    result = import_roster(xlsx({"名单": [order, [values[h] for h in order]]}), by=OFFICER, user=None)
     assert result.ok, result.errors
     assert Member.objects.get(id_number=row[4]).name == row[0]
 
@@ -285,7 +285,7 @@ def test_headers_are_found_in_any_order_and_extra_columns_are_ignored(bureau):
 def test_errors_in_a_sheet_not_named_huamingce_name_the_sheet_as_in_the_file(bureau):
     row = person(16, org="BA", unit="")
     row[7] = "积极分子"
-    result = import_roster(xlsx({"2024年名单": [ROSTER, row]}), by=OFFICER)
+    result = import_roster(xlsx({"2024年名单": [ROSTER, row]}), by=OFFICER, user=None)
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("2024年名单", 2, "党员类别")]
 
 
@@ -297,13 +297,14 @@ def test_branch_secretary_cannot_import_members_into_a_sibling_branch(bureau):
     outside = person(22, org="BB", unit="")   # the sibling branch
     before = counts()
 
-    result = import_roster(xlsx({"花名册": [ROSTER, inside, outside]}), by=OFFICER,
-                           organization_scope=bureau.branch_a)
+    secretary = bureau.users["branch_secretary"]
+    result = import_roster(xlsx({"花名册": [ROSTER, inside, outside]}), by=OFFICER, user=secretary)
 
     assert [(e.row, e.column) for e in result.errors] == [(3, "所在党组织")]
-    assert "第二党支部" in result.errors[0].message
+    assert "不存在或不在您的管理范围内" in result.errors[0].message
+    assert "第二党支部" not in result.errors[0].message  # nothing told about a branch out of scope
     assert counts() == before
-    assert import_roster(xlsx({"花名册": [ROSTER, inside]}), by=OFFICER, organization_scope=bureau.branch_a).ok
+    assert import_roster(xlsx({"花名册": [ROSTER, inside]}), by=OFFICER, user=secretary).ok
 
 
 # ---------------------------------------------------------------- export
@@ -338,7 +339,7 @@ def test_export_then_reimport_gives_back_the_same_members(bureau):
     content = export_roster(Member.objects.filter(organization=branch), reveal=True)
     Member.objects.filter(organization=branch).delete()
 
-    result = import_roster(io.BytesIO(content), by=OFFICER)
+    result = import_roster(io.BytesIO(content), by=OFFICER, user=None)
 
     assert result.ok, result.errors
     assert result.created == {"花名册": 3}
@@ -434,7 +435,7 @@ def test_organisation_rows_must_follow_their_parent_and_fit_the_tree(bureau):
         ["YB2", "某党支部二", "支部", "YOC", "2016-5-4"],      # not a kind
     ]
     before = counts()
-    result = import_workbook(xlsx({"党组织": rows}), by=OFFICER)
+    result = import_workbook(xlsx({"党组织": rows}), by=OFFICER, user=None)
     assert [(e.row, e.column) for e in result.errors] == [(2, "上级编码"), (4, "上级编码"), (5, "类型")]
     assert "第 3 行" in result.errors[0].message
     assert "党小组不能设在机关党委之下" in result.errors[1].message
@@ -445,7 +446,7 @@ def test_blank_rows_are_skipped_and_row_numbers_stay_those_of_excel(bureau):
     good, bad = person(31, org="BA", unit=""), person(32, org="BA", unit="")
     bad[7] = ""
     rows = [["序号", *ROSTER], [1, *good], [None] * 14, [2] + [None] * 13, [3, *bad]]
-    result = import_roster(xlsx({"花名册": rows}), by=OFFICER)
+    result = import_roster(xlsx({"花名册": rows}), by=OFFICER, user=None)
     assert [(e.row, e.column, e.message) for e in result.errors] == [
         (5, "党员类别", "请填写党员类别：正式党员或预备党员。")]
 
@@ -455,10 +456,10 @@ def test_an_appointment_of_someone_not_on_any_roster_is_an_error(bureau):
             ["BB", bureau.member_b.id_number, "委员", "2024-1-1"],
             ["BB", valid_id_number(region="440305", seq=99), "副书记", "2024-1-1"]]
     before = counts()
-    result = import_workbook(xlsx({"任职": rows}), by=OFFICER)
+    result = import_workbook(xlsx({"任职": rows}), by=OFFICER, user=None)
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("任职", 3, "身份证号")]
     assert counts() == before
-    assert import_workbook(xlsx({"任职": rows[:2]}), by=OFFICER).created == {"任职": 1}
+    assert import_workbook(xlsx({"任职": rows[:2]}), by=OFFICER, user=None).created == {"任职": 1}
 
 
 def test_a_masked_export_cannot_be_reimported_and_says_why(bureau):
@@ -466,7 +467,27 @@ def test_a_masked_export_cannot_be_reimported_and_says_why(bureau):
     n = exported.count()
     content = export_roster(exported, reveal=False)
     exported.filter(appointments__isnull=True).delete()
-    result = import_roster(io.BytesIO(content), by=OFFICER)
+    result = import_roster(io.BytesIO(content), by=OFFICER, user=None)
     rows = {e.row for e in result.errors if e.column == "身份证号" and "脱敏" in e.message}
     assert rows == set(range(2, 2 + n))
     assert all(e.column in ("身份证号", "联系电话") and "脱敏" in e.message for e in result.errors)
+
+
+# ---------------------------------------------------------------- the shared reader (core.excel)
+
+
+def test_the_shared_reader_finds_columns_by_canonical_header_or_alias_and_skips_blank_rows():
+    from dangjian.core.excel import RowError, open_workbook, read_sheet
+
+    errors: list[RowError] = []
+    wb = open_workbook(xlsx({"问题清单": [["序号", " 问题 描述*", "整改时限（选填）"], [1, "台账不全", "2024-6-1"],
+                                         [2, None, None], [3, "学习记录缺失", None]]}), errors)
+    sheet = read_sheet(wb["问题清单"], "问题清单", ("问题", "整改时限", "责任人"), errors, required=("问题",),
+                       aliases={"问题描述": "问题"})
+    assert errors == []
+    assert sheet.columns == {"问题": "问题 描述*", "整改时限": "整改时限（选填）"}
+    assert [(n, c["问题"]) for n, c in sheet.rows] == [(2, "台账不全"), (4, "学习记录缺失")]
+
+    missing = read_sheet(wb["问题清单"], "问题清单", ("问题", "责任人"), errors, required_one_of=(("责任人", "责任单位"),))
+    wb.close()
+    assert missing is None and [(e.row, e.column) for e in errors] == [(1, "责任人")]

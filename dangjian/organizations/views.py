@@ -333,7 +333,8 @@ def member_import(request):
         if upload is None or not upload.name.lower().endswith(".xlsx"):
             messages.error(request, "请选择一个 .xlsx 格式的工作簿。")
         else:
-            result = import_workbook(upload, by=Actor.from_request(request))
+            # Every row is checked against this user's grants; nothing is written if any is refused.
+            result = import_workbook(upload, by=Actor.from_request(request), user=request.user)
             if result.ok:
                 counts = "，".join(f"{k} {v} 条" for k, v in result.created.items())
                 messages.success(request, f"导入成功：{counts}。")

@@ -7,7 +7,12 @@ from dangjian.organizations.workbook import import_workbook
 
 
 class Command(BaseCommand):
+    """The operator's import, run on the server: unscoped (`user=None`), so it may found top-level
+    organisations and units and write anywhere. Users import from the page, within their grants."""
+
     help = ("Load a bureau from one workbook (sheets 党组织, 单位, 花名册, 任职; see docs/import-workbook.md). "
+            "Unscoped: run by an operator on the server, it may write anywhere, including new top-level "
+            "organisations (imports from the web page are limited to the user's grants). "
             "All or nothing: on any error, prints every error by sheet, row and column, writes nothing "
             "and exits with status 1.")
 
@@ -18,7 +23,7 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{path}")
-        result = import_workbook(path, by=Actor.system("import_workbook"))
+        result = import_workbook(path, by=Actor.system("import_workbook"), user=None)
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))

@@ -1,0 +1,158 @@
+"""Reading an uploaded .xlsx by header names, collecting every problem as a `RowError`.
+
+Contract for importers built on it:
+- `open_workbook(file, errors)` returns an openpyxl read-only workbook, or None with one error
+  (in Chinese) that says the file is not a readable .xlsx. Close the workbook when done.
+- `read_sheet(ws, name, headers, errors, required=..., required_one_of=..., aliases=...)` finds
+  each column by its header text in row 1, in any order; headers are compared after dropping
+  spaces, `*` and a trailing note in brackets ("身份证号*", "出生日期（选填）"), then through
+  `aliases`. Columns not in `headers` are the person's own and ignored. Rows blank in every column
+  read are skipped; row numbers stay those Excel shows. It returns a `Sheet` whose rows map each
+  canonical header to the raw cell value, or None when the sheet cannot be used (missing required
+  header, duplicate header, damaged part, runaway size), with the reasons appended to `errors`.
+- Per row, collect problems with `RowErrors(sheet, row, cells)`: the first problem per column is
+  kept, and `emit` appends them as `RowError`s in the sheet's column order.
+- Nothing here writes to the database or knows any model: parse cells with `dangjian.core.excel.cells`,
+  check and write in the importing area, all or nothing.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from openpyxl import load_workbook
+
+from dangjian.core.excel.cells import display, is_blank, text
+
+# A guard against a sheet with a runaway used range: far more rows than a city's roster.
+MAX_ROWS_PER_SHEET = 100_000
+_HEADER_NOTE = re.compile(r"[（(][^）)]*[）)]$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an uploaded workbook. `row` is the Excel row number (the header is row 1;
+    0 for a problem with the whole sheet or file); `column` is the header text as written in the
+    file; `value` the cell as the person sees it."""
+
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self):
+        if not self.sheet:
+            return self.message
+        if not self.row:
+            return f"工作表「{self.sheet}」：{self.message}"
+        where = f"「{self.column}」" if self.column else ""
+        return f"工作表「{self.sheet}」第 {self.row} 行{where}：{self.message}"
+
+
+@dataclass
+class Sheet:
+    name: str  # the name errors are reported under
+    headers: tuple[str, ...]  # canonical headers, in the order a row's errors are reported
+    columns: dict[str, str]  # canonical header -> header text as written in the file
+    rows: list[tuple[int, dict]]  # (Excel row number, canonical header -> raw cell value)
+
+
+class RowErrors:
+    """The errors of one row: the first per column, reported in the sheet's column order."""
+
+    def __init__(self, sheet: Sheet, row: int, cells: dict):
+        self.sheet, self.row, self.cells = sheet, row, cells
+        self.by_header: dict[str, tuple[str, str]] = {}
+
+    def add(self, header: str, message: str, value=None) -> None:
+        if header not in self.by_header:
+            raw = self.cells.get(header) if value is None else value
+            self.by_header[header] = (display(raw), message)
+
+    def __contains__(self, header: str) -> bool:
+        return header in self.by_header
+
+    def __bool__(self) -> bool:
+        return bool(self.by_header)
+
+    def emit(self, into: list[RowError]) -> None:
+        order = self.sheet.headers
+        for header in sorted(self.by_header, key=lambda h: order.index(h) if h in order else len(order)):
+            value, message = self.by_header[header]
+            into.append(RowError(self.sheet.name, self.row, self.sheet.columns.get(header, header), value, message))
+
+
+def canonical_header(value, aliases: Mapping[str, str] | None = None) -> str:
+    """'身份证号*', ' 姓  名 ' and '出生日期（选填）' all name their column; then an alias, if any,
+    gives the header it stands for."""
+    header = _HEADER_NOTE.sub("", re.sub(r"\s+", "", text(value)).replace("*", "").replace("＊", ""))
+    return (aliases or {}).get(header, header)
+
+
+def open_workbook(file, errors: list[RowError]):
+    """`file` is a path or a binary file object."""
+    try:
+        return load_workbook(file, read_only=True, data_only=True, keep_links=False)
+    except Exception:  # not a zip, not OOXML, an .xls: all mean "not a readable .xlsx" to the person
+        errors.append(RowError("", 0, "", "", "无法读取该文件：请上传 Excel 工作簿（.xlsx）。"
+                                              "如果是 .xls 或 .et 文件，请先用 Excel 或 WPS 另存为 .xlsx。"))
+        return None
+
+
+def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *, required: Sequence[str] = (),
+               required_one_of: Sequence[Sequence[str]] = (), aliases: Mapping[str, str] | None = None,
+               ) -> Sheet | None:
+    """Read one sheet's header row and data rows (blank rows skipped). `required` headers must be
+    present; of each group in `required_one_of` at least one must be (the first is named when none
+    is). None if the sheet is unusable; an empty sheet reads as a sheet with no rows."""
+    try:
+        ws.reset_dimensions()  # some tools write a wrong used range; read what is really there
+        raw_rows = []
+        for values in ws.iter_rows(values_only=True):
+            raw_rows.append(values)
+            if len(raw_rows) > MAX_ROWS_PER_SHEET + 1:
+                break
+    except Exception:  # a damaged sheet part: whatever the parser tripped on, the answer is the same
+        errors.append(RowError(name, 0, "", "", "该工作表无法读取，文件可能已损坏："
+                                                "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。"))
+        return None
+    if len(raw_rows) > MAX_ROWS_PER_SHEET + 1:
+        errors.append(RowError(name, 0, "", "", f"超过 {MAX_ROWS_PER_SHEET} 行，请分成几个文件导入。"))
+        return None
+    headers = tuple(headers)
+    if not raw_rows or all(is_blank(v) for v in raw_rows[0]):
+        return Sheet(name, headers, {}, [])
+    index: dict[str, int] = {}
+    columns: dict[str, str] = {}
+    for position, value in enumerate(raw_rows[0]):
+        header = canonical_header(value, aliases)
+        if header not in headers:
+            continue  # extra columns (序号, 备注…) are the person's own
+        if header in index:
+            errors.append(RowError(name, 1, text(value), text(value),
+                                   f"表头「{header}」出现了两次，请删去多余的一列。"))
+            continue
+        index[header], columns[header] = position, text(value)
+    missing = [h for h in required if h not in index]
+    missing += [group[0] for group in required_one_of if not any(h in index for h in group)]
+    for header in missing:
+        errors.append(RowError(name, 1, header, "", f"缺少「{header}」列：请在第 1 行加上这一列的表头。"))
+    if missing:
+        return None
+    rows = []
+    for number, values in enumerate(raw_rows[1:], start=2):
+        cells = {h: values[i] if i < len(values) else None for h, i in index.items()}
+        # Blank in every column we read: a spacer, or a template row with only its 序号 filled in.
+        if all(is_blank(v) for v in cells.values()):
+            continue
+        rows.append((number, cells))
+    return Sheet(name, headers, columns, rows)
+
+
+def renamed(errors: list[RowError], old: str, new: str) -> list[RowError]:
+    """The errors reported under sheet name `old` moved to `new` (e.g. the sheet's title as the
+    person sees it in the file, when it was read under a standard name)."""
+    if old == new:
+        return errors
+    return [RowError(new if e.sheet == old else e.sheet, e.row, e.column, e.value, e.message) for e in errors]

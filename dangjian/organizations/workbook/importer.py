@@ -1,0 +1,195 @@
+"""The bureau workbook import (党组织, 单位, 花名册, 任职) and the 花名册 import: one service,
+`import_workbook`, for the page, the command and the roster upload alike.
+
+All or nothing (REL-07). Every row of every sheet is read and checked first, against the file,
+the database and the importing user's scope (`checks.py`, `scope.py`), and every problem is collected with its
+sheet, Excel row number and column header; a file with any problem writes nothing. A clean file is
+written through the ordinary services (so each record gets its own audit entry, and the same rules
+apply as in the forms) inside one transaction, so a failure half-way also leaves nothing behind.
+Re-importing a file that was already imported fails on the codes and ID numbers it would duplicate,
+so it never creates duplicates, and it never changes or moves a record that already exists.
+
+The user-facing description of the format is docs/import-workbook.md; keep the two in step.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from dangjian.audit.services import Actor, audit_record
+from dangjian.core.excel import RowError, Sheet, open_workbook, read_sheet
+from dangjian.core.excel.reader import renamed
+from dangjian.organizations.models import Organization, Unit
+from dangjian.organizations.services import (
+    appointment_create,
+    member_bulk_create,
+    organization_create,
+    unit_create,
+)
+from dangjian.organizations.workbook.checks import RowChecks
+from dangjian.organizations.workbook.layout import (
+    APPOINTMENT_SHEET,
+    FIELD_HEADERS,
+    ORG_SHEET,
+    REQUIRED_HEADERS,
+    REQUIRED_ONE_OF,
+    ROSTER_SHEET,
+    SHEET_HEADERS,
+    UNIT_SHEET,
+    WORKBOOK_SHEETS,
+)
+from dangjian.organizations.workbook.scope import ImportScope
+
+
+@dataclass
+class ImportResult:
+    """What an import did: every error found (then nothing was written), or the counts created
+    per sheet label."""
+
+    errors: list[RowError] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ---------------------------------------------------------------- writing
+
+def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple[str, ...]) -> dict[str, int]:
+    """Write every planned row through its service, all in one transaction. A service refusing
+    a row here (someone registered the same ID number a moment ago) rolls everything back."""
+    at[:] = ["", 0]  # the row being written, for the error if a service refuses it
+    orgs: dict[str, Organization] = {}
+    units: dict[str, Unit] = {}
+    with transaction.atomic():
+        for plan in checks.org_plans:
+            at[:] = (ORG_SHEET, plan.row)
+            parent = None
+            if plan.parent_code:
+                # Fetched afresh: inserting a sorted sibling may have moved the parent's path.
+                parent_pk = (orgs.get(plan.parent_code) or checks.db_orgs[plan.parent_code]).pk
+                parent = Organization.objects.get(pk=parent_pk)
+            orgs[plan.code] = organization_create(
+                by=by, parent=parent, code=plan.code, name=plan.name, kind=plan.kind,
+                founded_on=plan.founded_on, note="工作簿导入",
+            )
+        for plan in checks.unit_plans:
+            at[:] = (UNIT_SHEET, plan.row)
+            parent = None
+            if plan.parent_code:
+                parent = Unit.objects.get(pk=(units.get(plan.parent_code) or checks.db_units[plan.parent_code]).pk)
+            org = None
+            if plan.organization_code:
+                org = orgs.get(plan.organization_code) or checks.db_orgs[plan.organization_code]
+            units[plan.code] = unit_create(by=by, parent=parent, code=plan.code, name=plan.name,
+                                           kind=plan.kind, organization=org)
+        rows = []
+        for plan in checks.member_plans:
+            data = dict(plan.data)
+            if data["organization"].pk is None:
+                data["organization"] = orgs[data["organization"].code]
+            if data.get("unit") is not None and data["unit"].pk is None:
+                data["unit"] = units[data["unit"].code]
+            rows.append(data)
+        # Rows were checked by member_clean above; written in bulk (a few inserts for any count).
+        at[:] = (ROSTER_SHEET, checks.member_plans[0].row if checks.member_plans else 0)
+        members = {m.id_number: m for m in member_bulk_create(by=by, rows=rows)}
+        for plan in checks.appointment_plans:
+            at[:] = (APPOINTMENT_SHEET, plan.row)
+            org = orgs.get(plan.organization_code) or checks.db_orgs[plan.organization_code]
+            member = members.get(plan.id_number) or checks.db_members[plan.id_number]
+            appointment_create(by=by, organization=org, member=member, role=plan.role, start=plan.start)
+        counts = {ORG_SHEET: len(checks.org_plans), UNIT_SHEET: len(checks.unit_plans),
+                  ROSTER_SHEET: len(checks.member_plans), APPOINTMENT_SHEET: len(checks.appointment_plans)}
+        created = {label: counts[label] for label in labels}
+        at[:] = ("", 0)
+        audit_record(by=by, action=action,
+                     note="导入：" + "，".join(f"{label} {n} 行" for label, n in created.items()))
+    return created
+
+
+def _write_failed(errors: list[RowError], at: list, exc: Exception, columns: dict[str, dict[str, str]]) -> None:
+    """The service's refusal, placed on the row (and column) being written when it came."""
+    sheet, row = at
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            for name, messages in exc.message_dict.items():
+                header = FIELD_HEADERS.get(sheet, {}).get(name, "")
+                column = columns.get(sheet, {}).get(header, header)
+                errors.append(RowError(sheet, row, column, "", messages[0] + "（本次未导入任何数据）"))
+            return
+        errors.append(RowError(sheet, row, "", "", exc.messages[0] + "（本次未导入任何数据）"))
+        return
+    errors.append(RowError(sheet, row, "", "", "写入时与系统中的数据冲突（可能有人刚录入了相同的记录），"
+                                               "本次未导入任何数据，请稍后重新导入。"))
+
+
+# ---------------------------------------------------------------- the service
+
+def _read(file, *, roster_only: bool) -> tuple[list[Sheet], list[RowError], str]:
+    """The sheets to import, the file's errors, and the title of the sheet read as 花名册 (errors
+    name the sheet as the person sees it in the file)."""
+    errors: list[RowError] = []
+    wb = open_workbook(file, errors)
+    if wb is None:
+        return [], errors, ROSTER_SHEET
+    try:
+        names = {name.strip(): name for name in wb.sheetnames}
+        if roster_only:
+            ws = wb[names[ROSTER_SHEET]] if ROSTER_SHEET in names else wb.worksheets[0]
+            found = {ROSTER_SHEET: ws}
+        else:
+            found = {label: wb[names[label]] for label in WORKBOOK_SHEETS if label in names}
+        sheets = []
+        for label, ws in found.items():
+            sheet = read_sheet(ws, label, SHEET_HEADERS[label], errors, required=REQUIRED_HEADERS[label],
+                               required_one_of=REQUIRED_ONE_OF.get(label, ()))
+            if sheet is not None:
+                sheets.append(sheet)
+        roster_title = found[ROSTER_SHEET].title if roster_only else ROSTER_SHEET
+    finally:
+        wb.close()
+    if not errors and not found:
+        errors.append(RowError("", 0, "", "", "工作簿中没有可导入的工作表：工作表应命名为"
+                                              "「党组织」「单位」「花名册」「任职」（至少其一）。"))
+    return sheets, errors, roster_title
+
+
+def import_workbook(file, *, by: Actor, user, roster_only: bool = False) -> ImportResult:
+    """The one import: sheets 党组织, 单位, 花名册, 任职 (any present, in that order; with
+    `roster_only`, just the 花名册: the sheet so named, else the first sheet), columns found by header
+    text. `file` is a path or a binary file.
+
+    `user` is the importing user, and every row is checked against their grants (`ImportScope`): a
+    row that would write outside them is refused, named by sheet, row and column, and a reference
+    to something outside them reads as a reference to nothing. `user=None` is unscoped and is only
+    for the operator's `import_workbook` command on the server.
+
+    All or nothing: any error anywhere writes nothing, and every error is returned with its sheet,
+    row and column. Each record is written by its service (with its audit entry), plus one audit
+    entry for the import."""
+    sheets, errors, roster_title = _read(file, roster_only=roster_only)
+    if not errors:
+        checks = RowChecks(scope=ImportScope(user))
+        check = {ORG_SHEET: checks.check_orgs, UNIT_SHEET: checks.check_units,
+                 ROSTER_SHEET: checks.check_members, APPOINTMENT_SHEET: checks.check_appointments}
+        for sheet in sheets:
+            check[sheet.name](sheet)
+        errors = checks.errors
+        if not errors:
+            at = ["", 0]
+            try:
+                created = _write(checks, at, by=by, action="roster.import" if roster_only else "workbook.import",
+                                 labels=tuple(s.name for s in sheets))
+            except (ValidationError, IntegrityError) as exc:
+                _write_failed(errors, at, exc, {s.name: s.columns for s in sheets})
+            else:
+                return ImportResult(created=created)
+    return ImportResult(errors=renamed(errors, ROSTER_SHEET, roster_title))
+
+
+def import_roster(file, *, by: Actor, user) -> ImportResult:
+    """Register members from a 花名册 (a branch's upload): `import_workbook` with `roster_only`."""
+    return import_workbook(file, by=by, user=user, roster_only=True)

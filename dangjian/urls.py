@@ -5,7 +5,7 @@ urlpatterns = [
     path("accounts/", include("dangjian.access.urls")),
     path("organizations/", include("dangjian.organizations.urls")),
     path("orglife/", include("dangjian.orglife.urls")),
-    path("audit/", include("dangjian.audit.urls")),
+    path("audit/", include("dangjian.access.audit_urls")),
     path("reports/", include("dangjian.reports.urls")),
     path("api/", include("dangjian.api.urls")),
 ]

@@ -2,8 +2,7 @@ from django import forms
 
 from dangjian.access.models import User
 from dangjian.access.roles import Role
-from dangjian.core.forms import BootstrapMixin
-from dangjian.organizations.forms import OrganizationChoiceField
+from dangjian.core.forms import BootstrapMixin, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization, Unit
 
 
@@ -26,6 +25,6 @@ class UserCreateForm(BootstrapMixin, forms.Form):
 class RoleGrantForm(BootstrapMixin, forms.Form):
     user = forms.ModelChoiceField(label="账号", queryset=User.objects.filter(is_active=True).order_by("username"))
     role = forms.ChoiceField(label="角色", choices=Role.choices)
-    organization = OrganizationChoiceField(label="党组织", queryset=Organization.objects.order_by("path"), required=False)
+    organization = TreeNodeChoiceField(label="党组织", queryset=Organization.objects.order_by("path"), required=False)
     unit = forms.ModelChoiceField(label="单位（仅被巡察单位联络人）", queryset=Unit.objects.order_by("path"), required=False)
     include_descendants = forms.BooleanField(label="含下级", required=False, initial=True)

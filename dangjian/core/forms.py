@@ -76,3 +76,10 @@ def parse_id(raw) -> int | None:
     if text.isascii() and text.isdigit() and len(text) <= 18:
         return int(text)
     return None
+
+
+class TreeNodeChoiceField(forms.ModelChoiceField):
+    """A choice of a node of a materialised-path tree, indented by depth (organisations, units)."""
+
+    def label_from_instance(self, obj):
+        return "　" * (obj.depth - 1) + obj.name

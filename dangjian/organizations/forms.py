@@ -1,18 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput
+from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, TreeNodeChoiceField
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
 from dangjian.organizations.services import member_clean
 
 
 def _date(label, required=True, **kw):
     return forms.DateField(label=label, required=required, widget=DateInput(), error_messages=DATE_ERRORS, **kw)
-
-
-class OrganizationChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return "　" * (obj.depth - 1) + obj.name
 
 
 class MemberForm(BootstrapMixin, forms.Form):
@@ -27,7 +22,7 @@ class MemberForm(BootstrapMixin, forms.Form):
     education = forms.ChoiceField(label="学历", choices=[("", "—")] + Member.Education.choices, required=False)
     post = forms.CharField(label="职务", max_length=100, required=False)
     unit = forms.ModelChoiceField(label="工作单位", queryset=Unit.objects.none(), required=False)
-    organization = OrganizationChoiceField(label="所在党组织", queryset=Organization.objects.none())
+    organization = TreeNodeChoiceField(label="所在党组织", queryset=Organization.objects.none())
     phone = forms.CharField(label="联系电话", max_length=20, required=False)
 
     def __init__(self, *args, organizations, units, instance: Member | None = None, **kwargs):
@@ -55,7 +50,7 @@ class MemberForm(BootstrapMixin, forms.Form):
 
 
 class TransferForm(BootstrapMixin, forms.Form):
-    to = OrganizationChoiceField(label="转入党组织", queryset=Organization.objects.none())
+    to = TreeNodeChoiceField(label="转入党组织", queryset=Organization.objects.none())
     on = _date("转接日期")
     note = forms.CharField(label="说明", max_length=200, required=False)
 
@@ -69,7 +64,7 @@ class RevealForm(forms.Form):
 
 
 class OrganizationCreateForm(BootstrapMixin, forms.Form):
-    parent = OrganizationChoiceField(label="上级党组织", queryset=Organization.objects.none())
+    parent = TreeNodeChoiceField(label="上级党组织", queryset=Organization.objects.none())
     kind = forms.ChoiceField(label="类型", choices=Organization.Kind.choices)
     code = forms.CharField(label="编码", max_length=32)
     name = forms.CharField(label="名称", max_length=100)
@@ -84,7 +79,7 @@ class OrganizationCreateForm(BootstrapMixin, forms.Form):
 
 class RestructureForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="新名称（不改名则留空）", max_length=100, required=False)
-    parent = OrganizationChoiceField(label="调整到（不移动则留空）", queryset=Organization.objects.none(), required=False)
+    parent = TreeNodeChoiceField(label="调整到（不移动则留空）", queryset=Organization.objects.none(), required=False)
     on = _date("调整日期")
     document_number = forms.CharField(label="批复文号", max_length=100, required=False)
     # Optional here so the service's message ("请说明调整内容…") is the one people see.
@@ -123,7 +118,7 @@ class UnitForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(label="类型", choices=Unit.Kind.choices)
     code = forms.CharField(label="编码", max_length=32)
     name = forms.CharField(label="名称", max_length=100)
-    organization = OrganizationChoiceField(label="服务党组织", queryset=Organization.objects.none(), required=False)
+    organization = TreeNodeChoiceField(label="服务党组织", queryset=Organization.objects.none(), required=False)
 
     def __init__(self, *args, units, organizations, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,8 +3,7 @@ import re
 from django import forms
 from django.utils import timezone
 
-from dangjian.core.forms import BootstrapMixin
-from dangjian.organizations.forms import OrganizationChoiceField
+from dangjian.core.forms import BootstrapMixin, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife.models import AgendaItem, Guest, MeetingKind
 
@@ -15,7 +14,7 @@ class MemberChoiceField(forms.ModelChoiceField):
 
 
 class MeetingForm(BootstrapMixin, forms.Form):
-    organization = OrganizationChoiceField(label="党组织", queryset=Organization.objects.none())
+    organization = TreeNodeChoiceField(label="党组织", queryset=Organization.objects.none())
     kind = forms.ChoiceField(label="会议类型", choices=MeetingKind.choices)
     starts_at = forms.DateTimeField(
         label="会议时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -81,7 +80,7 @@ AgendaFormSet = forms.formset_factory(AgendaItemForm, extra=3, max_num=30)
 
 class ContactPointForm(BootstrapMixin, forms.Form):
     leader = MemberChoiceField(label="领导", queryset=Member.objects.none())
-    organization = OrganizationChoiceField(label="联系党支部", queryset=Organization.objects.none())
+    organization = TreeNodeChoiceField(label="联系党支部", queryset=Organization.objects.none())
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
 
     def __init__(self, *args, leaders, branches, **kwargs):

@@ -1,3 +1,6 @@
+"""The audit administrator's page for reading the trail (三员分立: reading the audit trail is a
+role of its own). It lives in access, above the trail it reads, because it asks the policy."""
+
 import ipaddress
 
 from django.contrib.auth.decorators import login_required

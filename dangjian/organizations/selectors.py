@@ -10,6 +10,7 @@ from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.core import rules
 from dangjian.core.dates import add_months
+from dangjian.core.notices import Notice
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 
 ACTIVE = Q(status=Member.Status.ACTIVE)
@@ -24,16 +25,6 @@ def current_secretary_subquery(on_field: str = "pk") -> Subquery:
     )
 
 
-@dataclass(frozen=True)
-class Finding:
-    """What a rule says about one organisation: its text, how urgent, and the rule behind it."""
-
-    text: str
-    level: str  # "danger" (a rule is broken now) or "warning" (act soon)
-    rule_code: str = ""
-    due: dt.date | None = None
-
-
 @dataclass
 class OrgRow:
     """One organisation of the tree, with its figures and what the rules say about it."""
@@ -46,7 +37,7 @@ class OrgRow:
     secretary: str | None
     full: int = 0
     probationary: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Notice] = field(default_factory=list)
 
     @property
     def members(self) -> int:
@@ -81,34 +72,36 @@ def organization_rows(user, *, today: dt.date, include_dissolved: bool = False) 
     return rows
 
 
-def organization_findings(row: OrgRow, *, today: dt.date) -> list[Finding]:
+def organization_findings(row: OrgRow, *, today: dt.date) -> list[Notice]:
     """What the branch and term rules (rule data, with sources) say about one organisation."""
     org, found = row.org, []
+
+    def breach(code: str, text: str, level: str = "danger", due: dt.date | None = None, rule: str | None = None):
+        found.append(Notice(code, text, level, rules.rule(rule or code, on=today).source, due))
+
     if org.kind == Organization.Kind.BRANCH and not org.dissolved_on:
         minimum = rules.value("branch.min_full_members", on=today)
         maximum = rules.value("branch.max_members", on=today)
         threshold = rules.value("branch.committee_threshold", on=today)
         low, high = rules.value("branch.committee_min", on=today), rules.value("branch.committee_max", on=today)
         if row.full < minimum:
-            found.append(Finding(f"正式党员 {row.full} 人，少于成立党支部所需的 {minimum} 人", "danger",
-                                 "branch.min_full_members"))
+            breach("branch.min_full_members", f"正式党员 {row.full} 人，少于成立党支部所需的 {minimum} 人")
         if row.members > maximum:
-            found.append(Finding(f"党员 {row.members} 人，超过一般上限 {maximum} 人，宜分设党支部", "warning",
-                                 "branch.max_members"))
+            breach("branch.max_members", f"党员 {row.members} 人，超过一般上限 {maximum} 人，宜分设党支部", "warning")
         if row.full >= threshold and not (low <= row.committee_size <= high):
-            found.append(Finding(
-                f"正式党员 {row.full} 人（≥{threshold}），应设支部委员会 {low}–{high} 人，现有 {row.committee_size} 人",
-                "warning", "branch.committee_threshold"))
+            breach("branch.committee_threshold",
+                   f"正式党员 {row.full} 人（≥{threshold}），应设支部委员会 {low}–{high} 人，现有 {row.committee_size} 人",
+                   "warning")
     if org.kind != Organization.Kind.CELL and not org.dissolved_on and not row.secretary:
-        found.append(Finding("未配备书记", "danger"))
+        found.append(Notice("organization.no_secretary", "未配备书记"))
     if org.term_end and not org.dissolved_on:
         months = rules.value("term.reminder_months", on=today)
         if org.term_end < today:
-            found.append(Finding(f"任期已于 {org.term_end:%Y-%m-%d} 届满，应及时换届", "danger",
-                                 f"term.years.{org.kind}", org.term_end))
+            breach("term.expired", f"任期已于 {org.term_end:%Y-%m-%d} 届满，应及时换届", due=org.term_end,
+                   rule=f"term.years.{org.kind}")
         elif org.term_end <= add_months(today, months):
-            found.append(Finding(f"任期将于 {org.term_end:%Y-%m-%d} 届满，请筹备换届", "warning",
-                                 "term.reminder_months", org.term_end))
+            breach("term.reminder_months", f"任期将于 {org.term_end:%Y-%m-%d} 届满，请筹备换届", "warning",
+                   due=org.term_end)
     return found
 
 

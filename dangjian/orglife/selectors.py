@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
+from dangjian.core.notices import Notice
 from dangjian.organizations.models import Appointment, Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
@@ -184,12 +185,6 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
 
 # ---------------------------------------------------------------- decisions (三重一大)
 
-@dataclass(frozen=True)
-class Flag:
-    text: str
-    source: str
-
-
 SANZHONGYIDA = {AgendaItem.Category.MAJOR_MATTER, AgendaItem.Category.KEY_APPOINTMENT,
                 AgendaItem.Category.MAJOR_PROJECT, AgendaItem.Category.LARGE_FUND}
 STRICT_QUORUM = {AgendaItem.Category.KEY_APPOINTMENT, AgendaItem.Category.DISCIPLINE}
@@ -203,7 +198,7 @@ def decision_items(items: QuerySet[AgendaItem]) -> QuerySet[AgendaItem]:
                                     distinct=True)))
 
 
-def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Flag]]:
+def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Notice]]:
     """(passed, rule flags) for one annotated item. A decision that breaks a rule is flagged with
     the rule and its source, never refused. `passed` is None when no vote was recorded."""
     from dangjian.core import rules
@@ -221,21 +216,23 @@ def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Flag]]:
     quorate = present >= need * expected if strict else present > need * expected
     if expected and not quorate:
         wording = f"不少于{need}" if strict else f"超过{need}"
-        flags.append(Flag(f"到会 {present}/{expected} 人，未达到应到会成员{wording}的法定人数",
-                          rules.rule(code, on=day).source))
+        flags.append(Notice(code, f"到会 {present}/{expected} 人，未达到应到会成员{wording}的法定人数",
+                            source=rules.rule(code, on=day).source))
     passed = None
     if item.votes_for is not None:
         mark = orglife_rules.fraction("decision.pass", day)
         passed = item.votes_for > mark * expected
     elif item.category in SANZHONGYIDA:
-        flags.append(Flag("“三重一大”事项未记录表决结果，无法证明经集体决策",
-                          rules.rule("decision.pass", on=day).source))
+        flags.append(Notice("decision.no_vote", "“三重一大”事项未记录表决结果，无法证明经集体决策",
+                            source=rules.rule("decision.pass", on=day).source))
     if not item.chair_spoke_last and item.category != AgendaItem.Category.ORDINARY:
-        flags.append(Flag("主持人未末位表态", "《中国共产党党组工作条例》第二十七条"))
+        flags.append(Notice("decision.chair_not_last", "主持人未末位表态",
+                            source="《中国共产党党组工作条例》第二十七条"))
     threshold = orglife_rules.large_fund_threshold(day)
     if item.amount is not None and item.amount >= threshold and item.category not in SANZHONGYIDA:
-        flags.append(Flag(f"金额 {item.amount} 万元达到大额度资金标准（{threshold} 万元），应按“三重一大”事项决策",
-                          rules.rule("decision.large_fund_threshold", on=day).source))
+        flags.append(Notice("decision.large_fund_threshold",
+                            f"金额 {item.amount} 万元达到大额度资金标准（{threshold} 万元），应按“三重一大”事项决策",
+                            source=rules.rule("decision.large_fund_threshold", on=day).source))
     return passed, flags
 
 

@@ -1,0 +1,84 @@
+"""Every list page, dashboard and report page answers in a pinned number of queries, the same with
+a small bureau and after adding 60 branches, 600 members and 120 meetings: a constant extra query
+fails here as surely as an N+1.
+
+Every page's count starts with the same 3 (session, user, the reader's role assignments) and ends
+with the sliding session's save (3 inside the test transaction: savepoint, update, release)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.audit.services import Actor
+from dangjian.organizations.models import Organization
+from dangjian.orglife import services as orglife_services
+from dangjian.orglife.models import MeetingKind
+from dangjian.orglife.services import MeetingInput
+from tests.factories import bulk_members, make_org
+
+YEAR = timezone.localdate().year
+
+# route -> (persona, query parameters)
+PAGES = {
+    "organizations:tree": ("party_office", {}),
+    "organizations:units": ("party_office", {}),
+    "organizations:members": ("party_office", {}),
+    "orglife:meetings": ("party_office", {"year": YEAR}),
+    "orglife:matrix": ("party_office", {"year": YEAR}),
+    "orglife:decisions": ("party_office", {"year": YEAR}),
+    "orglife:contact_points": ("party_office", {"year": YEAR}),
+    "reports:metrics": ("party_office", {"year": YEAR}),
+    "home": ("party_office", {}),
+    "access:users": ("sys_admin", {}),
+    "access:roles": ("security_admin", {}),
+    "audit:search": ("audit_admin", {}),
+}
+PINNED = {
+    "organizations:tree": 7,         # + the organisations with their counts and secretaries
+    "organizations:units": 7,        # + the units with their organisations
+    "organizations:members": 9,      # + one page of members, the cells' branches, the filter's organisations
+    "orglife:meetings": 9,           # + scope, one page with 应到/实到, the scope selector
+    "orglife:matrix": 13,            # + scope, the page's paths, selectors.compliance (4), the selector
+    "orglife:decisions": 9,          # + scope, the items with 应到/实到, the scope selector
+    "orglife:contact_points": 10,    # + scope, the points with their counts, the form's leaders and branches
+    "reports:metrics": 34,           # + scope, the selector, then each registered figure (one or two each)
+    "home": 11,                      # + each area's to-dos (the tree rows; compliance's 4)
+    "access:users": 7,               # + the accounts with their roles
+    "access:roles": 10,              # + the grants, and the form's accounts, organisations and units
+    "audit:search": 7,               # + one page of entries (the search itself is audited: 0 here, no filter)
+}
+
+
+def _count(client, url, params):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def _grow(bureau):
+    by = Actor.system("test")
+    day = min(timezone.localdate(), dt.date(YEAR, 1, 25))
+    for i in range(60):
+        branch = make_org(bureau.general_branch, Organization.Kind.BRANCH, f"扩展支部{i}", code=f"QX{i:03d}")
+        bulk_members(branch, 10, start=60_000 + i * 10)
+        if i < 40:
+            for kind in (MeetingKind.THEME_DAY, MeetingKind.GENERAL_MEETING, MeetingKind.PARTY_LECTURE):
+                orglife_services.meeting_record(by=by, data=MeetingInput(
+                    organization=branch, kind=kind, starts_at=dt.datetime.combine(
+                        day, dt.time(9), tzinfo=timezone.get_current_timezone()), topics="学习"))
+
+
+@pytest.mark.parametrize("route", list(PAGES))
+def test_page_query_count_is_pinned_and_does_not_grow(bureau, client_for, route):
+    persona, params = PAGES[route]
+    client = client_for(persona)
+    url = reverse(route)
+    small = _count(client, url, params)
+    _grow(bureau)
+    large = _count(client, url, params)
+    assert (small, large) == (PINNED[route], PINNED[route])

@@ -7,8 +7,16 @@ class OrganizationsConfig(AppConfig):
     verbose_name = "党组织与党员"
 
     def ready(self):
+        from dangjian.access import policy
         from dangjian.audit.actions import register_labels
         from dangjian.organizations import metrics, todos  # noqa: F401  (registers figures and reminders)
+        from dangjian.organizations.models import Appointment, Membership, OrganizationEvent
+
+        # Records about organisations and members, scoped like any area's (the trees themselves and
+        # the members are the policy's own).
+        policy.register(Appointment, select_related=("organization", "member"))
+        policy.register(Membership, select_related=("organization", "member"))
+        policy.register(OrganizationEvent, select_related=("organization",))
 
         register_labels({
             "appointment.create": "任职",

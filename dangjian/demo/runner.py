@@ -10,7 +10,6 @@ import datetime as dt
 import random
 import time
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Protocol
 
 from django.db import transaction
@@ -34,7 +33,7 @@ class DemoStep(Protocol):
 
 
 # In the order things depend on each other: the bureau, its log-ins, then its organisational life.
-STEPS: tuple[ModuleType, ...] = (organizations_demo, logins, orglife_demo)
+STEPS: tuple[DemoStep, ...] = (organizations_demo, logins, orglife_demo)
 
 
 class DemoConflict(Exception):

@@ -1,6 +1,7 @@
 """`manage.py demo`: the demo bureau is realistic, valid under the platform's own rules, audited,
 deterministic and idempotent. The demo is built once for all the demo tests (see conftest.py)."""
 
+import ast
 import datetime as dt
 from collections import Counter
 from io import StringIO
@@ -169,3 +170,19 @@ def test_every_write_is_in_the_audit_trail(demo, db):
 
 def test_the_demo_is_deterministic(demo, db):
     assert Member.objects.order_by("id").first().name == FIRST_MEMBER_NAME
+
+
+def test_no_area_demo_imports_another_areas_demo():
+    """Each step reads what earlier steps built from the database; only dangjian/demo knows the order."""
+    from dangjian.demo.runner import STEPS
+
+    for step in STEPS:
+        tree = ast.parse(open(step.__file__, encoding="utf-8").read())
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:  # `from x import demo` names x.demo
+                imported |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        others = {name for name in imported if name.endswith(".demo") and name != step.__name__}
+        assert not others, (step.__name__, others)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "dangjian.orglife",
     "dangjian.reports",
     "dangjian.api",
+    "dangjian.demo",  # the `demo` command; no models
 ]
 
 MIDDLEWARE = [

@@ -89,6 +89,27 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+DEMO_TESTS = "tests/demo/"
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook; unknown when xdist is off
+def pytest_xdist_make_scheduler(config, log):
+    """Under `-n N` (default `--dist load`), send the demo tests to one worker as one unit, so the
+    demo is built once per run (tests/demo/conftest.py); every other test is its own unit, as with
+    `load`. (`xdist_group` with `--dist loadgroup` would say this, but pytest-xdist 3.8 cannot
+    rename test ids under pytest 9, so the marks are ignored.) The unit is the largest, so it is
+    sent first and builds while the other worker runs the rest."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DemoTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return DEMO_TESTS if nodeid.startswith(DEMO_TESTS) else nodeid
+
+    return DemoTogether(config, log)
+
+
 @pytest.fixture
 def bureau(db) -> Bureau:
     root = make_org(None, K.LEADING_GROUP, "市交通运输局党组", code="LG")

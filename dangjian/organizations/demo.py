@@ -1,12 +1,12 @@
 """The demo bureau: 临江市交通运输局, a fictional municipal transport bureau with its party tree,
-units, ~450 members, appointments, terms, a year of restructuring and one log-in per role.
+units, ~450 members, appointments, terms and a year of restructuring: the first step of the demo
+(run by `dangjian.demo.runner`, which also creates the log-ins and skips the build when the root,
+code "JTJ", exists).
 
-Everything is written through the organisations services with `Actor.system("demo")`, so the demo
-has the same audit trail as real data. It is deterministic: one `random.Random(2022)` drives every
-choice and nothing reads the clock except the one `today` (default `timezone.localdate()`); dates
-in "this year" are placed at fractions of the part of the year already elapsed, so the build works
-on any day, 1 January included. Building is idempotent: if the root (code "JTJ") exists, nothing is
-built.
+Everything is written through the organisations services as `ctx.by`, so the demo has the same
+audit trail as real data. It is deterministic: the step's generator `ctx.rng` drives every choice
+and nothing reads the clock except `ctx.today`; dates in "this year" are placed at fractions of the
+part of the year already elapsed, so the build works on any day, 1 January included.
 
 The data is made to show the platform's rules at work: two branches founded and two renamed this
 year (调整组建党组织), one branch dissolved after its members were transferred out, two branches
@@ -15,30 +15,21 @@ and one branch slightly above 50 members (宜分设党支部).
 """
 
 import datetime as dt
-import random
-import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from unicodedata import east_asian_width
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-
-from dangjian.access import services as access_services
-from dangjian.access.models import User
-from dangjian.access.roles import Role
-from dangjian.audit.services import Actor
 from dangjian.core import rules
 from dangjian.core.dates import add_months, add_years
 from dangjian.core.identity import id_check_char
 from dangjian.organizations import services
 from dangjian.organizations.models import Appointment, Member, Organization, OrganizationEvent, Unit
-from dangjian.orglife.demo import build_orglife_demo, format_orglife_counts, orglife_counts
+
+if TYPE_CHECKING:
+    from dangjian.core.demo_context import DemoContext
 
 ROOT_CODE = "JTJ"
 CITY = "临江市"
-SEED = 2022
 
 K = Organization.Kind
 U = Unit.Kind
@@ -236,63 +227,19 @@ EDUCATIONS = (E.POSTGRADUATE, E.BACHELOR, E.JUNIOR_COLLEGE, E.SECONDARY, E.BELOW
 PROBATIONARY_SHARE = 0.1
 
 
-@dataclass(frozen=True)
-class DemoLogin:
-    role: str
-    username: str
-    scope: str  # where the role is granted, in words
+# ---------------------------------------------------------------- the step
 
-
-DEMO_LOGINS = [
-    DemoLogin(Role.PARTY_OFFICE, "dangban", "局党组（含下级）"),
-    DemoLogin(Role.BRANCH_SECRETARY, "zhibu", "城东分局第一党支部"),
-    DemoLogin(Role.LEADER, "lingdao", "局党组（含下级）"),
-    DemoLogin(Role.INSPECTION_OFFICE, "xuncha", "局党组（含下级）"),
-    DemoLogin(Role.UNIT_LIAISON, "lianluo", "城东分局（单位）"),
-    DemoLogin(Role.DISCIPLINE, "jijian", "局党组（含下级）"),
-    DemoLogin(Role.MEMBER, "dangyuan", "城东分局第一党支部（本人）"),
-    DemoLogin(Role.SYS_ADMIN, "xitong", "全局（三员）"),
-    DemoLogin(Role.SECURITY_ADMIN, "anquan", "全局（三员）"),
-    DemoLogin(Role.AUDIT_ADMIN, "shenji", "全局（三员）"),
-]
-
-
-class DemoConflict(Exception):
-    """The database holds accounts with the demo's user names but no demo bureau."""
-
-
-@dataclass
-class DemoResult:
-    created: bool
-    seconds: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- entry points
-
-def demo_exists() -> bool:
+def bureau_exists() -> bool:
     return Organization.objects.filter(code=ROOT_CODE).exists()
 
 
-def build_demo(*, today: dt.date | None = None) -> DemoResult:
-    """Build the demo bureau in one transaction, unless its root already exists (then nothing is
-    written). `today` must not be after the real today: the services refuse future dates."""
-    if demo_exists():
-        return DemoResult(created=False, counts=demo_counts())
-    taken = sorted(User.objects.filter(username__in=[login.username for login in DEMO_LOGINS])
-                   .values_list("username", flat=True))
-    if taken:
-        raise DemoConflict(f"演示账号用户名已被占用：{'、'.join(taken)}。请在空数据库上生成演示数据。")
-    started = time.perf_counter()
-    today = today or timezone.localdate()
-    with transaction.atomic():
-        _Builder(today).build()
-        build_orglife_demo(today=today, by=Actor.system("demo"))  # two years of 组织生活 (orglife.demo)
-    return DemoResult(created=True, seconds=time.perf_counter() - started, counts=demo_counts())
+def step(ctx: "DemoContext") -> None:
+    """Build the bureau: tree, units, members, terms, posts, and last year's and this year's changes."""
+    _Builder(ctx).build()
 
 
-def demo_counts() -> dict[str, int]:
-    """The figures the command prints and the tests check (a handful of aggregate queries)."""
+def counts(*, today: dt.date | None = None) -> dict[str, int]:
+    """The bureau's figures, from the records (a handful of aggregate queries)."""
     by_kind = Counter(Organization.objects.filter(path__startswith=_root_path(), dissolved_on__isnull=True)
                       .values_list("kind", flat=True))
     units = Counter(Unit.objects.values_list("kind", flat=True))
@@ -311,8 +258,6 @@ def demo_counts() -> dict[str, int]:
         "probationary": members.filter(category=Member.Category.PROBATIONARY).count(),
         "appointments": Appointment.objects.filter(end__isnull=True).count(),
         "events": OrganizationEvent.objects.count(),
-        "users": User.objects.filter(username__in=[login.username for login in DEMO_LOGINS]).count(),
-        **orglife_counts(),
     }
 
 
@@ -328,35 +273,18 @@ COUNT_LABELS = [
 ]
 
 
-def format_counts(counts: dict[str, int]) -> str:
-    orglife = format_orglife_counts(counts)
-    return "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS) + (f"\n{orglife}" if orglife else "")
-
-
-def format_logins() -> str:
-    """The log-in table, its columns padded by display width (a Chinese character is two)."""
-    rows = [("角色", "用户名", "密码", "授权范围")]
-    rows += [(Role(login.role).label, login.username, settings.DEMO_PASSWORD, login.scope) for login in DEMO_LOGINS]
-    widths = [max(_width(row[i]) for row in rows) for i in range(4)]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+def summary(counts: dict[str, int]) -> str:
+    """One line for the demo's report."""
+    return "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS)
 
 
 # ---------------------------------------------------------------- the builder
 
 class _Builder:
-    def __init__(self, today: dt.date):
-        self.today = today
-        self.rng = random.Random(SEED)
-        self.by = Actor.system("demo")
+    def __init__(self, ctx: "DemoContext"):
+        self.today = ctx.today
+        self.rng = ctx.rng
+        self.by = ctx.by
         self.orgs: dict[str, Organization] = {}
         self.units: dict[str, Unit] = {}
         # Per branch code: its people in creation order, and the subset waiting for another unit.
@@ -408,7 +336,6 @@ class _Builder:
         self.build_appointments()
         self.last_year_events()
         self.this_year_events()
-        self.build_logins()
 
     def build_tree(self) -> None:
         for code, parent, kind, name, founded in UPPER_ORGS:
@@ -718,30 +645,3 @@ class _Builder:
     def rename_unit(self, code: str, name: str) -> None:
         unit = self.units[code]
         services.unit_update(by=self.by, unit=unit, name=name, organization=unit.organization)
-
-    # ---- log-ins
-
-    def build_logins(self) -> None:
-        root = self.orgs["JTJ"]
-        east = self.orgs["JTJ-01-03-01"]
-        east_people = [m for m in self.people["JTJ-01-03-01"] if m.pk not in self.busy
-                       and m.category == Member.Category.FULL]
-        nodes = {
-            "dangban": (root, self.top["JTJ-01-01-01"][1]),
-            "zhibu": (east, self.top["JTJ-01-03-01"][0]),
-            "lingdao": (root, self.leaders[0]),
-            "xuncha": (root, None),
-            "lianluo": (self.units["JTJ-CD"], east_people[0]),
-            "jijian": (root, None),
-            "dangyuan": (east, east_people[1]),
-        }
-        office_names = {"xuncha": "局巡察办", "jijian": "驻局纪检监察组", "xitong": "系统管理员",
-                        "anquan": "安全管理员", "shenji": "审计管理员"}
-        for login in DEMO_LOGINS:
-            node, member = nodes.get(login.username, (None, None))
-            full_name = member.name if member else office_names[login.username]
-            user = access_services.user_create(by=self.by, username=login.username, full_name=full_name,
-                                               password=settings.DEMO_PASSWORD, member=member)
-            access_services.role_grant(by=self.by, user=user, role=login.role,
-                                       organization=node if isinstance(node, Organization) else None,
-                                       unit=node if isinstance(node, Unit) else None)

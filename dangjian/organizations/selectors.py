@@ -4,7 +4,7 @@ rows computed in a fixed number of queries whatever the data size."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
@@ -153,6 +153,15 @@ def memberships_on(organization: Organization, day: dt.date) -> QuerySet[Members
     """Who belonged to `organization` (or a cell inside it) on `day`."""
     return (Membership.objects.filter(open_on(day), organization__path__startswith=organization.path)
             .select_related("member", "organization"))
+
+
+def appointments_on(organization: Organization, day: dt.date) -> QuerySet[Appointment]:
+    """Posts held in `organization` itself (not below it) on `day`, with their members: the
+    secretary first, then deputies, then committee members, each by start date."""
+    rank = Case(When(role=Appointment.Role.SECRETARY, then=Value(0)),
+                When(role=Appointment.Role.DEPUTY_SECRETARY, then=Value(1)), default=Value(2))
+    return (Appointment.objects.filter(open_on(day), organization=organization).select_related("member")
+            .order_by(rank, "start", "pk"))
 
 
 def member_history(user, member: Member):

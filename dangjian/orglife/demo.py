@@ -3,17 +3,21 @@
 理论学习中心组学习, 专题会议, 民主生活会 and the secretary's 党课; and the leaders' contact-point branches
 (每周五下午参加定点联系党支部的学习活动), from 1 January of last year up to the day before `today`.
 
-Every meeting goes through `services.meeting_record` (validation, attendance from the dated
-membership and appointment history, the audit entry) and every contact point through
-`services.contact_point_set`. One `random.Random(2023)` drives every choice, so the same bureau on
-the same day gets the same meetings.
+A step of the demo (`dangjian.demo.runner` runs it after the bureau and its log-ins exist). It
+reads the bureau from the database: organisations, members, who belonged where and who held which
+post on a day (`organizations.selectors`), who was expected at a meeting
+(`services.expected_attendees`), and where each branch's people work (their unit), which sets the
+rooms and the themes of its meetings. Every meeting goes through `services.meeting_record`
+(validation, attendance, the audit entry) and every contact point through
+`services.contact_point_set`. The step's generator `ctx.rng` drives every choice, so the same bureau
+on the same day gets the same meetings.
 
 The data is complete under the national rules except for these deliberate gaps, which the counts
 report and the tests check:
 
 - 公交运营监管处党支部 (GAP_BRANCH) skipped its 支委会 in two finished months of the current year
   (`committee_gap`), so compliance shows exactly two missing committee months.
-- 智慧交通处党支部 and 开发区分局党支部 were founded this year (by the organisations demo): their
+- 智慧交通处党支部 and 开发区分局党支部 were founded this year (by the organisations step): their
   meetings start after founding, and compliance has no required period before it.
 - One 党组会 decided an item with four of the seven 党组成员 away (no quorum), and at another one the
   chair did not speak last: `selectors.decision_flags` flags each.
@@ -25,22 +29,25 @@ paper ledger is transcribed; `meeting_record` judges lateness from that time.
 """
 
 import datetime as dt
-import random
-from collections import Counter, defaultdict
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from dangjian.audit.services import Actor
 from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
+from dangjian.organizations.selectors import appointments_on
 from dangjian.orglife import selectors, services
 from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind
 from dangjian.orglife.services import AgendaInput, GuestInput, MeetingInput
 
-SEED = 2023
-ROOT_CODE = "JTJ"  # the same root as dangjian.organizations.demo.ROOT_CODE
+if TYPE_CHECKING:
+    from dangjian.core.demo_context import DemoContext
+
+ROOT_CODE = "JTJ"  # the bureau's root organisation (局党组), as the organisations step codes it
 ORGAN_COMMITTEE_CODE = "JTJ-01"  # 机关党委: the 党组 secretary's 七一 党课 is held for all its members
 LEADERS_BRANCH = "JTJ-01-01-01"  # 机关第一党支部: the 党组成员 are its members (局领导党小组)
 GAP_BRANCH = "JTJ-01-02-03"  # 公交运营监管处党支部: skips two 支委会 this year
@@ -86,20 +93,21 @@ THEME_DAYS = {
     12: [("“12·2”全国交通安全日宣传志愿服务", "城东客运站", ()),
          ("学习贯彻党的二十大精神：年度学习心得交流", "", (TAG_CONGRESS,))],
 }
-# Themes of each kind of branch, used in about a third of the months.
-PROFILE_THEMES = {
-    "window": ["窗口服务“好差评”分析：提升政务服务满意度", "“微笑服务”窗口党员示范岗评比"],
-    "enforcement": ["执法为民：规范执法行为专题学习", "治超治限联合执法一线学习交流"],
-    "enforcement_hq": ["执法为民：规范执法行为专题学习", "交通执法“强基提质”专题研讨"],
-    "branch_office": ["走访辖区公交站点，收集群众出行意见", "辖区道路运输企业安全生产检查"],
-    "branch_office_2": ["走访辖区公交站点，收集群众出行意见", "辖区农村公路养护情况调研"],
-    "retired": ["老党员讲临江交通发展史", "观看“交通强国”专题片并座谈"],
-    "center": ["出租汽车行业文明服务创建交流", "网约车合规化经营专题学习"],
-    "center_2": ["出租汽车行业文明服务创建交流", "巡游出租车服务质量投诉分析"],
-    "rail": ["轨道交通建设工地安全生产检查", "地铁三号线建设党建联建交流"],
-    "office": ["机关作风建设：“提效率、优服务”讨论", "公文处理和保密工作专题学习"],
-    "dept": ["机关作风建设：“提效率、优服务”讨论", "“1小时交通圈”规划专题学习"],
-    "service": ["后勤保障服务质量提升讨论", "节约型机关建设专题学习"],
+# Themes of a branch's own work, used in about a third of the months: by the unit its people work
+# in, else by the kind of that unit.
+_ENFORCEMENT = ["执法为民：规范执法行为专题学习", "治超治限联合执法一线学习交流", "交通执法“强基提质”专题研讨"]
+UNIT_THEMES = {
+    "JTJ-ZFZD": _ENFORCEMENT,
+    "JTJ-CZZX": ["出租汽车行业文明服务创建交流", "网约车合规化经营专题学习", "巡游出租车服务质量投诉分析"],
+    "JTJ-YSFW": ["窗口服务“好差评”分析：提升政务服务满意度", "“微笑服务”窗口党员示范岗评比", "网约车合规化经营专题学习"],
+    "JTJ-GDJS": ["轨道交通建设工地安全生产检查", "地铁三号线建设党建联建交流"],
+}
+UNIT_KIND_THEMES = {
+    Unit.Kind.BUREAU: ["老党员讲临江交通发展史", "观看“交通强国”专题片并座谈"],  # the retired cadres' branch
+    Unit.Kind.DEPARTMENT: ["机关作风建设：“提效率、优服务”讨论", "公文处理和保密工作专题学习", "“1小时交通圈”规划专题学习",
+                           "节约型机关建设专题学习"],
+    Unit.Kind.BRANCH_OFFICE: ["走访辖区公交站点，收集群众出行意见", "辖区道路运输企业安全生产检查", "辖区农村公路养护情况调研"],
+    Unit.Kind.AFFILIATED_UNIT: _ENFORCEMENT[:1],
 }
 COMMITTEE_TOPICS = [
     "研究本月主题党日活动安排；通报上月工作完成情况",
@@ -238,14 +246,12 @@ HELD = {
 }
 
 
-# ---------------------------------------------------------------- entry point
+# ---------------------------------------------------------------- the step
 
-def build_orglife_demo(*, today: dt.date, by: Actor) -> dict[str, int]:
+def step(ctx: "DemoContext") -> None:
     """Record the demo bureau's organisational life from 1 January of last year up to the day
-    before `today` and return the counts (see `orglife_counts`). Call it once, inside the bureau
-    build's transaction, after the bureau exists."""
-    _Builder(today, by).build()
-    return orglife_counts(today=today)
+    before `ctx.today`. Runs after the bureau exists, inside the demo's transaction."""
+    _Builder(ctx).build()
 
 
 def committee_gap(committee_months: list[int]) -> list[int]:
@@ -283,7 +289,7 @@ GAP_LABELS = [
 ]
 
 
-def orglife_counts(*, today: dt.date | None = None) -> dict[str, int]:
+def counts(*, today: dt.date | None = None) -> dict[str, int]:
     """The demo's organisational-life figures, computed from the records (so a second run of the
     demo command prints the same). Empty if the demo bureau does not exist."""
     today = today or timezone.localdate()
@@ -300,8 +306,8 @@ def orglife_counts(*, today: dt.date | None = None) -> dict[str, int]:
         agenda += 1
         sanzhongyida += item.category in selectors.SANZHONGYIDA
         _passed, flags = selectors.decision_flags(item)
-        quorum += any(f.text.startswith("到会") for f in flags)
-        chair += any(f.text == "主持人未末位表态" for f in flags)
+        quorum += any(f.code in ("decision.quorum", "decision.quorum_strict") for f in flags)
+        chair += any(f.code == "decision.chair_not_last" for f in flags)
     branches = Organization.objects.filter(path__startswith=root.path, kind=K.BRANCH)
     missing_committee = 0
     for year in (today.year - 1, today.year):
@@ -326,8 +332,8 @@ def orglife_counts(*, today: dt.date | None = None) -> dict[str, int]:
     return counts
 
 
-def format_orglife_counts(counts: dict[str, int]) -> str:
-    """Two lines for the demo command: the figures, then the deliberate gaps. Empty without them."""
+def summary(counts: dict[str, int]) -> str:
+    """Two lines for the demo's report: the figures, then the deliberate gaps. Empty without them."""
     if "meetings" not in counts:
         return ""
     kinds = "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS[1:11])
@@ -402,13 +408,17 @@ def _workday_from(day: dt.date, weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)) -> 
 
 
 class _Builder:
-    def __init__(self, today: dt.date, by: Actor):
-        self.today = today
-        self.by = by
-        self.rng = random.Random(SEED)
-        self.start = dt.date(today.year - 1, 1, 1)
+    def __init__(self, ctx: "DemoContext"):
+        self.today = ctx.today
+        self.by = ctx.by
+        self.rng = ctx.rng
+        self.start = dt.date(self.today.year - 1, 1, 1)
         self.plans: list[_Plan] = []
         self.draws: dict[tuple[int, int], list] = {}
+        # Answers of the selectors, kept while they cannot change (see `changes`).
+        self.posts: dict[tuple, list[Appointment]] = {}
+        self.attendees: dict[tuple, list[Member]] = {}
+        self.emptied: dict[int, dt.date | None] = {}
 
     # ---- loading
 
@@ -424,33 +434,42 @@ class _Builder:
         self.record()
 
     def load(self) -> None:
-        from dangjian.organizations.demo import BRANCHES  # the bureau's data (imported late: no cycle)
-
         self.root = Organization.objects.get(code=ROOT_CODE)
         orgs = list(Organization.objects.filter(path__startswith=self.root.path).order_by("path"))
         self.orgs = {o.code: o for o in orgs}
         self.by_path = {o.path: o for o in orgs}
         self.branches = [o for o in orgs if o.kind == K.BRANCH]
         self.cells = [o for o in orgs if o.kind == K.CELL]
-        self.posts: dict[int, list[Appointment]] = defaultdict(list)
-        for a in Appointment.objects.filter(organization__in=orgs).select_related("member").order_by("start", "id"):
-            self.posts[a.organization_id].append(a)
-        # Who belonged where, when: `expected` answers as services.expected_attendees does, from memory
-        # (the service asks again when it records: an absence it does not expect fails the build, and
-        # the tests check that each meeting's minutes, written from this answer, agree with its attendance).
+        # Members in full: the expected attendees come back with their names only.
         self.members = {m.pk: m for m in Member.objects.all()}
-        self.stays = list(Membership.objects.values_list("member_id", "organization__path", "start", "end"))
-        specs = {s.code: s for s in BRANCHES}
-        unit_names = dict(Unit.objects.values_list("code", "name"))
-        self.profile = {code: spec.profile for code, spec in specs.items()}
-        self.unit_name = {code: unit_names.get(spec.unit or "", "") for code, spec in specs.items()}
+        self.workplace = self.workplaces()
+        # Who belonged to an organisation, or held a post in it, changes only on the day a stay or
+        # post starts or ends. Asked about a day, the selectors' answer is kept until the next such
+        # day: ~400 queries instead of ~5,000 (each costs a few milliseconds of ORM work).
+        posts = list(Appointment.objects.filter(organization__in=orgs).values_list("organization_id", "start", "end"))
+        stays = list(Membership.objects.filter(organization__path__startswith=self.root.path)
+                     .values_list("organization__path", "start", "end"))
+        self.post_days = {o.pk: sorted({d for pk, *days in posts if pk == o.pk for d in days if d}) for o in orgs}
+        self.stay_days = {o.pk: sorted({d for path, *days in stays if path.startswith(o.path) for d in days if d})
+                          for o in orgs}
         self.secretary = self.posts_on(self.root, self.today)[0].member
         self.office_head = self.first_member(LEADERS_BRANCH)  # 办公室主任: records the 党组's meetings
+
+    def workplaces(self) -> dict[int, Unit]:
+        """Per branch, the unit most of the people who ever belonged to it work in (two queries)."""
+        units = {u.pk: u for u in Unit.objects.all()}
+        tally: dict[int, Counter] = {b.pk: Counter() for b in self.branches}
+        stays = Membership.objects.filter(organization__path__startswith=self.root.path)
+        for path, unit_id in stays.values_list("organization__path", "member__unit_id"):
+            branch = next((b for b in self.branches if path.startswith(b.path)), None)
+            if branch is not None and unit_id is not None:
+                tally[branch.pk][unit_id] += 1
+        return {pk: units[counter.most_common(1)[0][0]] for pk, counter in tally.items() if counter}
 
     def first_member(self, code: str) -> Member | None:
         org = self.orgs[code]
         stay = (Membership.objects.filter(organization__path__startswith=org.path)
-                .exclude(member__in=[a.member_id for a in self.posts[self.root.pk]])
+                .exclude(member__in=Appointment.objects.filter(organization=self.root).values("member_id"))
                 .select_related("member").order_by("member_id").first())
         return stay.member if stay else None
 
@@ -458,29 +477,29 @@ class _Builder:
 
     def posts_on(self, org: Organization, day: dt.date) -> list[Appointment]:
         """Posts held on `day`, secretary first, then deputies, then committee members."""
-        order = {Appointment.Role.SECRETARY: 0, Appointment.Role.DEPUTY_SECRETARY: 1}
-        open_ = [a for a in self.posts[org.pk] if a.start <= day and (a.end is None or a.end > day)]
-        return sorted(open_, key=lambda a: (order.get(a.role, 2), a.start, a.pk))
+        key = (org.pk, bisect_right(self.post_days[org.pk], day))
+        if key not in self.posts:
+            self.posts[key] = list(appointments_on(org, day))
+        return self.posts[key]
 
     def parent(self, org: Organization) -> Organization | None:
         return self.by_path.get(org.path[:-Organization.steplen])
 
     def expected(self, org: Organization, kind: str, day: dt.date) -> list[Member]:
-        """应到, as `services.expected_attendees` computes it (appointees of a body or of the 党组;
-        otherwise everyone whose stay in the organisation or a cell inside it covers the day)."""
-        if kind in services.BODY_KINDS or org.kind == K.LEADING_GROUP:
-            ids = {a.member_id for a in self.posts_on(org, day)}
-        else:
-            ids = {member_id for member_id, path, start, end in self.stays
-                   if path.startswith(org.path) and start <= day and (end is None or end > day)}
-        return sorted((self.members[pk] for pk in ids), key=lambda m: (m.name, m.pk))
+        """应到, from the service that records the meeting (which asks again and refuses an absence
+        it does not expect), with the members in full."""
+        key = (org.pk, kind, bisect_right(self.post_days[org.pk], day), bisect_right(self.stay_days[org.pk], day))
+        if key not in self.attendees:
+            self.attendees[key] = [self.members[m.pk] for m in services.expected_attendees(org, kind, day)]
+        return self.attendees[key]
 
     def emptied_on(self, org: Organization) -> dt.date | None:
         """The day the last member left `org` (about to be dissolved), or None while it has members."""
-        stays = [(start, end) for _member, path, start, end in self.stays if path.startswith(org.path)]
-        if not stays or any(end is None for _start, end in stays):
-            return None
-        return max(end for _start, end in stays)
+        if org.pk not in self.emptied:
+            stays = Membership.objects.filter(organization__path__startswith=org.path).aggregate(
+                n=Count("id"), open=Count("id", filter=Q(end__isnull=True)), last=Max("end"))
+            self.emptied[org.pk] = stays["last"] if stays["n"] and not stays["open"] else None
+        return self.emptied[org.pk]
 
     def before_leaving(self, org: Organization, day: dt.date, days: list[dt.date]) -> dt.date:
         """`day`, or, if the members have all left by then, the first of `days` before they left
@@ -501,21 +520,26 @@ class _Builder:
             year, month = (year, month + 1) if month < 12 else (year + 1, 1)
 
     def places(self, org: Organization) -> list[str]:
-        profile = self.profile.get(org.code, "dept")
-        unit = self.unit_name.get(org.code, "")
-        if profile in ("office", "dept", "dept_staff"):
+        """The rooms of the unit the branch's people work in (the bureau's own for its departments)."""
+        unit = self.workplace.get(org.pk)
+        if unit is None or unit.kind == Unit.Kind.DEPARTMENT:
             return ["局机关三楼会议室", "局机关五楼党员活动室", "局机关二楼小会议室"]
-        if profile == "service":
-            return ["后勤服务中心会议室", "局机关五楼党员活动室"]
-        if profile.startswith("branch_office"):
-            return [f"{unit}党员活动室", f"{unit}三楼会议室"]
-        if profile.startswith("enforcement"):
-            return ["交通执法支队党员活动室", "交通执法支队三楼会议室"]
-        if profile == "rail":
-            return ["轨道交通建设办公室会议室", "地铁三号线项目部会议室"]
-        if profile == "retired":
+        if unit.kind == Unit.Kind.BUREAU:  # retired cadres
             return ["局老干部活动中心"]
-        return [f"{unit}会议室", f"{unit}党员活动室"]
+        if unit.kind == Unit.Kind.BRANCH_OFFICE or unit.code == "JTJ-ZFZD":
+            return [f"{unit.name}党员活动室", f"{unit.name}三楼会议室"]
+        return [f"{unit.name}会议室", f"{unit.name}党员活动室"]
+
+    def retired(self, branch: Organization) -> bool:
+        """The retired cadres' branch: its people belong to the bureau itself, not a department."""
+        unit = self.workplace.get(branch.pk)
+        return unit is not None and unit.kind == Unit.Kind.BUREAU
+
+    def themes(self, org: Organization) -> list[str]:
+        unit = self.workplace.get(org.pk)
+        if unit is None:
+            return []
+        return UNIT_THEMES.get(unit.code) or UNIT_KIND_THEMES.get(unit.kind, [])
 
     def place(self, org: Organization) -> str:
         return self.rng.choice(self.places(org))
@@ -526,8 +550,9 @@ class _Builder:
         host = posts[0].member if posts else None
         recorder = posts[1].member if len(posts) > 1 else None
         if host is None:  # no post yet: the member who will be secretary, if already in the branch
-            later = [a for a in self.posts[org.pk] if a.start > day and a.role == Appointment.Role.SECRETARY]
-            host = later[0].member if later else None
+            later = (Appointment.objects.filter(organization=org, start__gt=day, role=Appointment.Role.SECRETARY)
+                     .select_related("member").order_by("start", "pk").first())
+            host = later.member if later else None
         return host, recorder
 
     def add(self, plan: _Plan) -> _Plan | None:
@@ -544,7 +569,7 @@ class _Builder:
         # The 党组成员 spend Friday afternoons at their contact branches (每周五下午参加定点联系党支部的
         # 学习活动), so their own branch studies on Wednesdays.
         study_day = 2 if branch.code == LEADERS_BRANCH else 4
-        profile = self.profile.get(branch.code, "dept")
+        themes = self.themes(branch)
         gap_months = self.committee_gap_months(branch)
         accepted_quarters = self.plan_acceptances(branch)
         lecture_topics = LECTURE_TOPICS[index % len(LECTURE_TOPICS):] + LECTURE_TOPICS[:index % len(LECTURE_TOPICS)]
@@ -556,8 +581,8 @@ class _Builder:
                 day = next((f for f in study_days if f >= branch.founded_on), day)
             day = self.before_leaving(branch, day, study_days)
             topic, outing, tags = rng.choice(THEME_DAYS[month])
-            if rng.random() < 0.3 and profile in PROFILE_THEMES:
-                topic, outing, tags = rng.choice(PROFILE_THEMES[profile]), "", ()
+            if rng.random() < 0.3 and themes:
+                topic, outing, tags = rng.choice(themes), "", ()
             host, recorder = self.leader_of(branch, day)
             self.add(_Plan(branch, MK.THEME_DAY, day, dt.time(14, 30), topic, outing or self.place(branch),
                            host=host, recorder=recorder, tags=tags, body=rng.choice(THEME_BODIES)))
@@ -810,7 +835,7 @@ class _Builder:
             cell_path.startswith(p.org.path) and p.kind not in services.BODY_KINDS)}
         for year in (self.start.year, self.today.year):
             first = dt.date(year, 1, 1)
-            candidates = [b for b in self.branches if b.code != LEADERS_BRANCH and self.profile.get(b.code) != "retired"
+            candidates = [b for b in self.branches if b.code != LEADERS_BRANCH and not self.retired(b)
                           and b.founded_on <= first and b.dissolved_on is None]
             leaders = [a.member for a in self.posts_on(self.root, max(first, self.start))]
             taken: set[int] = set()

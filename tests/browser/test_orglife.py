@@ -33,14 +33,18 @@ def test_secretary_records_a_committee_meeting_and_the_matrix_cell_turns_held(pa
 
     page.locator(cell).click()
     expect(page.locator("#id_kind")).to_have_value("committee_meeting")
+    # fill() fires the input's change event, which reloads the attendance table (htmx). A second
+    # change while that request is in flight would queue another reload, which could land after the
+    # absence is marked below and replace the table with unmarked rows: so one change only, then wait
+    # for the table to show the date just typed and for htmx to have nothing in flight.
     page.locator("#id_starts_at").fill(f"{year}-{month:02d}-15T14:30")
-    page.locator("#id_starts_at").dispatch_event("change")
-    # Wait for the attendance table to be reloaded (htmx) for the date just typed, then mark an absence.
     expect(page.locator("#attendance p")).to_contain_text(f"{year}年{month}月15日")
+    page.wait_for_function("() => document.querySelector('.htmx-request') === null")
     page.locator("#id_topics").fill("研究发展党员和本月主题党日安排")
     absentee = page.locator("#attendance-input select").first
     expect(page.locator("#attendance-input tbody tr")).to_have_count(3)
     absentee.select_option("official")
+    expect(absentee).to_have_value("official")  # still the row marked, not a reloaded one
     page.screenshot(path=str(screenshot_dir / "meeting-form.png"), full_page=True)
     page.locator("#meeting-form button[type=submit]").click()
 

@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from dangjian.organizations.demo import DemoConflict, build_demo, format_counts, format_logins
+from dangjian.demo.logins import format_logins
+from dangjian.demo.runner import DemoConflict, build_demo, format_counts
 
 
 class Command(BaseCommand):
-    help = ("生成演示单位“临江市交通运输局”（党组织、单位、党员、任职、沿革和各角色演示账号）；"
+    help = ("生成演示单位“临江市交通运输局”（党组织、单位、党员、任职、沿革、组织生活和各角色演示账号）；"
             "已存在时不重复生成，只列出账号。")
 
     def handle(self, *args, **options):

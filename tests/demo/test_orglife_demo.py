@@ -1,19 +1,16 @@
 """The demo bureau's organisational life (`dangjian.orglife.demo`): two years of meetings, decisions
 and contact-point visits that meet the rules, except for the gaps the demo was made to show. The
-whole demo is built once for the module inside an outer transaction that is rolled back afterwards;
-each test runs in its own savepoint on top."""
+demo is built once for all the demo tests (see conftest.py)."""
 
 import datetime as dt
 from collections import Counter
 
-import pytest
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import audit_verify_chain
-from dangjian.organizations.demo import ROOT_CODE, build_demo, format_counts
+from dangjian.demo.runner import format_counts
+from dangjian.organizations.demo import ROOT_CODE
 from dangjian.organizations.models import Appointment, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors
@@ -22,15 +19,6 @@ from dangjian.orglife.models import AgendaItem, ContactPoint, Guest, Meeting, Me
 
 K = Organization.Kind
 MK = MeetingKind
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-    ), transaction.atomic():
-        yield build_demo()
-        transaction.set_rollback(True)
 
 
 def _bureau():
@@ -49,8 +37,8 @@ def _decisions():
 
 
 def test_the_counts_are_plausible_and_printed(demo, db):
-    counts = demo.counts
-    assert demo.created
+    counts = demo.first.counts
+    assert demo.first.created
     assert 800 <= counts["meetings"] <= 2600
     assert counts["meetings.theme_day"] >= 12 * 20
     assert counts["meetings.leading_group_meeting"] >= 20 and counts["meetings.central_group_study"] >= 12

@@ -1,18 +1,15 @@
 """`manage.py demo`: the demo bureau is realistic, valid under the platform's own rules, audited,
-deterministic and idempotent. The bureau is built once for the module (it takes seconds) inside an
-outer transaction that is rolled back afterwards; each test runs in its own savepoint on top."""
+deterministic and idempotent. The demo is built once for all the demo tests (see conftest.py)."""
 
+import ast
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
 from io import StringIO
 
-import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db import transaction
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory
 from django.utils import timezone
 
 from dangjian.access.models import RoleAssignment, User
@@ -21,7 +18,8 @@ from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import audit_verify_chain
 from dangjian.core.dates import add_years
 from dangjian.core.identity import birth_date_from_id, gender_from_id, validate_id_number
-from dangjian.organizations.demo import DEMO_LOGINS, ROOT_CODE, DemoResult, build_demo, demo_counts
+from dangjian.demo.logins import DEMO_LOGINS
+from dangjian.organizations.demo import ROOT_CODE
 from dangjian.organizations.models import Appointment, Member, Membership, Organization, OrganizationEvent, Unit
 from dangjian.organizations.selectors import organization_rows
 
@@ -29,28 +27,6 @@ K = Organization.Kind
 # The member created first (the 党组 secretary). Changing the generator's data or the order of its
 # random draws changes this name: that is the point of the check.
 FIRST_MEMBER_NAME = "李亮"
-
-
-@dataclass
-class Demo:
-    first: DemoResult
-    second: DemoResult
-    counts_after_second: dict
-    audit_entries_after_first: int
-    audit_entries_after_second: int
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    # A fast hasher: the ten log-ins would otherwise spend most of the build hashing passwords.
-    with django_db_blocker.unblock(), override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-    ), transaction.atomic():
-        first = build_demo()
-        entries_first = AuditEntry.objects.count()
-        second = build_demo()
-        yield Demo(first, second, demo_counts(), entries_first, AuditEntry.objects.count())
-        transaction.set_rollback(True)
 
 
 def test_the_bureau_has_the_shape_of_a_municipal_transport_bureau(demo, db):
@@ -194,3 +170,19 @@ def test_every_write_is_in_the_audit_trail(demo, db):
 
 def test_the_demo_is_deterministic(demo, db):
     assert Member.objects.order_by("id").first().name == FIRST_MEMBER_NAME
+
+
+def test_no_area_demo_imports_another_areas_demo():
+    """Each step reads what earlier steps built from the database; only dangjian/demo knows the order."""
+    from dangjian.demo.runner import STEPS
+
+    for step in STEPS:
+        tree = ast.parse(open(step.__file__, encoding="utf-8").read())
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:  # `from x import demo` names x.demo
+                imported |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+        others = {name for name in imported if name.endswith(".demo") and name != step.__name__}
+        assert not others, (step.__name__, others)

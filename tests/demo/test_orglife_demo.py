@@ -14,7 +14,8 @@ from dangjian.organizations.demo import ROOT_CODE
 from dangjian.organizations.models import Appointment, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors
-from dangjian.orglife.demo import GAP_BRANCH, MID_YEAR_BRANCH, TAG_CONGRESS, TAG_HISTORY, gap_year
+from dangjian.orglife.demo.builder import gap_year
+from dangjian.orglife.demo.data import GAP_BRANCH, MID_YEAR_BRANCH, TAG_CONGRESS, TAG_HISTORY
 from dangjian.orglife.models import AgendaItem, ContactPoint, Guest, Meeting, MeetingKind
 
 K = Organization.Kind

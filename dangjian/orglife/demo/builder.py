@@ -1,32 +1,4 @@
-"""Two years of organisational life for the demo bureau (临江市交通运输局): every live branch's
-主题党日, 支委会, 党小组会, 党员大会, 党课 and 组织生活会; the 党组's 党组会 with 三重一大 items and votes,
-理论学习中心组学习, 专题会议, 民主生活会 and the secretary's 党课; and the leaders' contact-point branches
-(每周五下午参加定点联系党支部的学习活动), from 1 January of last year up to the day before `today`.
-
-A step of the demo (`dangjian.demo.runner` runs it after the bureau and its log-ins exist). It
-reads the bureau from the database: organisations, members, who belonged where and who held which
-post on a day (`organizations.selectors`), who was expected at a meeting
-(`services.expected_attendees`), and where each branch's people work (their unit), which sets the
-rooms and the themes of its meetings. Every meeting goes through `services.meeting_record`
-(validation, attendance, the audit entry) and every contact point through
-`services.contact_point_set`. The step's generator `ctx.rng` drives every choice, so the same bureau
-on the same day gets the same meetings.
-
-The data is complete under the national rules except for these deliberate gaps, which the counts
-report and the tests check:
-
-- 公交运营监管处党支部 (GAP_BRANCH) skipped its 支委会 in two finished months of the current year
-  (`committee_gap`), so compliance shows exactly two missing committee months.
-- 智慧交通处党支部 and 开发区分局党支部 were founded this year (by the organisations step): their
-  meetings start after founding, and compliance has no required period before it.
-- One 党组会 decided an item with four of the seven 党组成员 away (no quorum), and at another one the
-  chair did not speak last: `selectors.decision_flags` flags each.
-- A few meetings were entered weeks after they were held (补录, status `late`).
-
-On recording times: each meeting is recorded with `entered_at`, the time a secretary would have
-entered it (a few hours to three days after it, 按时记录; the chosen few 15–45 days after, 补录), as a
-paper ledger is transcribed; `meeting_record` judges lateness from that time.
-"""
+"""Plans and records two years of meetings for the demo bureau (see the package docstring)."""
 
 import datetime as dt
 from bisect import bisect_right
@@ -41,217 +13,43 @@ from django.utils import timezone
 from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
 from dangjian.organizations.selectors import appointments_on
 from dangjian.orglife import selectors, services
-from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind
+from dangjian.orglife.models import Guest
 from dangjian.orglife.services import AgendaInput, GuestInput, MeetingInput
 
 if TYPE_CHECKING:
     from dangjian.core.demo_context import DemoContext
 
-ROOT_CODE = "JTJ"  # the bureau's root organisation (局党组), as the organisations step codes it
-ORGAN_COMMITTEE_CODE = "JTJ-01"  # 机关党委: the 党组 secretary's 七一 党课 is held for all its members
-LEADERS_BRANCH = "JTJ-01-01-01"  # 机关第一党支部: the 党组成员 are its members (局领导党小组)
-GAP_BRANCH = "JTJ-01-02-03"  # 公交运营监管处党支部: skips two 支委会 this year
-MID_YEAR_BRANCH = "JTJ-01-03-06"  # 开发区分局党支部: founded this year (as is 智慧交通处党支部)
-
-TAG_CONGRESS = "学习贯彻党的二十大精神"
-TAG_HISTORY = "党史学习教育"
-
-K = Organization.Kind
-MK = MeetingKind
-Cat = AgendaItem.Category
-Reason = Attendance.AbsenceReason
-
-# Days without meetings: 元旦, 劳动节 and 国庆 holidays (the lunar holidays are left out).
-HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (5, 4), (5, 5), *((10, d) for d in range(1, 8))}
-
-# ---------------------------------------------------------------- topics, as data
-
-# 主题党日 by month: (topic, place or "" for the branch's own rooms, study tags).
-THEME_DAYS = {
-    1: [("学习全市交通运输工作会议精神，谋划全年重点工作", "", ()),
-        ("新春走访慰问困难党员和老党员", "", ())],
-    2: [("春运志愿服务：客运站旅客疏导与安全宣传", "临江汽车客运总站", ()),
-        ("学习贯彻党的二十大精神：推进“四好农村路”高质量发展", "", (TAG_CONGRESS,))],
-    3: [("学雷锋志愿服务：文明交通劝导进路口", "人民路与解放路交叉口", ()),
-        ("学习全国“两会”精神，交流交通运输高质量发展体会", "", ())],
-    4: [("清明祭扫临江革命烈士陵园，开展革命传统教育", "临江革命烈士陵园", (TAG_HISTORY,)),
-        ("学习《中国共产党纪律处分条例》，开展纪律教育", "", ())],
-    5: [("青年党员座谈：新时代交通人的初心与担当", "", ()),
-        ("走访道路运输企业，听需求、解难题、优化营商环境", "", ())],
-    6: [("“安全生产月”主题党日：重点路段和站场安全隐患排查", "", ()),
-        ("学习贯彻党的二十大精神：加快建设交通强国专题研讨", "", (TAG_CONGRESS,))],
-    7: [("庆祝建党纪念日：重温入党誓词、过“政治生日”", "", (TAG_HISTORY,)),
-        ("党史学习教育：学习《中国共产党简史》有关章节", "", (TAG_HISTORY,))],
-    8: [("参观临江市廉政教育基地，筑牢拒腐防变思想防线", "临江市廉政教育基地", ()),
-        ("高温慰问：走访公交场站和执法一线岗点", "", ())],
-    9: [("开学季校园周边交通安全宣传志愿服务", "", ()),
-        ("“我为群众办实事”：调研农村客运班线“出行难”问题", "", ())],
-    10: [("学习贯彻党的二十大精神：重温报告中关于加快建设交通强国的论述", "", (TAG_CONGRESS,)),
-         ("国庆假期交通运输保障工作总结交流", "", ())],
-    11: [("学习贯彻党的二十大精神：交流“1小时交通圈”建设体会", "", (TAG_CONGRESS,)),
-         ("冬季道路保通保畅专题学习", "", ())],
-    12: [("“12·2”全国交通安全日宣传志愿服务", "城东客运站", ()),
-         ("学习贯彻党的二十大精神：年度学习心得交流", "", (TAG_CONGRESS,))],
-}
-# Themes of a branch's own work, used in about a third of the months: by the unit its people work
-# in, else by the kind of that unit.
-_ENFORCEMENT = ["执法为民：规范执法行为专题学习", "治超治限联合执法一线学习交流", "交通执法“强基提质”专题研讨"]
-UNIT_THEMES = {
-    "JTJ-ZFZD": _ENFORCEMENT,
-    "JTJ-CZZX": ["出租汽车行业文明服务创建交流", "网约车合规化经营专题学习", "巡游出租车服务质量投诉分析"],
-    "JTJ-YSFW": ["窗口服务“好差评”分析：提升政务服务满意度", "“微笑服务”窗口党员示范岗评比", "网约车合规化经营专题学习"],
-    "JTJ-GDJS": ["轨道交通建设工地安全生产检查", "地铁三号线建设党建联建交流"],
-}
-UNIT_KIND_THEMES = {
-    Unit.Kind.BUREAU: ["老党员讲临江交通发展史", "观看“交通强国”专题片并座谈"],  # the retired cadres' branch
-    Unit.Kind.DEPARTMENT: ["机关作风建设：“提效率、优服务”讨论", "公文处理和保密工作专题学习", "“1小时交通圈”规划专题学习",
-                           "节约型机关建设专题学习"],
-    Unit.Kind.BRANCH_OFFICE: ["走访辖区公交站点，收集群众出行意见", "辖区道路运输企业安全生产检查", "辖区农村公路养护情况调研"],
-    Unit.Kind.AFFILIATED_UNIT: _ENFORCEMENT[:1],
-}
-COMMITTEE_TOPICS = [
-    "研究本月主题党日活动安排；通报上月工作完成情况",
-    "研究发展党员工作，听取入党积极分子培养考察情况",
-    "研究党费收缴和党员教育管理工作",
-    "研究“我为群众办实事”项目推进情况",
-    "研究支部意识形态工作和党员思想动态",
-    "研究党风廉政建设和廉政风险防控措施",
-    "研究党建与业务融合工作，部署安全生产重点任务",
-]
-CELL_TOPICS = [
-    "学习传达支部主题党日精神，交流学习体会",
-    "学习习近平总书记关于交通运输工作的重要论述",
-    "讨论本组党员志愿服务安排",
-    "收集党员对支部工作的意见建议",
-    "学习近期典型案例通报，开展警示教育",
-    "交流岗位练兵和服务群众情况",
-]
-GENERAL_TOPICS = [
-    "通报支部上季度工作情况，部署本季度重点任务",
-    "学习贯彻上级党组织会议精神，通报党费收缴情况",
-    "讨论支部年度工作计划执行情况",
-    "通报党员教育管理情况，部署“三会一课”落实工作",
-]
-LECTURE_TOPICS = [
-    ("以党的二十大精神引领交通强国建设", (TAG_CONGRESS,)),
-    ("新时代交通人的初心使命", ()),
-    ("从党史中汲取奋进力量", (TAG_HISTORY,)),
-    ("严守纪律规矩，做忠诚干净担当的交通人", ()),
-    ("践行以人民为中心的发展思想，破解群众“出行难”", ()),
-    ("安全生产责任重于泰山", ()),
-    ("坚持“三个务必”，锤炼过硬作风", (TAG_CONGRESS,)),
-]
-CENTRAL_GROUP_TOPICS = [
-    "学习贯彻党的二十大精神：以中国式现代化全面推进交通运输高质量发展",
-    "学习《习近平谈治国理政》有关交通强国建设的论述",
-    "学习习近平总书记关于安全生产的重要论述",
-    "学习《中国共产党纪律处分条例》，研讨全面从严治党",
-    "学习贯彻中央经济工作会议精神，研讨“1小时交通圈”建设",
-    "学习习近平总书记关于调查研究的重要论述",
-    "学习贯彻党的二十大精神：坚持以人民为中心，提升窗口服务水平",
-]
-THEME_BODIES = [
-    "党员们围绕主题逐一交流发言，结合岗位实际查找差距、明确改进措施。",
-    "全体党员重温入党誓词，支部书记就下阶段工作提出要求。",
-    "党员们分组开展志愿服务，现场收集群众意见建议并登记转办。",
-    "支部书记领学有关文件，党员代表作交流发言。",
-]
-ABSENCE_NOTES = {
-    Reason.OFFICIAL: ["赴省交通运输厅参加培训", "参加全市安全生产检查", "外出执法任务", "驻村帮扶", "出差参加项目评审"],
-    Reason.SICK: ["身体不适", "住院治疗", "病假休养"],
-    Reason.PERSONAL: ["家中有事", "陪护家人就医", "子女入学事宜"],
-}
-
-# 党组会 items. The yearly round first, by month (the first 党组会 of the month takes them):
-# (title, category, voted); "{y}" is the year, "{q}" the quarter just ended.
-YEARLY_ITEMS = {
-    1: [("研究{y}年局党建工作要点", Cat.MAJOR_MATTER, True),
-        ("研究春运期间道路运输保障工作方案", Cat.MAJOR_MATTER, True)],
-    2: [("研究{y}年度全面从严治党主体责任清单", Cat.MAJOR_MATTER, True),
-        ("研究班子成员{y}年“一岗双责”承诺事项", Cat.ORDINARY, True)],
-    3: [("研究{y}年度党员干部教育培训计划", Cat.ORDINARY, True)],
-    4: [("听取{q}安全生产形势和意识形态领域风险分析汇报", Cat.ORDINARY, False)],
-    5: [("研究汛期交通运输安全保障方案", Cat.MAJOR_MATTER, True)],
-    7: [("听取上半年全面从严治党和党风廉政建设工作情况汇报", Cat.ORDINARY, False),
-        ("听取{q}安全生产形势和意识形态领域风险分析汇报", Cat.ORDINARY, False)],
-    9: [("研究国庆假期道路运输保障工作方案", Cat.MAJOR_MATTER, True)],
-    10: [("听取{q}安全生产形势和意识形态领域风险分析汇报", Cat.ORDINARY, False)],
-    12: [("研究{y}年度党组领导班子民主生活会实施方案", Cat.ORDINARY, True),
-         ("听取全年全面从严治党和党风廉政建设工作情况汇报", Cat.ORDINARY, False)],
-}
-# The rest is drawn without repeats within a year: (title, voted).
-ORDINARY_ITEMS = [
-    ("听取意识形态工作情况汇报", False),
-    ("研究局机关公务接待管理办法（修订）", True),
-    ("听取巡察整改工作进展情况汇报", False),
-    ("研究“我为群众办实事”项目清单", True),
-    ("听取城乡客运一体化工作推进情况汇报", False),
-    ("研究局机关节能降耗工作方案", True),
-    ("听取政务服务窗口“好差评”情况汇报", False),
-    ("研究党务公开目录（修订）", True),
-    ("听取“1小时交通圈”建设进展情况汇报", False),
-    ("研究关于加强领导干部“八小时以外”监督管理的实施办法", True),
-]
-MAJOR_MATTERS = [
-    "研究局党组会、局长办公会议事规则（修订稿）",
-    "研究巡察反馈问题整改方案",
-    "研究中心城区公交线网优化调整方案",
-    "研究出租汽车运价调整听证方案",
-    "研究局属单位“三重一大”集体决策实施办法",
-    "研究“1小时交通圈”建设三年行动方案",
-    "研究网约车管理实施细则（修订稿）",
-    "研究交通运输领域廉政风险防控方案",
-    "研究局系统巡察工作规划",
-]
-KEY_APPOINTMENTS = [
-    "研究城东分局副局长拟任人选",
-    "研究城西分局副局长拟任人选",
-    "研究交通执法支队副支队长拟任人选",
-    "研究交通执法支队中层干部轮岗交流方案",
-    "研究局机关四级调研员职级晋升人选",
-    "研究出租汽车管理中心副主任拟任人选",
-    "研究运输服务中心科级干部拟任人选",
-    "研究局属单位科级干部试用期满考核结果",
-    "研究公路管理处副处长拟任人选",
-]
-MAJOR_PROJECTS = [
-    "研究临江大道快速化改造工程初步设计方案",
-    "研究城乡公交一体化三期项目立项",
-    "研究智慧交通指挥中心（二期）建设项目",
-    "研究农村公路提质改造工程年度实施计划",
-    "研究城南综合客运枢纽项目前期工作方案",
-    "研究地铁三号线施工期间交通疏解方案",
-    "研究开发区公交首末站建设项目",
-    "研究国省道危桥改造工程实施方案",
-]
-# (purpose, amounts in 万元 to choose from)
-LARGE_FUNDS = [
-    ("拨付农村公路养护专项资金", (380, 520, 650)),
-    ("支付城乡公交运营补贴", (1200, 2350)),
-    ("采购交通执法执勤车辆", (186, 236)),
-    ("政务服务窗口智能化改造", (68, 95)),
-    ("公交场站安全隐患整治经费", (150, 210)),
-    ("出租汽车电动化更新奖补资金", (860, 1050)),
-    ("局机关办公楼维修改造", (75, 120)),
-    ("农村客运班线运营补助", (310, 420)),
-    ("交通运输综合执法信息系统运维经费", (58, 88)),
-]
-QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
-# How the minutes name what was held.
-HELD = {
-    MK.THEME_DAY: "开展主题党日活动", MK.COMMITTEE_MEETING: "召开支部委员会会议", MK.CELL_MEETING: "召开党小组会",
-    MK.GENERAL_MEETING: "召开支部党员大会", MK.PARTY_LECTURE: "举行党课", MK.ORGANIZATIONAL_LIFE_MEETING: "召开组织生活会",
-    MK.LEADING_GROUP_MEETING: "召开党组会议", MK.CENTRAL_GROUP_STUDY: "举行党组理论学习中心组集体学习",
-    MK.SPECIAL_MEETING: "召开专题会议", MK.DEMOCRATIC_LIFE_MEETING: "召开党组领导班子民主生活会",
-}
-
-
-# ---------------------------------------------------------------- the step
-
-def step(ctx: "DemoContext") -> None:
-    """Record the demo bureau's organisational life from 1 January of last year up to the day
-    before `ctx.today`. Runs after the bureau exists, inside the demo's transaction."""
-    _Builder(ctx).build()
+from dangjian.orglife.demo.data import (
+    ABSENCE_NOTES,
+    CELL_TOPICS,
+    CENTRAL_GROUP_TOPICS,
+    COMMITTEE_TOPICS,
+    GAP_BRANCH,
+    GENERAL_TOPICS,
+    HELD,
+    HOLIDAYS,
+    KEY_APPOINTMENTS,
+    LARGE_FUNDS,
+    LEADERS_BRANCH,
+    LECTURE_TOPICS,
+    MAJOR_MATTERS,
+    MAJOR_PROJECTS,
+    MK,
+    ORDINARY_ITEMS,
+    ORGAN_COMMITTEE_CODE,
+    QUARTERS,
+    ROOT_CODE,
+    TAG_CONGRESS,
+    TAG_HISTORY,
+    THEME_BODIES,
+    THEME_DAYS,
+    UNIT_KIND_THEMES,
+    UNIT_THEMES,
+    YEARLY_ITEMS,
+    Cat,
+    K,
+    Reason,
+)
 
 
 def committee_gap(committee_months: list[int]) -> list[int]:
@@ -273,77 +71,6 @@ def gap_year(today: dt.date) -> int:
 
 # ---------------------------------------------------------------- counts
 
-COUNT_LABELS = [
-    ("meetings", "会议"), ("meetings.theme_day", "主题党日"), ("meetings.committee_meeting", "支委会"),
-    ("meetings.cell_meeting", "党小组会"), ("meetings.general_meeting", "党员大会"), ("meetings.party_lecture", "党课"),
-    ("meetings.organizational_life_meeting", "组织生活会"), ("meetings.leading_group_meeting", "党组会"),
-    ("meetings.central_group_study", "中心组学习"), ("meetings.special_meeting", "专题会议"),
-    ("meetings.democratic_life_meeting", "民主生活会"), ("attendances", "出席记录"), ("absences", "其中缺席"),
-    ("agenda_items", "议题"), ("sanzhongyida", "其中“三重一大”"), ("contact_points", "党建联系点"),
-    ("contact_visits", "联系点领导参加学习"),
-]
-GAP_LABELS = [
-    ("gap.committee_months", "支委会缺月"), ("gap.quorum_items", "未达法定人数议题"),
-    ("gap.chair_not_last", "主持人未末位表态"), ("gap.late_meetings", "补录会议"),
-    ("gap.new_branches", "年内新成立党支部"),
-]
-
-
-def counts(*, today: dt.date | None = None) -> dict[str, int]:
-    """The demo's organisational-life figures, computed from the records (so a second run of the
-    demo command prints the same). Empty if the demo bureau does not exist."""
-    today = today or timezone.localdate()
-    root = Organization.objects.filter(code=ROOT_CODE).first()
-    if root is None:
-        return {}
-    meetings = Meeting.objects.filter(organization__path__startswith=root.path)
-    by_kind = dict(meetings.order_by().values_list("kind").annotate(n=Count("id")))
-    attendance = Attendance.objects.filter(meeting__in=meetings).aggregate(
-        total=Count("id"), absent=Count("id", filter=Q(present=False)))
-    items = selectors.decision_items(AgendaItem.objects.filter(meeting__in=meetings))
-    quorum = chair = sanzhongyida = agenda = 0
-    for item in items:
-        agenda += 1
-        sanzhongyida += item.category in selectors.SANZHONGYIDA
-        _passed, flags = selectors.decision_flags(item)
-        quorum += any(f.code in ("decision.quorum", "decision.quorum_strict") for f in flags)
-        chair += any(f.code == "decision.chair_not_last" for f in flags)
-    branches = Organization.objects.filter(path__startswith=root.path, kind=K.BRANCH)
-    missing_committee = 0
-    for year in (today.year - 1, today.year):
-        table = selectors.compliance(branches, year=year, today=today)
-        missing_committee += sum(1 for row in table.rows for c in row.missing if c.requirement.key == "committee_meeting")
-    counts = {
-        "meetings": sum(by_kind.values()),
-        **{f"meetings.{kind}": by_kind.get(kind, 0) for kind in MK.values},
-        "attendances": attendance["total"],
-        "absences": attendance["absent"],
-        "guests": Guest.objects.filter(meeting__in=meetings).count(),
-        "agenda_items": agenda,
-        "sanzhongyida": sanzhongyida,
-        "contact_points": ContactPoint.objects.filter(organization__path__startswith=root.path).count(),
-        "contact_visits": Guest.objects.filter(meeting__in=meetings, role=Guest.Role.CONTACT_LEADER).count(),
-        "gap.committee_months": missing_committee,
-        "gap.quorum_items": quorum,
-        "gap.chair_not_last": chair,
-        "gap.late_meetings": meetings.filter(status=Meeting.Status.LATE).count(),
-        "gap.new_branches": branches.filter(founded_on__year=today.year).count(),
-    }
-    return counts
-
-
-def summary(counts: dict[str, int]) -> str:
-    """Two lines for the demo's report: the figures, then the deliberate gaps. Empty without them."""
-    if "meetings" not in counts:
-        return ""
-    kinds = "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS[1:11])
-    rest = "，".join(f"{label} {counts[key]}" for key, label in COUNT_LABELS[11:])
-    gaps = "，".join(f"{label} {counts[key]}" for key, label in GAP_LABELS)
-    return (f"组织生活：会议 {counts['meetings']}（{kinds}），{rest}\n"
-            f"有意留下的问题：{gaps}")
-
-
-# ---------------------------------------------------------------- the builder
 
 @dataclass
 class _Item:

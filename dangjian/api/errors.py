@@ -5,29 +5,27 @@
 - body that is not JSON                                   → 400
 - outside the caller's scope, or no such record            → 404 (never 403: existence is not revealed)
 - visible, but the caller may not change it                → 403
+  (both decided by `dangjian.access.guards`, whose exceptions carry the message and the field)
+- a paging cursor that is not one we gave out               → 422 on `after` (`core.cursors.BadCursor`)
 - not logged in / bad token                               → 401
 - a write that collides with another (unique ID number)   → 409
 Nothing the caller sends should produce a 500.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from dangjian.access.guards import NotVisible, NotYours
 from dangjian.api.auth import UNAUTHENTICATED
+from dangjian.core.api import ApiError
+from dangjian.core.cursors import BadCursor
 
 NOT_FOUND = "未找到该记录，或它不在您的权限范围内。"
-
-
-class ApiError(Exception):
-    """An answer other than 2xx with a Chinese message and, optionally, the body fields at fault."""
-
-    def __init__(self, status: int, detail: str, errors: dict[str, str] | None = None):
-        super().__init__(detail)
-        self.status, self.detail, self.errors = status, detail, errors or {}
+FORBIDDEN = "您无权进行此操作。"
 
 
 def _json(api, request, status: int, detail: str, errors: dict | None = None):
@@ -123,7 +121,19 @@ def install(api) -> None:
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
-        return _json(api, request, 404, NOT_FOUND)
+        message = exc.message if isinstance(exc, NotVisible) and exc.message else NOT_FOUND
+        field = exc.field if isinstance(exc, NotVisible) else None
+        return _json(api, request, 404, message, {field: message} if field else None)
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request, exc):
+        message = exc.message if isinstance(exc, NotYours) and exc.message else FORBIDDEN
+        field = exc.field if isinstance(exc, NotYours) else None
+        return _json(api, request, 403, message, {field: message} if field else None)
+
+    @api.exception_handler(BadCursor)
+    def bad_cursor(request, exc: BadCursor):
+        return _json(api, request, 422, exc.message, {"after": exc.message})
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc: AuthenticationError):

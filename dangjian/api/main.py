@@ -14,11 +14,17 @@ Access, the same rules as the pages (`dangjian.access.policy` answers every ques
   the member's organisation; creating needs it on the target organisation, transferring on both
   the current and the receiving organisation (so a branch secretary cannot move a member into a
   branch they do not run: such a transfer is done by a common superior, e.g. 机关党委).
-- ID numbers are masked in every answer except to the member themself, and their birth date only
-  goes with the full number (see `selectors.member_out`); phones are full with `Perm.SEE_PHONE`.
+- ID numbers are masked in every answer, the member's own included (the full number is a page
+  action that asks for a reason and is audited); the birth date is given to the member themself
+  only, and phones are full with `Perm.SEE_PHONE`: one decision shared with the pages,
+  `organizations.selectors.member_numbers`.
 
 Authentication: a bearer `ApiToken`, or the logged-in session with CSRF (see `auth`); 401 otherwise.
 Errors are JSON `{"detail", "errors"}` with Chinese messages (see `errors`).
+
+Layout: this package holds what is the API's own (this instance, authentication and tokens, the
+error answers, the shared schema types); each area owns its routes and shapes in its `api.py`
+(`dangjian.organizations.api`, `dangjian.orglife.api`), and they are mounted here in this order.
 
 The interactive docs page is off (`docs_url=None`): ninja's page loads Swagger UI from a CDN, and
 this product runs on intranets where no asset may come from another host.
@@ -27,8 +33,10 @@ this product runs on intranets where no asset may come from another host.
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from dangjian.api import errors, members, organizations, orglife
+from dangjian.api import errors
 from dangjian.api.auth import bearer_token, session
+from dangjian.organizations import api as organizations
+from dangjian.orglife import api as orglife
 
 
 class ReadableJSON(JSONRenderer):
@@ -46,5 +54,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", organizations.router)
-api.add_router("/", members.router)
 api.add_router("/", orglife.router)

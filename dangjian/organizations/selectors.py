@@ -10,6 +10,7 @@ from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.core import rules
 from dangjian.core.dates import add_months
+from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.core.notices import Notice
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 
@@ -120,16 +121,53 @@ def member_queryset(user, *, q: str = "", organization: Organization | None = No
     return members
 
 
+MEMBER_ORDER = ("name", "id")  # the member list's keyset: a cursor is (name, id), see core.cursors
+MEMBER_CURSOR = (str, int)
+
+
 def keyset_page(members: QuerySet[Member], *, after: tuple[str, int] | None, size: int = 50):
-    """One page ordered by (name, id), starting after the cursor: constant cost at any depth,
-    unlike OFFSET. Returns (rows, next_cursor or None)."""
-    members = members.order_by("name", "id")
+    """One page ordered by (name, id), starting after the position `after` (decoded with
+    `core.cursors.decode_cursor(…, MEMBER_CURSOR)`): constant cost at any depth, unlike OFFSET.
+    Returns (rows, next position or None); the page and the API encode it with `encode_cursor`."""
+    members = members.order_by(*MEMBER_ORDER)
     if after is not None:
         name, pk = after
         members = members.filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
     rows = list(members[: size + 1])
-    next_cursor = (rows[size - 1].name, rows[size - 1].pk) if len(rows) > size else None
-    return rows[:size], next_cursor
+    next_position = (rows[size - 1].name, rows[size - 1].pk) if len(rows) > size else None
+    return rows[:size], next_position
+
+
+@dataclass(frozen=True)
+class ShownNumbers:
+    """What one reader sees of one member's numbers."""
+
+    id_number: str  # always masked (core.identity.mask_id_number)
+    birth_date: dt.date | None  # None: the reader sees the birth year only
+    phone: str  # full, or masked (core.identity.mask_phone)
+
+
+def member_numbers(user, member: Member) -> ShownNumbers:
+    """The one masking decision for a member's numbers, used by the member pages and the API.
+
+    - ID number: masked for every reader, the member themself included. The full number is shown
+      only by the audited reveal on the member page (a reason is asked and logged:
+      `services.member_reveal_id_number`), open to holders of `Perm.UNMASK_ID` and to the member.
+      The API has no such step, so it never gives the full number.
+    - Birth date: to the member themself only; others see the birth year. With the birth date
+      beside it, the mask (first 4 and last 2 characters) leaves only the district and sequence
+      digits to guess: a few thousand candidates, fewer with the gender.
+    - Phone: full with `Perm.SEE_PHONE` on the member (the member has it on their own record),
+      masked otherwise.
+
+    Decided from the caller's cached grants: no query, so a page of rows costs nothing more."""
+    own = user.is_authenticated and user.member_id == member.pk
+    see_phone = policy.can_on_member(user, member, Perm.SEE_PHONE)
+    return ShownNumbers(
+        id_number=mask_id_number(member.id_number),
+        birth_date=member.birth_date if own else None,
+        phone=member.phone if see_phone else mask_phone(member.phone),
+    )
 
 
 def label_organizations(orgs) -> None:

@@ -1,9 +1,6 @@
 """Pages for organisations, units and members. Thin views: parse input, make one domain call
 (a selector or a service), render. Every object is fetched through the access policy."""
 
-import base64
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,10 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.access import policy
+from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
+from dangjian.core.cursors import BadCursor, decode_cursor, encode_cursor
 from dangjian.core.forms import form_page, parse_id
-from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
     AppointmentEndForm,
@@ -171,18 +169,6 @@ def unit_create(request):
 
 # ---------------------------------------------------------------- members
 
-def _encode_cursor(cursor):
-    return base64.urlsafe_b64encode(json.dumps(cursor, ensure_ascii=False).encode()).decode() if cursor else ""
-
-
-def _decode_cursor(raw: str):
-    try:
-        name, pk = json.loads(base64.urlsafe_b64decode(raw.encode()))
-        return str(name), int(pk)
-    except (ValueError, TypeError):
-        return None  # a damaged cursor restarts at the first page
-
-
 @login_required
 def member_list(request):
     policy.require_perm(request.user, Perm.VIEW_MEMBERS)
@@ -195,18 +181,20 @@ def member_list(request):
     members = selectors.member_queryset(request.user, q=(f.get("q") or "").strip(), organization=scope,
                                         category=f.get("category") or "",
                                         status=f.get("status") if "status" in request.GET else "active")
-    after = _decode_cursor(f["after"]) if f.get("after") else None
-    rows, next_cursor = selectors.keyset_page(members, after=after, size=PAGE_SIZE)
+    try:
+        after = decode_cursor(f.get("after"), selectors.MEMBER_CURSOR)
+    except BadCursor:
+        after = None  # a damaged cursor restarts at the first page
+    rows, next_position = selectors.keyset_page(members, after=after, size=PAGE_SIZE)
     selectors.label_organizations([m.organization for m in rows])
     for m in rows:  # decided from the cached grants: no query per row
-        m.shown_id = mask_id_number(m.id_number)
-        m.shown_phone = m.phone if policy.can_on_member(request.user, m, Perm.SEE_PHONE) else mask_phone(m.phone)
+        m.numbers = selectors.member_numbers(request.user, m)
     query = request.GET.copy()
     query.pop("after", None)
     context = {
         "members": rows, "filters": filters, "scope": scope,
         "organizations": policy.organizations(request.user).filter(dissolved_on__isnull=True).order_by("path"),
-        "next_url": f"?{query.urlencode()}&after={_encode_cursor(next_cursor)}" if next_cursor else "",
+        "next_url": f"?{query.urlencode()}&after={encode_cursor(next_position)}" if next_position else "",
         "first_url": f"?{query.urlencode()}" if after else "",
         "can_create": policy.has_perm(request.user, Perm.MANAGE_MEMBERS),
         "can_export": policy.has_perm(request.user, Perm.EXPORT_MEMBERS),
@@ -222,9 +210,7 @@ def member_detail(request, pk):
     member = policy.get_member(request.user, pk)
     return render(request, "organizations/member_detail.html", {
         "member": member,
-        "shown_id": mask_id_number(member.id_number),
-        "shown_phone": member.phone if policy.can_on_member(request.user, member, Perm.SEE_PHONE)
-        else mask_phone(member.phone),
+        "numbers": selectors.member_numbers(request.user, member),
         "can_reveal": policy.can_on_member(request.user, member, Perm.UNMASK_ID),
         "can_manage": policy.can_on_member(request.user, member, Perm.MANAGE_MEMBERS),
         "history": selectors.member_history(request.user, member),
@@ -235,9 +221,8 @@ def member_detail(request, pk):
 @login_required
 @require_POST
 def member_reveal(request, pk):
-    member = policy.get_member(request.user, pk)
-    if not policy.can_on_member(request.user, member, Perm.UNMASK_ID):
-        raise Http404
+    # Pages answer 404 whether the member is out of view or merely not the reader's to unmask.
+    member = get_for_change(request.user, policy.get_member, pk, Perm.UNMASK_ID, can=policy.can_on_member, hide=True)
     form = RevealForm(request.POST)
     if not form.is_valid():
         return HttpResponse('<span class="text-danger">请填写查看事由。</span>', status=400)

@@ -1,8 +1,8 @@
-"""Organisational-life routes: meetings with their attendance, guests and agenda items (votes), and
+"""The orglife area's part of the JSON API (mounted by `dangjian.api.main`): meetings with their attendance, guests and agenda items (votes), and
 the 三重一大 decision register. Writes go through `dangjian.orglife.services` with
 `Actor.from_request`, so each lands in the audit trail and bad input is refused whole (nothing saved).
 
-Access, as in `main`'s docstring:
+Access, as in `dangjian.api.main`'s docstring:
 - Lists come from `policy.meetings(user, perm)`: `VIEW_MEETINGS` for meetings, `VIEW_DECISIONS` for
   the decision register; outside it, or without the permission, the list is empty.
 - Details go through `policy.get_meeting` (404 outside scope).
@@ -16,28 +16,29 @@ Access, as in `main`'s docstring:
 
 Times: `starts_at` is ISO 8601 with a time; without an offset it is local time (settings.TIME_ZONE,
 Asia/Shanghai). Answers give local times with their offset.
+
+The lists are the pages' selectors (`orglife.selectors.meeting_list`, `decision_register`), paged by
+the one keyset cursor (`core.cursors`); operation ids are pinned to their names from before the API
+was split by area (clients generated from the schema use them).
 """
 
-import base64
-import binascii
 import datetime as dt
-import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from dangjian.access import policy
+from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
-from dangjian.api.errors import ApiError
-from dangjian.api.schemas import MAX_ID, MAX_PAGE, ErrorOut, Id, text
 from dangjian.audit.services import Actor
+from dangjian.core.api import MAX_ID, MAX_PAGE, ApiError, ErrorOut, Id, text
+from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import selectors as orglife_selectors
 from dangjian.orglife import services
@@ -287,35 +288,8 @@ class MeetingDetailOut(MeetingOut):
 
 # ---------------------------------------------------------------- cursors
 
-BAD_CURSOR = "翻页游标无效，请从第一页重新开始。"
-
-
-def _encode_cursor(starts_at: dt.datetime, *ids: int) -> str:
-    raw = json.dumps([starts_at.isoformat(), *ids], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _decode_cursor(cursor: str | None, n_ids: int) -> tuple | None:
-    """→ (aware starts_at, id, …) or None; anything malformed → 422. Not signed: a forged cursor
-    only moves the caller elsewhere in their own scoped list."""
-    if not cursor:
-        return None
-    bad = ApiError(422, BAD_CURSOR, {"after": BAD_CURSOR})
-    try:
-        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise bad from None
-    if not isinstance(parts, list) or len(parts) != 1 + n_ids or not isinstance(parts[0], str):
-        raise bad
-    if any(type(p) is not int or not 0 <= p <= MAX_ID for p in parts[1:]):
-        raise bad
-    try:
-        starts_at = dt.datetime.fromisoformat(parts[0])
-    except ValueError:
-        raise bad from None
-    if timezone.is_naive(starts_at) or not 1900 <= starts_at.year <= 9000:  # out of range: overflow in the database
-        raise bad
-    return (starts_at, *parts[1:])
+MEETING_CURSOR = (dt.datetime, int)  # (starts_at, id), newest first
+DECISION_CURSOR = (dt.datetime, int, int)  # (meeting's starts_at, meeting id, order)
 
 
 # ---------------------------------------------------------------- answers
@@ -384,32 +358,24 @@ def _meeting_detail(meeting: Meeting) -> dict:
 
 # ---------------------------------------------------------------- access helpers
 
+def _get_meeting(user, pk: int) -> Meeting:
+    return policy.get_record(user, Meeting, pk, Perm.VIEW_MEETINGS)
+
+
 def _recordable_organization(user, pk: int) -> Organization:
     """The organisation named in a body, if the caller may record its meetings: not visible → 404,
     visible but not theirs to record → 403."""
-    try:
-        org = policy.get_organization(user, pk)
-    except Http404:
-        message = "所选党组织不存在，或不在您的权限范围内。"
-        raise ApiError(404, message, {"organization": message}) from None
-    if not policy.can_on_organization(user, org, Perm.RECORD_MEETINGS):
-        message = f"您无权记录“{org.name}”的会议。"
-        raise ApiError(403, message, {"organization": message})
-    return org
+    return get_for_change(user, policy.get_organization, pk, Perm.RECORD_MEETINGS, can=policy.can_on_organization,
+                          field="organization", missing="所选党组织不存在，或不在您的权限范围内。",
+                          refused=lambda org: f"您无权记录“{org.name}”的会议。")
 
 
 def _recordable_meeting(user, pk: int, field: str | None = None) -> Meeting:
-    try:
-        meeting = policy.get_record(user, Meeting, pk, Perm.VIEW_MEETINGS)
-    except Http404:
-        if field is None:
-            raise
-        message = "所选会议不存在，或不在您的权限范围内。"
-        raise ApiError(404, message, {field: message}) from None
-    if not policy.can_on_organization(user, meeting.organization, Perm.RECORD_MEETINGS):
-        message = "您可以查看该会议，但无权修改其记录。"
-        raise ApiError(403, message, {field: message} if field else None)
-    return meeting
+    """A meeting the caller may change: not visible → 404 (naming `field` when the id came in a
+    body), visible but its organisation not theirs to record → 403."""
+    return get_for_change(user, _get_meeting, pk, Perm.RECORD_MEETINGS, can=policy.can_on_record, field=field,
+                          missing="所选会议不存在，或不在您的权限范围内。" if field else "",
+                          refused="您可以查看该会议，但无权修改其记录。")
 
 
 def _people(user, payload: MeetingIn, organization: Organization, meeting: Meeting | None) -> dict[int, Member]:
@@ -499,14 +465,15 @@ def _filter_node(organization_id: int | None) -> Organization | None:
 # ---------------------------------------------------------------- meetings
 
 @router.get("/meetings", response=MeetingPage, tags=["组织生活"], summary="会议列表",
-            description="按时间从近到远（同一时间按 id），用 after 游标翻页（每页最多 200 条）。")
+            description="按时间从近到远（同一时间按 id），用 after 游标翻页（每页最多 200 条）。",
+            operation_id="dangjian_api_orglife_meeting_list")
 def meeting_list(request, filters: Query[MeetingFilters]):
     # Queries: the caller's grants, the organisation filter's path (if given), the page with 应到
     # and 实到 counted in it, the page's study tags.
     meetings = orglife_selectors.meeting_list(
         request.user, organization=_filter_node(filters.organization), year=filters.year, kind=filters.kind or "",
         study_tag=(filters.study_tag or "").strip())
-    after = _decode_cursor(filters.after, 1)
+    after = decode_cursor(filters.after, MEETING_CURSOR)
     if after is not None:
         starts_at, pk = after
         meetings = meetings.filter(Q(starts_at__lt=starts_at) | Q(starts_at=starts_at, id__lt=pk))
@@ -515,19 +482,21 @@ def meeting_list(request, filters: Query[MeetingFilters]):
     last = rows[filters.limit - 1] if len(rows) > filters.limit else None
     items = [_meeting_out(m, expected=m.expected, present=m.present,
                           tags=sorted(t.name for t in m.study_tags.all())) for m in rows[: filters.limit]]
-    return {"items": items, "next": _encode_cursor(last.starts_at, last.pk) if last else None}
+    return {"items": items, "next": encode_cursor((last.starts_at, last.pk) if last else None)}
 
 
 @router.get("/meetings/{meeting_id}", response={200: MeetingDetailOut, 404: ErrorOut}, tags=["组织生活"],
-            summary="会议详情", description="含出缺席、列席人员和议题（表决结果、是否通过、规则提示）。")
+            summary="会议详情", description="含出缺席、列席人员和议题（表决结果、是否通过、规则提示）。",
+            operation_id="dangjian_api_orglife_meeting_detail")
 def meeting_detail(request, meeting_id: int = Path(..., ge=1, le=MAX_ID)):
-    return _meeting_detail(policy.get_record(request.user, Meeting, meeting_id, Perm.VIEW_MEETINGS))
+    return _meeting_detail(_get_meeting(request.user, meeting_id))
 
 
 @router.post("/meetings", response={201: MeetingDetailOut, **WRITE_RESPONSES}, tags=["组织生活"],
              summary="记录会议",
              description="须对该党组织有“记录会议”权限。应到人员按会议当天的组织关系（党组会等按任职）自动列出，"
-                         "absences 之外的均计为出席。会后超过规定天数录入的标为补录。")
+                         "absences 之外的均计为出席。会后超过规定天数录入的标为补录。",
+            operation_id="dangjian_api_orglife_meeting_create")
 def meeting_create(request, payload: MeetingIn):
     user = request.user
     organization = _recordable_organization(user, payload.organization)
@@ -537,7 +506,8 @@ def meeting_create(request, payload: MeetingIn):
 
 
 @router.put("/meetings/{meeting_id}", response={200: MeetingDetailOut, **WRITE_RESPONSES}, tags=["组织生活"],
-            summary="修改会议记录", description="整体替换：出缺席、列席人员和议题按所传内容重写。所属党组织不能更改。")
+            summary="修改会议记录", description="整体替换：出缺席、列席人员和议题按所传内容重写。所属党组织不能更改。",
+            operation_id="dangjian_api_orglife_meeting_update")
 def meeting_update(request, payload: MeetingIn, meeting_id: int = Path(..., ge=1, le=MAX_ID)):
     user = request.user
     meeting = _recordable_meeting(user, meeting_id)
@@ -554,7 +524,8 @@ def meeting_update(request, payload: MeetingIn, meeting_id: int = Path(..., ge=1
 
 @router.post("/agenda-items", response={201: DecisionOut, **WRITE_RESPONSES}, tags=["组织生活"],
              summary="增加议题",
-             description="议题必须属于一次已记录的党组会、党委会（支委会）或党员大会；票数不能超过实到人数。")
+             description="议题必须属于一次已记录的党组会、党委会（支委会）或党员大会；票数不能超过实到人数。",
+            operation_id="dangjian_api_orglife_agenda_item_create")
 def agenda_item_create(request, payload: AgendaItemIn):
     user = request.user
     meeting = None if payload.meeting is None else _recordable_meeting(user, payload.meeting, "meeting")
@@ -563,20 +534,21 @@ def agenda_item_create(request, payload: AgendaItemIn):
 
 
 def _decision_position(item: AgendaItem) -> str:
-    return _encode_cursor(item.meeting.starts_at, item.meeting_id, item.order)
+    return encode_cursor((item.meeting.starts_at, item.meeting_id, item.order))
 
 
 @router.get("/decisions", response=DecisionPage, tags=["组织生活"], summary="“三重一大”等议题决策",
             description="权限范围内会议上的议题，按会议时间从近到远、会内按序号；含应到、实到、是否通过和规则提示。"
                         "flagged=true 只列有提示的议题：一次最多检查 1000 条，所以一页可能不足 limit 条（甚至为空），"
-                        "继续按 next 翻页，直到 next 为 null。")
+                        "继续按 next 翻页，直到 next 为 null。",
+            operation_id="dangjian_api_orglife_decision_list")
 def decision_list(request, filters: Query[DecisionFilters]):
     # Queries: the caller's grants, the organisation filter's path (if given), the page with 应到
     # and 实到 counted in it. Flags are computed in Python from the rule data (no query).
     items = orglife_selectors.decision_register(
         request.user, organization=_filter_node(filters.organization), year=filters.year,
         category=filters.category or "")
-    after = _decode_cursor(filters.after, 2)
+    after = decode_cursor(filters.after, DECISION_CURSOR)
     if after is not None:
         starts_at, meeting_id, order = after
         items = items.filter(Q(meeting__starts_at__lt=starts_at)

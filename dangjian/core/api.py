@@ -1,0 +1,35 @@
+"""What every area's API uses, below the areas (the `api` app, which mounts their routers, sits
+above them): ids, page sizes, bounded text, the error body and `ApiError`. The areas' own request
+and response shapes live in their `api.py` (field names are the GLOSSARY's English
+names; choices are the models' own values, so the OpenAPI schema lists them).
+
+Strings are bounded by the columns' lengths (PostgreSQL refuses longer values with an error, not a
+message) and may not contain NUL (PostgreSQL refuses that too): both answer 422 instead.
+"""
+
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import Field, StringConstraints
+
+MAX_ID = 2**63 - 1  # the largest BigAutoField value: larger ids would overflow the database driver
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+MAX_PAGE = 200
+
+
+def text(max_length: int):
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=r"^[^\x00]*$")]
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="给人看的中文说明")
+    errors: dict[str, str] = Field(default_factory=dict, description="出错的字段 → 中文说明")
+
+
+class ApiError(Exception):
+    """An answer other than 2xx with a Chinese message and, optionally, the body fields at fault
+    (turned into its JSON body by `dangjian.api.errors`)."""
+
+    def __init__(self, status: int, detail: str, errors: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors or {}

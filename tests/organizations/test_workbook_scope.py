@@ -17,7 +17,7 @@ from dangjian.audit.services import Actor
 from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
 from dangjian.organizations.workbook import import_roster, import_workbook
 from tests.factories import MemberFactory, make_org, make_user
-from tests.test_workbook import ORGS, ROSTER, person, xlsx
+from tests.organizations.test_workbook import ORGS, ROSTER, person, xlsx
 
 K = Organization.Kind
 BY = Actor.system("test-scope")

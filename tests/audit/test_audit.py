@@ -107,6 +107,6 @@ def test_every_action_the_code_records_has_a_chinese_name():
 
     from dangjian.audit.actions import labels
 
-    root = Path(__file__).resolve().parents[1] / "dangjian"
+    root = Path(__file__).resolve().parents[2] / "dangjian"
     used = {m for path in root.rglob("*.py") for m in re.findall(r'action="([a-z_]+\.[a-z_]+)"', path.read_text())}
     assert used and used <= set(labels()), used - set(labels())

@@ -49,5 +49,5 @@ def test_file_database_uses_wal(tmp_path):
 def test_wsgi_refuses_to_start_without_keys():
     code = "import dangjian.wsgi"
     result = subprocess.run([sys.executable, "-c", code], env={"PATH": "/usr/bin"}, capture_output=True, text=True,
-                            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr

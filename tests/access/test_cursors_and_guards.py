@@ -16,7 +16,7 @@ from dangjian.access.guards import NotVisible, NotYours, get_for_change
 from dangjian.access.roles import Perm
 from dangjian.core.cursors import BAD_CURSOR, MAX_INT, BadCursor, decode_cursor, encode_cursor
 from tests.factories import bulk_members
-from tests.test_api import new_member
+from tests.organizations.test_api import new_member
 
 SHANGHAI = timezone.get_fixed_timezone(8 * 60)
 

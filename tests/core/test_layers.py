@@ -4,7 +4,7 @@ imports a later one, core imports no area, and no modules import each other roun
 import importlib.util
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "import-graph"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "import-graph"
 
 
 def _import_graph():

@@ -1,4 +1,4 @@
-"""Cross-scope (IDOR) checks beyond the route matrix (tests/test_permissions_routes.py): what a page
+"""Cross-scope (IDOR) checks beyond the route matrix (tests/access/test_route_matrix.py): what a page
 holds, not only whether it opens."""
 
 import pytest

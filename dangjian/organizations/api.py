@@ -200,24 +200,27 @@ def _parent_id(model) -> Subquery:
     )
 
 
-def _subtree_members(category: str) -> Coalesce:
-    """Active members of `category` in the organisation and every organisation under it."""
+def _subtree_members(user, category: str) -> Coalesce:
+    """Active members of `category` in the organisation and every organisation under it that the
+    caller may see (a grant without descendants counts the organisation's own members only, as the
+    tree page does)."""
     counted = (
         Member.objects.filter(organization__path__startswith=OuterRef("path"), status=Member.Status.ACTIVE,
-                              category=category)
+                              category=category,
+                              organization__in=policy.organization_ids(user, Perm.VIEW_ORGANIZATIONS))
         .order_by().values("category").annotate(n=Count("pk")).values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def with_figures(organizations: QuerySet[Organization]) -> QuerySet[Organization]:
-    """Parent id, current secretary and subtree member counts, as correlated subqueries: one
-    query for a whole page, each subquery an indexed lookup on `path`."""
+def with_figures(user, organizations: QuerySet[Organization]) -> QuerySet[Organization]:
+    """Parent id, current secretary and subtree member counts (within the caller's scope), as
+    correlated subqueries: one query for a whole page, each subquery an indexed lookup on `path`."""
     return organizations.annotate(
         parent_id=_parent_id(Organization),
         secretary=current_secretary_subquery(),
-        full_count=_subtree_members(Member.Category.FULL),
-        probationary_count=_subtree_members(Member.Category.PROBATIONARY),
+        full_count=_subtree_members(user, Member.Category.FULL),
+        probationary_count=_subtree_members(user, Member.Category.PROBATIONARY),
     )
 
 
@@ -277,7 +280,7 @@ def organization_list(request, filters: Query[OrganizationFilters]):
     # Queries: the caller's grants, the parent code (if given), the count, the page.
     orgs = _organizations(request.user, kind=filters.kind, parent=filters.parent,
                           include_dissolved=filters.include_dissolved)
-    page = with_figures(orgs)[filters.offset: filters.offset + filters.limit]
+    page = with_figures(request.user, orgs)[filters.offset: filters.offset + filters.limit]
     return {"count": orgs.count(), "items": [_organization_out(o) for o in page]}
 
 
@@ -285,7 +288,7 @@ def organization_list(request, filters: Query[OrganizationFilters]):
             tags=["党组织"], summary="党组织详情", operation_id="dangjian_api_organizations_organization_detail")
 def organization_detail(request, organization_id: int = Path(..., ge=1, le=MAX_ID)):
     org = policy.get_organization(request.user, organization_id)
-    return _organization_out(with_figures(Organization.objects.filter(pk=org.pk)).get())
+    return _organization_out(with_figures(request.user, Organization.objects.filter(pk=org.pk)).get())
 
 
 @router.get("/units", response=UnitPage, tags=["单位"], summary="单位列表",

@@ -106,6 +106,14 @@ def test_grant_without_descendants_sees_no_child_meetings_or_children(bureau, br
     assert api.status_code == 200 and json.loads(api.content)["items"] == []
 
 
+def test_api_member_counts_stop_at_a_grant_without_descendants(bureau):
+    narrow = make_user("zongzhi", Role.PARTY_OFFICE, bureau.general_branch, include_descendants=False)
+    body = _login(narrow).get(f"/api/organizations/{bureau.general_branch.pk}").json()
+    assert body["members"]["total"] == 0  # the 总支 itself holds none; its branches are not the grant's
+    wide = _login(make_user("zongzhi2", Role.PARTY_OFFICE, bureau.general_branch))
+    assert wide.get(f"/api/organizations/{bureau.general_branch.pk}").json()["members"]["total"] == 8
+
+
 def test_member_page_shows_the_audit_trail_to_no_business_role(bureau, client_for):
     page = client_for("party_office").get(reverse("organizations:member_detail", args=[bureau.member_a.pk]))
     assert page.status_code == 200

@@ -22,6 +22,8 @@ from dangjian.organizations import demo as organizations_demo
 from dangjian.orglife import demo as orglife_demo
 
 SEED = 2022
+# Who the demo's audit entries name: the platform setting itself up, not a person (and not "demo").
+DEMO_ACTOR = "系统初始化"
 
 
 class DemoStep(Protocol):
@@ -60,7 +62,7 @@ def build_demo(*, today: dt.date | None = None) -> DemoResult:
     if taken:
         raise DemoConflict(f"演示账号用户名已被占用：{'、'.join(taken)}。请在空数据库上生成演示数据。")
     started = time.perf_counter()
-    ctx = DemoContext(today=today or timezone.localdate(), seed=SEED, by=Actor.system("demo"))
+    ctx = DemoContext(today=today or timezone.localdate(), seed=SEED, by=Actor.system(DEMO_ACTOR))
     with transaction.atomic():
         for place, step in enumerate(STEPS):
             ctx.rng = random.Random(ctx.seed + place)

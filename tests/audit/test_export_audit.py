@@ -51,7 +51,7 @@ def test_roster_command_is_audited_once_and_says_when_it_was_unmasked(bureau, tm
     with new_entries() as entries:
         call_command("export_roster", org="BB", out=str(tmp_path / "roster.xlsx"), reveal=True)
     [entry] = entries
-    assert entry.action == "member.export" and entry.actor_name == "export_roster"
+    assert entry.action == "member.export" and entry.actor_name == "命令行导出"
     assert entry.object_id == str(bureau.branch_b.pk)
     assert entry.note == "导出花名册 4 人（含完整身份证号和电话）"
 

@@ -19,6 +19,7 @@ from dangjian.audit.services import audit_verify_chain
 from dangjian.core.dates import add_years
 from dangjian.core.identity import birth_date_from_id, gender_from_id, validate_id_number
 from dangjian.demo.logins import DEMO_LOGINS
+from dangjian.demo.runner import DEMO_ACTOR
 from dangjian.organizations.demo import ROOT_CODE
 from dangjian.organizations.models import Appointment, Member, Membership, Organization, OrganizationEvent, Unit
 from dangjian.organizations.selectors import organization_rows
@@ -155,8 +156,12 @@ def test_the_rules_flag_what_the_demo_was_made_to_show(demo, db):
             assert row.members <= 55
 
 
+def test_the_demo_trail_names_the_system_setting_itself_up_never_demo(demo, db):
+    assert set(AuditEntry.objects.values_list("actor_name", "roles").distinct()) == {("系统初始化", "system")}
+
+
 def test_every_write_is_in_the_audit_trail(demo, db):
-    actions = Counter(AuditEntry.objects.filter(actor_name="demo").values_list("action", flat=True))
+    actions = Counter(AuditEntry.objects.filter(actor_name=DEMO_ACTOR).values_list("action", flat=True))
     assert actions["member.create"] == Member.objects.count()
     assert actions["organization.create"] == Organization.objects.count()
     assert actions["unit.create"] == Unit.objects.count()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import audit_verify_chain
-from dangjian.demo.runner import format_counts
+from dangjian.demo.runner import DEMO_ACTOR, format_counts
 from dangjian.organizations.demo import ROOT_CODE
 from dangjian.organizations.models import Appointment, Organization
 from dangjian.orglife import rules as orglife_rules
@@ -204,7 +204,7 @@ def test_the_leading_group_studies_and_the_congress_tag(demo, db):
 
 
 def test_every_meeting_and_contact_point_is_in_the_audit_trail(demo, db):
-    actions = Counter(AuditEntry.objects.filter(actor_name="demo").values_list("action", flat=True))
+    actions = Counter(AuditEntry.objects.filter(actor_name=DEMO_ACTOR).values_list("action", flat=True))
     assert actions["meeting.record"] == Meeting.objects.count()
     assert actions["contact_point.set"] == ContactPoint.objects.count()
     assert audit_verify_chain() is None

@@ -420,7 +420,7 @@ def test_import_command_on_a_good_file_prints_counts(bureau, tmp_path, capsys):
     assert "党组织：导入 4 行" in out and "花名册：导入 3 行" in out
     assert Member.objects.filter(organization__code__in=["XB1", "XB2"]).count() == 3
     entry = AuditEntry.objects.filter(action="workbook.import").get()
-    assert entry.actor_name == "import_workbook"
+    assert entry.actor_name == "命令行导入"
 
 
 # ---------------------------------------------------------------- more of the format

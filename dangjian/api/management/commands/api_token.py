@@ -23,7 +23,7 @@ class Command(BaseCommand):
             user = User.objects.get(username__iexact=username)
         except User.DoesNotExist:
             raise CommandError(f"没有账号 {username}。") from None
-        actor = Actor.system("manage.py api_token")
+        actor = Actor.system("命令行令牌管理")
         tokens = ApiToken.objects.filter(user=user).order_by("created_at", "pk")
         if list_tokens:
             for token in tokens:

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         how = "含完整身份证号和电话" if reveal else "身份证号和电话已脱敏"
         # The audit entry and the file go together: if the file cannot be written, no entry remains.
         with transaction.atomic():
-            audit_export(by=Actor.system("export_roster"), what="roster", obj=organization, count=count,
+            audit_export(by=Actor.system("命令行导出"), what="roster", obj=organization, count=count,
                          masked=not reveal)
             Path(out).write_bytes(content)
         self.stdout.write(f"已导出 {count} 名党员到 {out}（{how}）")

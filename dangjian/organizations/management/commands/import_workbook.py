@@ -23,7 +23,7 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{path}")
-        result = import_workbook(path, by=Actor.system("import_workbook"), user=None)
+        result = import_workbook(path, by=Actor.system("命令行导入"), user=None)
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))

@@ -7,7 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from dangjian.access import policy
-from dangjian.access.roles import Perm
+from dangjian.access.roles import Perm, Role
+from dangjian.audit.actions import labels as action_labels
+from dangjian.audit.display import describe_entries
 from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import Actor, audit_record
 from dangjian.core.dates import parse_date
@@ -18,7 +20,9 @@ PAGE_SIZE = 100
 
 @login_required
 def search(request):
-    """The audit admin's search. Keyset-paged by seq (newest first); the search itself is audited."""
+    """The audit admin's search. Keyset-paged by seq (newest first); the search itself is audited.
+    Entries are shown in words (roles, choices, the names of the rows they refer to), the names
+    read for the whole page in one query."""
     policy.require_perm(request.user, Perm.VIEW_AUDIT)
     entries = AuditEntry.objects.all()
     q = {k: request.GET.get(k, "").strip() for k in ("actor", "action", "object", "ip", "start", "end")}
@@ -42,6 +46,7 @@ def search(request):
     rows = list(entries.order_by("-seq")[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    describe_entries(rows, role_labels=dict(Role.choices))
     if any(q.values()):
         audit_record(by=Actor.from_request(request), action="audit.search",
                      note="；".join(f"{k}={v}" for k, v in q.items() if v)[:300])
@@ -49,6 +54,7 @@ def search(request):
     query.pop("before", None)
     return render(request, "audit/search.html", {
         "entries": rows, "q": q,
+        "actions": sorted(action_labels().items()),
         "next_url": f"?{query.urlencode()}&before={rows[-1].seq}" if has_more else "",
     })
 

@@ -1,9 +1,14 @@
 """Chinese names of the audit trail's actions, for the pages that show the trail. Each area
 registers the names of the actions it records (in its AppConfig.ready), so the trail, which sits
 below every area, never imports one. An action with no name is shown as its code, and a test
-checks that every action the code records has one."""
+checks that every action the code records has one.
+
+Fields are named by their models' verbose names (`audit.display`); a key an area writes into an
+entry that is no field of the model (a count, a fact such as the posts ended) is named here too,
+with `register_field_labels`."""
 
 _labels: dict[str, str] = {}
+_field_labels: dict[tuple[str, str], str] = {}
 
 
 def register_labels(labels: dict[str, str]) -> None:
@@ -20,6 +25,19 @@ def action_label(code: str) -> str:
 
 def labels() -> dict[str, str]:
     return dict(_labels)
+
+
+def register_field_labels(object_type: str, labels: dict[str, str]) -> None:
+    """Name the keys an area writes into entries about `object_type` ("orglife.meeting") that are
+    not fields of its model, or whose verbose name would mislead (a tree's `path`)."""
+    for key, label in labels.items():
+        if _field_labels.get((object_type, key), label) != label:
+            raise ValueError(f"audit key {object_type}.{key} is named twice")
+        _field_labels[(object_type, key)] = label
+
+
+def field_label(object_type: str, key: str) -> str | None:
+    return _field_labels.get((object_type, key))
 
 
 # The trail's own actions and the log-in events every deployment has.

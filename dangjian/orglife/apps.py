@@ -17,7 +17,7 @@ class OrglifeConfig(AppConfig):
             policy.register(model, organization="meeting__organization", select_related=("meeting__organization",))
         policy.register(ContactPoint, select_related=("organization", "leader"))
 
-        from dangjian.audit.actions import register_labels
+        from dangjian.audit.actions import register_field_labels, register_labels
 
         register_labels({
             "meeting.record": "记录会议",
@@ -28,4 +28,9 @@ class OrglifeConfig(AppConfig):
             "meeting.delete": "删除会议记录",
             "ledger.export": "导出组织生活台账",
             "minutes.export": "导出会议记录",
+        })
+        # Keys of audit entries that are not fields of the meeting (counts and the parts kept in
+        # other tables).
+        register_field_labels("orglife.meeting", {
+            "expected": "应到人数", "present": "实到人数", "absent": "缺席", "guests": "列席人员", "agenda": "议题",
         })

@@ -49,7 +49,7 @@ PINNED = {
     "home": 11,                      # + each area's to-dos (the tree rows; compliance's 4)
     "access:users": 7,               # + the accounts with their roles
     "access:roles": 10,              # + the grants, and the form's accounts, organisations and units
-    "audit:search": 7,               # + one page of entries (the search itself is audited: 0 here, no filter)
+    "audit:search": 8,               # + one page of entries, the names they refer to (one query; no filter, no search entry)
 }
 
 

@@ -11,16 +11,39 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+EMPTY_CHOICE = "请选择…"
+
+
 class BootstrapMixin:
-    """Give every widget Bootstrap's classes, and mark invalid fields once the form is cleaned."""
+    """Give every widget Bootstrap's classes, word every select's empty choice 请选择… (never
+    Django's "---------"), and mark invalid fields once the form is cleaned."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             if isinstance(field.widget, forms.CheckboxInput):
                 css = "form-check-input"
             field.widget.attrs.setdefault("class", css)
+            word_empty_choice(field, has_initial=self.initial.get(name, field.initial) not in (None, ""))
+
+
+def word_empty_choice(field: forms.Field, *, has_initial: bool) -> None:
+    """The empty choice of a single-choice select reads 请选择…. A required choice with no empty
+    choice and no initial value gets one, so nothing is chosen for the user by the list's order
+    (性别, 离开原因): left unchosen, it is reported with the form's other problems."""
+    if not isinstance(field.widget, forms.Select) or isinstance(field.widget, forms.SelectMultiple):
+        return
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label is not None:
+            field.empty_label = EMPTY_CHOICE
+        return
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
+        choices = list(field.choices)
+        if any(value == "" for value, _label in choices):
+            field.choices = [(value, EMPTY_CHOICE if value == "" else label) for value, label in choices]
+        elif field.required and not has_initial:
+            field.choices = [("", EMPTY_CHOICE), *choices]
 
     def full_clean(self):
         super().full_clean()
@@ -50,11 +73,12 @@ def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
 DATE_ERRORS = {"invalid": "请输入有效日期，如 2022-03-01。", "required": "请填写此项。"}
 
 
-def form_page(request, form, action, *, title: str, back: str, success, done=None):
+def form_page(request, form, action, *, title: str, back: str, success, done=None, submit: str | None = None):
     """The create/edit page every area uses. On a valid POST, `action(cleaned_data)` makes the one
     service call; a ValidationError it raises is shown on the form (nothing is saved); success
     redirects to `done`, or to the object the action returned. `success` is the message, or a
-    function of that object giving it."""
+    function of that object giving it. `submit` words the button (default the form's
+    `submit_label`, else 保存: a delete page says 删除)."""
     if request.method == "POST" and form.is_valid():
         try:
             result = action(form.cleaned_data)
@@ -63,7 +87,8 @@ def form_page(request, form, action, *, title: str, back: str, success, done=Non
         else:
             messages.success(request, success(result) if callable(success) else success)
             return redirect(done or result)
-    return render(request, "form.html", {"form": form, "title": title, "back": back})
+    return render(request, "form.html", {"form": form, "title": title, "back": back,
+                                         "submit": submit or getattr(form, "submit_label", "保存")})
 
 
 MAX_ID = 2**63 - 1

@@ -1,7 +1,8 @@
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 
 from dangjian.access.models import User
-from dangjian.access.roles import Role
+from dangjian.access.roles import THREE_ADMINS, UNIT_ROLES, Role
 from dangjian.core.forms import BootstrapMixin, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization, Unit
 
@@ -11,6 +12,24 @@ class UserCreateForm(BootstrapMixin, forms.Form):
     full_name = forms.CharField(label="姓名", max_length=50)
     password = forms.CharField(label="初始密码", widget=forms.PasswordInput, help_text="至少8位，含大写、小写、数字、符号中的3类。")
     member_id_number = forms.CharField(label="对应党员身份证号（可选）", max_length=18, required=False)
+
+    def clean(self):
+        """The service's checks of name and password, here too, so that one submission lists every
+        problem (the service checks again)."""
+        data = super().clean()
+        username = (data.get("username") or "").strip()
+        if username and User.objects.filter(username__iexact=username).exists():
+            self.add_error("username", f"用户名 {username} 已存在（不区分大小写）。")
+        if data.get("password"):
+            try:
+                validate_password(data["password"], User(username=username, full_name=data.get("full_name") or ""))
+            except forms.ValidationError as exc:
+                for message in exc.messages:
+                    self.add_error("password", message)
+        member = data.get("member_id_number")
+        if member is not None and User.objects.filter(member=member).exists():
+            self.add_error("member_id_number", f"{member.name}已有账号。")
+        return data
 
     def clean_member_id_number(self):
         number = self.cleaned_data["member_id_number"].strip().upper()
@@ -28,3 +47,18 @@ class RoleGrantForm(BootstrapMixin, forms.Form):
     organization = TreeNodeChoiceField(label="党组织", queryset=Organization.objects.order_by("path"), required=False)
     unit = forms.ModelChoiceField(label="单位（仅被巡察单位联络人）", queryset=Unit.objects.order_by("path"), required=False)
     include_descendants = forms.BooleanField(label="含下级", required=False, initial=True)
+
+    def clean(self):
+        """Where the chosen role must be granted (the service checks again), reported with the
+        form's other problems."""
+        data = super().clean()
+        role, organization, unit = data.get("role"), data.get("organization"), data.get("unit")
+        if role in THREE_ADMINS:
+            if organization or unit:
+                self.add_error("role", "系统、安全、审计管理员为全局角色，不需要选择党组织或单位。")
+        elif role in UNIT_ROLES:
+            if unit is None or organization is not None:
+                self.add_error("unit", f"{Role(role).label}须授予在单位上。")
+        elif role and (organization is None or unit is not None):
+            self.add_error("organization", f"{Role(role).label}须授予在党组织上。")
+        return data

@@ -1,13 +1,25 @@
+"""The organisation, unit and member forms. The services stay the truth (they check everything
+again); a form checks here what it can so that one submission lists every problem at once, in the
+services' words, instead of revealing them one submission at a time."""
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, TreeNodeChoiceField
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
-from dangjian.organizations.services import member_clean
+from dangjian.organizations.services import ALLOWED_PARENTS, member_clean
 
 
-def _date(label, required=True, **kw):
-    return forms.DateField(label=label, required=required, widget=DateInput(), error_messages=DATE_ERRORS, **kw)
+def _not_future(day):
+    if day > timezone.localdate():
+        raise ValidationError("日期不能晚于今天。")
+
+
+def _date(label, required=True, past=False, **kw):
+    """A date field; `past`: a day something happened, which cannot be after today."""
+    return forms.DateField(label=label, required=required, widget=DateInput(), error_messages=DATE_ERRORS,
+                           validators=[_not_future] if past else [], **kw)
 
 
 class MemberForm(BootstrapMixin, forms.Form):
@@ -51,7 +63,7 @@ class MemberForm(BootstrapMixin, forms.Form):
 
 class TransferForm(BootstrapMixin, forms.Form):
     to = TreeNodeChoiceField(label="转入党组织", queryset=Organization.objects.none())
-    on = _date("转接日期")
+    on = _date("转接日期", past=True)
     note = forms.CharField(label="说明", max_length=200, required=False)
 
     def __init__(self, *args, organizations, **kwargs):
@@ -68,7 +80,7 @@ class OrganizationCreateForm(BootstrapMixin, forms.Form):
     kind = forms.ChoiceField(label="类型", choices=Organization.Kind.choices)
     code = forms.CharField(label="编码", max_length=32)
     name = forms.CharField(label="名称", max_length=100)
-    founded_on = _date("成立日期")
+    founded_on = _date("成立日期", past=True)
     document_number = forms.CharField(label="批复文号", max_length=100, required=False)
     note = forms.CharField(label="说明", max_length=300, required=False)
 
@@ -76,14 +88,23 @@ class OrganizationCreateForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = organizations
 
+    def clean(self):
+        data = super().clean()
+        code, kind, parent = (data.get("code") or "").strip(), data.get("kind"), data.get("parent")
+        if code and Organization.objects.filter(code=code).exists():
+            self.add_error("code", f"编码 {code} 已被使用。")
+        if kind in ALLOWED_PARENTS and parent is not None and parent.kind not in ALLOWED_PARENTS[kind]:
+            self.add_error("parent", f"{Organization.Kind(kind).label}不能设在{parent.get_kind_display()}之下。")
+        return data
+
 
 class RestructureForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="新名称（不改名则留空）", max_length=100, required=False)
     parent = TreeNodeChoiceField(label="调整到（不移动则留空）", queryset=Organization.objects.none(), required=False)
-    on = _date("调整日期")
+    on = _date("调整日期", past=True)
     document_number = forms.CharField(label="批复文号", max_length=100, required=False)
-    # Optional here so the service's message ("请说明调整内容…") is the one people see.
-    note = forms.CharField(label="调整说明", max_length=300, required=False)
+    note = forms.CharField(label="调整说明", max_length=300,
+                           error_messages={"required": "请说明调整内容（如：因机构改革更名）。"})
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,14 +112,14 @@ class RestructureForm(BootstrapMixin, forms.Form):
 
 
 class RenewTermForm(BootstrapMixin, forms.Form):
-    on = _date("换届日期")
+    on = _date("换届日期", past=True)
     note = forms.CharField(label="说明", max_length=300, required=False)
 
 
 class AppointmentForm(BootstrapMixin, forms.Form):
     member = forms.ModelChoiceField(label="党员", queryset=Member.objects.none())
     role = forms.ChoiceField(label="职务", choices=Appointment.Role.choices)
-    start = _date("任职日期")
+    start = _date("任职日期", past=True)
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,22 +145,52 @@ class UnitForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = units
         self.fields["organization"].queryset = organizations
+        # A new top-level unit (another bureau's tree) only for those granted a top-level
+        # organisation (the page checks it again); for everyone else the parent is required.
+        if not organizations.filter(depth=1).exists():
+            self.fields["parent"].required = True
+            self.fields["parent"].error_messages["required"] = "请选择上级单位。"
+
+    def clean(self):
+        data = super().clean()
+        code = (data.get("code") or "").strip()
+        if code and Unit.objects.filter(code=code).exists():
+            self.add_error("code", f"编码 {code} 已被使用。")
+        return data
 
 
 class AppointmentEndForm(BootstrapMixin, forms.Form):
-    end = _date("免职日期")
+    end = _date("免职日期", past=True)
 
 
 class DissolveForm(BootstrapMixin, forms.Form):
-    on = _date("撤销日期")
+    on = _date("撤销日期", past=True)
     note = forms.CharField(label="说明（如批复文号、撤销原因）", max_length=300, required=False)
+
+    def __init__(self, *args, organization: Organization | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean(self):
+        """What stands in the way whatever the date (members still on the roll, live
+        sub-organisations) is reported with the date's own problems."""
+        data = super().clean()
+        org = self.organization
+        if org is not None:
+            active = Member.objects.filter(organization__path__startswith=org.path, status=Member.Status.ACTIVE)
+            count = active.count()
+            if count:
+                self.add_error(None, f"“{org.name}”还有 {count} 名在册党员，请先办理组织关系转接。")
+            if Organization.objects.get_descendants(org).filter(dissolved_on__isnull=True).exists():
+                self.add_error(None, f"“{org.name}”还有未撤销的下级党组织，请先撤销或调整它们。")
+        return data
 
 
 class ConfirmFullForm(BootstrapMixin, forms.Form):
-    on = _date("转正日期")
+    on = _date("转正日期", past=True)
 
 
 class LeaveForm(BootstrapMixin, forms.Form):
     status = forms.ChoiceField(label="原因", choices=Member.Status.choices[1:])
-    on = _date("日期")
+    on = _date("日期", past=True)
     note = forms.CharField(label="说明", max_length=300, required=False)

@@ -116,7 +116,7 @@ def renew_term(request, pk):
 def dissolve(request, pk):
     def run(org, d, by):
         services.organization_dissolve(by=by, organization=org, on=d["on"], note=d["note"])
-    return _manage_form(request, pk, DissolveForm, run, "撤销")
+    return _manage_form(request, pk, DissolveForm, run, "撤销", organization=lambda org: org)
 
 
 @login_required

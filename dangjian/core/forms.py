@@ -26,6 +26,10 @@ class BootstrapMixin:
                 css = "form-check-input"
             field.widget.attrs.setdefault("class", css)
             word_empty_choice(field, has_initial=self.initial.get(name, field.initial) not in (None, ""))
+            if field.error_messages.get("required") == forms.Field.default_error_messages["required"]:
+                # Django's "这个字段是必填项。" reads as machine talk: say what to do.
+                choice = isinstance(field, (forms.ChoiceField, forms.ModelChoiceField))
+                field.error_messages["required"] = "请选择此项。" if choice else "请填写此项。"
 
 
 def word_empty_choice(field: forms.Field, *, has_initial: bool) -> None:

@@ -251,3 +251,10 @@ def test_required_boxes_and_box_groups_are_marked_too():
     assert re.search(r'for="id_agree">已核对 <span class="text-danger"[^>]*>\*</span>', text)
     assert re.search(r'id="id_topics_label">学习主题 <span class="text-danger"[^>]*>\*</span>', text)
     assert re.search(r'for="id_extra">另附材料</label>', text)
+
+
+def test_a_missing_value_is_asked_for_in_plain_words(bureau):
+    from dangjian.organizations.forms import AppointmentForm
+
+    form = AppointmentForm({"member": "", "role": "", "start": ""}, members=Member.objects.all())
+    assert form.errors == {"member": ["请选择此项。"], "role": ["请选择此项。"], "start": ["请填写此项。"]}

@@ -346,6 +346,7 @@ def matrix(request):
         "next_url": f"?{query.urlencode()}&after={last}" if len(paths) > MATRIX_PAGE else "",
         "rules": orglife_rules.requirements(min(today, dt.date(year, 12, 31))),
         "can_record": policy.has_perm(request.user, Perm.RECORD_MEETINGS),
+        "this_month": today.month if year == today.year else None,
     })
 
 
@@ -368,6 +369,7 @@ def calendar(request, org_pk):
         "org": org, "year": year, "years": range(today.year, 2017, -1),
         "months": [(m, by_month[m], required[m]) for m in range(1, 13)],
         "can_record": policy.can_on_organization(request.user, org, Perm.RECORD_MEETINGS),
+        "this_month": today.month if year == today.year else None,
     })
 
 

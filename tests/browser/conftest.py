@@ -71,23 +71,50 @@ def browser(playwright):
     browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    """A page in a fresh context (own cookies), in Chinese, 1280x900. A failing test leaves a
-    screenshot in var/screenshots/failures/."""
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900})
+def _open_page(browser, request, width: int, height: int):
+    """A page in a fresh context (own cookies), in Chinese, at width x height; yields it, then leaves
+    a screenshot in var/screenshots/failures/ if the test failed, and closes the context."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": width, "height": height})
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        target = SCREENSHOTS / "failures" / (request.node.name.replace("/", "_") + ".png")
+        target = SCREENSHOTS / "failures" / (request.node.name.replace("/", "_") + f"-{width}.png")
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             page.screenshot(path=str(target), full_page=True)
         except Exception:
             pass  # a failed screenshot must not hide the test's own failure
     context.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A page in a fresh context (own cookies), in Chinese, 1280x900. A failing test leaves a
+    screenshot in var/screenshots/failures/."""
+    yield from _open_page(browser, request, 1280, 900)
+
+
+@pytest.fixture
+def phone_page(browser, live_server, request):
+    """As `page`, on a phone: 390x844 CSS pixels (a common phone's viewport)."""
+    yield from _open_page(browser, request, 390, 844)
+
+
+@pytest.fixture
+def page_at(browser, live_server, request):
+    """page_at(width, height) -> a page as `page`, at another size (each in its own context)."""
+    opened = []
+
+    def make(width: int, height: int):
+        pages = _open_page(browser, request, width, height)
+        opened.append(pages)
+        return next(pages)
+
+    yield make
+    for pages in opened:
+        next(pages, None)
 
 
 @pytest.hookimpl(wrapper=True)

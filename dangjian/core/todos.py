@@ -27,7 +27,9 @@ class Todo:
 
     @property
     def rank(self) -> tuple:
-        return (LEVELS.get(self.level, 3), self.due or dt.date.max, self.title)
+        """Most urgent first: level, then due date. Ties keep the providers' order, which is the
+        organisation tree's (a kind's branches read as on the tree page, not by code point)."""
+        return (LEVELS.get(self.level, 3), self.due or dt.date.max)
 
 
 @dataclass
@@ -64,7 +66,8 @@ def register(provider: Callable) -> Callable:
 
 
 def todos_for(user, today: dt.date) -> list[Todo]:
-    """Every provider's reminders for `user`, most urgent first (level, then due date)."""
+    """Every provider's reminders for `user`, most urgent first (level, then due date; a stable
+    sort, so each provider's tree order stays within a tie)."""
     items = [todo for provider in _providers for todo in provider(user, today)]
     return sorted(items, key=lambda t: t.rank)
 

@@ -307,8 +307,9 @@ def member_export(request):
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     # e.g. 城东分局第一党支部花名册20261202.xlsx (RFC 6266 filename*, as the 台账 and 会议记录 are named)
     top = scope or _export_root(request.user)
+    selectors.label_organizations([top])  # a cell is named with its branch: 第一党支部 · 第一党小组
     response["Content-Disposition"] = content_disposition_header(
-        True, f"{top.name if top else '党员'}花名册{timezone.localdate():%Y%m%d}.xlsx")
+        True, f"{top.display_name if top else '党员'}花名册{timezone.localdate():%Y%m%d}.xlsx")
     return response
 
 

@@ -205,6 +205,7 @@ def _filename(response) -> str:
     ("party_office", "branch_b", "第二党支部花名册{day}.xlsx"),
     ("party_office", None, "市交通运输局党组花名册{day}.xlsx"),
     ("branch_secretary", None, "第一党支部花名册{day}.xlsx"),
+    ("branch_secretary", "cell_a", "第一党支部 · 第一党小组花名册{day}.xlsx"),
 ])
 def test_the_roster_export_is_named_after_the_organisation_and_the_day(bureau, client_for, persona, organization,
                                                                         expected):

@@ -50,7 +50,7 @@ def remove_db() -> None:
 
 
 def name_for(i: int) -> str:
-    """Deterministic Chinese names with repeats, so ordering by (name, id) meets ties."""
+    """Deterministic Chinese names with repeats, so ordering by (name_key, id) meets ties."""
     surname = SURNAMES[(i * 7) % len(SURNAMES)]
     given = GIVEN[(i * 13) % len(GIVEN)] + ("" if i % 3 == 0 else GIVEN[(i // 3) % len(GIVEN)])
     return surname + given
@@ -62,6 +62,7 @@ def build_tree(label: str, size: int, first_index: int):
     from dangjian.access.models import RoleAssignment, User
     from dangjian.access.roles import Role
     from dangjian.core.identity import id_check_char
+    from dangjian.organizations.collation import name_key
     from dangjian.organizations.models import Member, Membership, Organization, Unit
 
     founded = dt.date(2018, 1, 1)
@@ -99,6 +100,7 @@ def build_tree(label: str, size: int, first_index: int):
         members.append(
             Member(
                 name=name_for(i),
+                name_key=name_key(name_for(i)),
                 gender="male" if male else "female",
                 birth_date=birth,
                 id_number=body + id_check_char(body),
@@ -202,7 +204,7 @@ def main() -> int:
     # Cursors: after the member at the 80th percentile of each user's visible list (4,000th of 5,000).
     cursors = {}
     for size, (_root, user) in trees.items():
-        ordered = list(member_queryset(fresh(user)).order_by("name", "id").values_list("name", "id"))
+        ordered = list(member_queryset(fresh(user)).order_by("name_key", "id").values_list("name_key", "id"))
         position = size * 4 // 5
         cursors[size] = (position, ordered[position - 1])
 

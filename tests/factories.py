@@ -8,6 +8,7 @@ import factory
 
 from dangjian.access.models import RoleAssignment, User
 from dangjian.core.identity import id_check_char
+from dangjian.organizations.collation import name_key as pinyin_key
 from dangjian.organizations.models import Member, Membership, Organization, Unit
 
 _codes = itertools.count(1)
@@ -42,6 +43,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"党员{n:04d}")
+    name_key = factory.LazyAttribute(lambda m: pinyin_key(m.name))  # as the services set it
     gender = Member.Gender.MALE
     birth_date = dt.date(1985, 6, 15)
     id_number = factory.LazyAttribute(lambda m: valid_id_number(m.birth_date, male=m.gender == Member.Gender.MALE))
@@ -74,7 +76,7 @@ def grant(user: User, role: str, node=None, *, include_descendants: bool = True)
 def bulk_members(organization: Organization, n: int, *, start: int = 10_000) -> list[Member]:
     """n members with stays, in two bulk inserts: for query-count tests at thousands of rows."""
     members = Member.objects.bulk_create([
-        Member(name=f"批量{start + i:06d}", gender=Member.Gender.MALE, birth_date=dt.date(1980, 1, 1),
+        Member(name=f"批量{start + i:06d}", name_key=pinyin_key(f"批量{start + i:06d}"), gender=Member.Gender.MALE, birth_date=dt.date(1980, 1, 1),
                id_number=_bulk_id(start + i), joined_on=dt.date(2005, 7, 1), full_on=dt.date(2006, 7, 1),
                category=Member.Category.FULL, organization=organization, phone=f"139{start + i:08d}")
         for i in range(n)

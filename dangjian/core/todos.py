@@ -1,18 +1,60 @@
 """The home page's to-do list. Each area registers a provider: (user, today) -> list[Todo].
-Providers compute from records in queries, so nothing depends on a scheduled job having run."""
+Providers compute from records in queries, so nothing depends on a scheduled job having run.
+
+A party office sees reminders for every branch of the bureau (dozens at once), so the page shows
+them in groups: by what is to be done (the same reminder for 20 branches is one line, "本季度支部
+党员大会尚未记录 20") or by organisation, the most urgent group first (`group_todos`)."""
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+LEVELS = {"danger": 0, "warning": 1, "info": 2}  # most urgent first
 
 
 @dataclass(frozen=True)
 class Todo:
-    title: str
+    title: str  # the whole reminder, organisation included: "第一党支部：未配备书记"
     url: str
     due: dt.date | None = None
     level: str = "info"  # "danger" overdue or breaking a rule, "warning" due soon, "info"
     area: str = ""
+    organization_id: int | None = None  # the organisation the reminder is about (None: not about one)
+    organization: str = ""  # its name
+    kind: str = ""  # what is to be done, as a stable code: "term.expired", "orglife.due.general_meeting"
+    kind_label: str = ""  # its heading when reminders are grouped by kind: "任期已届满"
+    text: str = ""  # the reminder without the organisation's name: "任期已于 2026-08-02 届满，应及时换届"
+
+    @property
+    def rank(self) -> tuple:
+        """Most urgent first: level, then due date. Ties keep the providers' order, which is the
+        organisation tree's (a kind's branches read as on the tree page, not by code point)."""
+        return (LEVELS.get(self.level, 3), self.due or dt.date.max)
+
+
+@dataclass
+class TodoGroup:
+    """Reminders of one kind (or of one organisation), most urgent first; the group's own urgency
+    is its most urgent reminder's."""
+
+    key: str
+    label: str
+    todos: list[Todo] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        return self.todos[0].level
+
+    @property
+    def due(self) -> dt.date | None:
+        return min((t.due for t in self.todos if t.due), default=None)
+
+    @property
+    def count(self) -> int:
+        return len(self.todos)
+
+
+GROUPINGS = {"kind": "按事项", "organization": "按党组织"}
 
 
 _providers: list[Callable] = []
@@ -24,6 +66,25 @@ def register(provider: Callable) -> Callable:
 
 
 def todos_for(user, today: dt.date) -> list[Todo]:
+    """Every provider's reminders for `user`, most urgent first (level, then due date; a stable
+    sort, so each provider's tree order stays within a tie)."""
     items = [todo for provider in _providers for todo in provider(user, today)]
-    order = {"danger": 0, "warning": 1, "info": 2}
-    return sorted(items, key=lambda t: (order.get(t.level, 3), t.due or dt.date.max, t.title))
+    return sorted(items, key=lambda t: t.rank)
+
+
+def group_todos(todos: list[Todo], *, by: str = "kind") -> list[TodoGroup]:
+    """`todos` in groups by kind of reminder or by organisation (`by`: a key of GROUPINGS); within
+    a group the most urgent first, and the groups ordered by their most urgent reminder, then by
+    their earliest due date, then by size (the bigger first). A reminder without a kind or an
+    organisation is a group of its own."""
+    if by not in GROUPINGS:
+        raise ValueError(f"group by one of {sorted(GROUPINGS)}, not {by!r}")
+    groups: dict[str, TodoGroup] = {}
+    for todo in sorted(todos, key=lambda t: t.rank):
+        if by == "kind":
+            key, label = (todo.kind, todo.kind_label or todo.text or todo.title) if todo.kind else (todo.title, todo.title)
+        else:
+            key, label = ((f"org:{todo.organization_id}", todo.organization) if todo.organization_id is not None
+                          else (todo.title, todo.title))
+        groups.setdefault(key, TodoGroup(key, label)).todos.append(todo)
+    return sorted(groups.values(), key=lambda g: (g.todos[0].rank[0], g.due or dt.date.max, -g.count, g.label))

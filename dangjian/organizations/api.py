@@ -364,7 +364,7 @@ def _managed_member(user, pk: int) -> Member:
 # ---------------------------------------------------------------- members: routes
 
 @router.get("/members", response=MemberPage, tags=["党员"], summary="党员列表",
-            description="按姓名、id 排序，用 after 游标翻页（每页最多 200 条）。身份证号一律掩码（本人也不例外）。",
+            description="按姓名拼音排序（同音同字按 id），用 after 游标翻页（每页最多 200 条）。身份证号一律掩码（本人也不例外）。",
             operation_id="dangjian_api_members_member_list")
 def member_list(request, filters: Query[MemberFilters]):
     # Queries: the caller's grants, the organisation filter's path (if given), the page. Masking

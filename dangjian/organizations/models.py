@@ -101,6 +101,9 @@ class Member(models.Model):
         BELOW = "below", "初中及以下"
 
     name = models.CharField("姓名", max_length=50)
+    # The name's pinyin sort key (organizations.collation.name_key), set by the services whenever
+    # the name is: the roster lists by it, so 安 < 白 < 张 < 赵 whatever their code points.
+    name_key = models.CharField("姓名排序键", max_length=100, blank=True, editable=False)
     gender = models.CharField("性别", max_length=10, choices=Gender.choices)
     ethnicity = models.CharField("民族", max_length=20, default="汉族")
     birth_date = models.DateField("出生日期")
@@ -134,9 +137,11 @@ class Member(models.Model):
             ),
         ]
         indexes = [
-            # The member list filters by organisation and pages by (name, id): keyset pagination.
-            models.Index(fields=["organization", "status", "name", "id"], name="member_org_list_idx"),
-            models.Index(fields=["name", "id"], name="member_name_idx"),
+            # The member list filters by organisation and status and pages by (name_key, id), in
+            # pinyin order: keyset pagination reads the page straight off this index.
+            models.Index(fields=["organization", "status", "name_key", "id"], name="member_org_list_idx"),
+            # A scope of many organisations walks this one in order and stops after a page.
+            models.Index(fields=["name_key", "id"], name="member_name_key_idx"),
         ]
 
     def __str__(self):

@@ -121,21 +121,30 @@ def member_queryset(user, *, q: str = "", organization: Organization | None = No
     return members
 
 
-MEMBER_ORDER = ("name", "id")  # the member list's keyset: a cursor is (name, id), see core.cursors
+# The member list's order and keyset: pinyin order by the stored key (collation.name_key), the id
+# breaking ties; a cursor is (name_key, id), see core.cursors. Served by member_org_list_idx.
+MEMBER_ORDER = ("name_key", "id")
 MEMBER_CURSOR = (str, int)
 
 
 def keyset_page(members: QuerySet[Member], *, after: tuple[str, int] | None, size: int = 50):
-    """One page ordered by (name, id), starting after the position `after` (decoded with
-    `core.cursors.decode_cursor(…, MEMBER_CURSOR)`): constant cost at any depth, unlike OFFSET.
-    Returns (rows, next position or None); the page and the API encode it with `encode_cursor`."""
+    """One page in pinyin order of names (name_key, id), starting after the position `after`
+    (decoded with `core.cursors.decode_cursor(…, MEMBER_CURSOR)`): constant cost at any depth,
+    unlike OFFSET. Returns (rows, next position or None); the page and the API encode it with
+    `encode_cursor`."""
     members = members.order_by(*MEMBER_ORDER)
     if after is not None:
-        name, pk = after
-        members = members.filter(Q(name__gt=name) | Q(name=name, id__gt=pk))
+        key, pk = after
+        members = members.filter(Q(name_key__gt=key) | Q(name_key=key, id__gt=pk))
     rows = list(members[: size + 1])
-    next_position = (rows[size - 1].name, rows[size - 1].pk) if len(rows) > size else None
+    next_position = (rows[size - 1].name_key, rows[size - 1].pk) if len(rows) > size else None
     return rows[:size], next_position
+
+
+def member_total(members: QuerySet[Member]) -> int:
+    """How many members the filtered list holds in all pages (共 N 人): one COUNT over the same
+    scope and filters, without the joins the rows need."""
+    return members.select_related(None).order_by().count()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dangjian.core.dates import add_years
 from dangjian.core.identity import normalize_id_number, normalize_phone, validate_id_number, validate_phone
 from dangjian.core.transitions import Workflow
 from dangjian.core.updates import model_update
+from dangjian.organizations.collation import name_key
 from dangjian.organizations.models import (
     Appointment,
     Member,
@@ -333,7 +334,8 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
 def member_create(*, by: Actor, data: dict, since: dt.date | None = None) -> Member:
     """Register a member; their first stay in the organisation starts `since` (default: joined)."""
     data = member_clean(data)
-    member = Member.objects.create(**{k: data.get(k) for k in MEMBER_FIELDS if k in data})
+    member = Member.objects.create(**{k: data.get(k) for k in MEMBER_FIELDS if k in data},
+                                   name_key=name_key(data["name"]))
     Membership.objects.create(member=member, organization=member.organization, start=since or member.joined_on)
     audit_record(by=by, action="member.create", obj=member, after=snapshot(member, MEMBER_FIELDS))
     return member
@@ -345,7 +347,8 @@ def member_bulk_create(*, by: Actor, rows: list[dict]) -> list[Member]:
     three inserts in all instead of several queries per member. The database's unique ID-number
     constraint still catches a clash that arose after the check."""
     members = Member.objects.bulk_create(
-        [Member(**{k: row.get(k) for k in MEMBER_FIELDS if k in row}) for row in rows], batch_size=500)
+        [Member(**{k: row.get(k) for k in MEMBER_FIELDS if k in row}, name_key=name_key(row["name"]))
+         for row in rows], batch_size=500)
     Membership.objects.bulk_create(
         [Membership(member=m, organization=m.organization, start=m.joined_on) for m in members], batch_size=500)
     audit_record_many(by=by, items=[AuditItem("member.create", m, after=snapshot(m, MEMBER_FIELDS)) for m in members])
@@ -361,8 +364,12 @@ def member_update(*, by: Actor, member: Member, data: dict) -> Member:
     given = {name: value for name, value in data.items() if name in MEMBER_EDITABLE}
     current = {name: getattr(member, name) for name in MEMBER_FIELDS}
     cleaned = member_clean(current | given | {"organization": member.organization}, instance=member)
-    audited_update(by=by, action="member.update", instance=member, fields=MEMBER_EDITABLE,
-                   data={name: cleaned[name] for name in given})
+    changes = audited_update(by=by, action="member.update", instance=member, fields=MEMBER_EDITABLE,
+                             data={name: cleaned[name] for name in given})
+    if "name" in changes:
+        # The sort key follows the name; derived, so not a change of its own in the audit entry.
+        member.name_key = name_key(member.name)
+        Member.objects.filter(pk=member.pk).update(name_key=member.name_key)
     return member
 
 

@@ -7,6 +7,16 @@ from dangjian.access.roles import Perm
 from dangjian.core.todos import Todo, register
 from dangjian.organizations.selectors import organization_rows
 
+# The heading of each kind of finding when the home page groups reminders by kind.
+KIND_LABELS = {
+    "term.expired": "任期已届满，应换届",
+    "organization.no_secretary": "未配备书记",
+    "branch.min_full_members": "正式党员人数不足",
+    "branch.max_members": "党员人数超过一般上限",
+    "branch.committee_threshold": "支部委员会人数不符合规定",
+    "term.reminder_months": "任期即将届满，请筹备换届",
+}
+
 
 @register
 def organization_todos(user, today):
@@ -17,5 +27,7 @@ def organization_todos(user, today):
         url = reverse("organizations:detail", args=[row.org.pk])
         for finding in row.findings:
             items.append(Todo(title=f"{row.org.name}：{finding.text}", url=url, due=finding.due,
-                              level=finding.level, area="党组织"))
+                              level=finding.level, area="党组织", organization_id=row.org.pk,
+                              organization=row.org.name, kind=finding.code,
+                              kind_label=KIND_LABELS.get(finding.code, finding.text), text=finding.text))
     return items

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from dangjian.access import policy
@@ -178,9 +179,9 @@ def member_list(request):
     scope = None
     if f.get("organization"):
         scope = policy.organizations(request.user).filter(pk=f["organization"]).first()
+    status = (f.get("status") or "") if "status" in request.GET else Member.Status.ACTIVE  # 在册 unless asked
     members = selectors.member_queryset(request.user, q=(f.get("q") or "").strip(), organization=scope,
-                                        category=f.get("category") or "",
-                                        status=f.get("status") if "status" in request.GET else "active")
+                                        category=f.get("category") or "", status=status)
     try:
         after = decode_cursor(f.get("after"), selectors.MEMBER_CURSOR)
     except BadCursor:
@@ -192,7 +193,8 @@ def member_list(request):
     query = request.GET.copy()
     query.pop("after", None)
     context = {
-        "members": rows, "filters": filters, "scope": scope,
+        "members": rows, "filters": filters, "scope": scope, "status": status,
+        "total": selectors.member_total(members),
         "organizations": policy.organizations(request.user).filter(dissolved_on__isnull=True).order_by("path"),
         "next_url": f"?{query.urlencode()}&after={encode_cursor(next_position)}" if next_position else "",
         "first_url": f"?{query.urlencode()}" if after else "",
@@ -299,12 +301,26 @@ def member_export(request):
         if scope is None:
             raise Http404
         members = members.filter(organization__path__startswith=scope.path)
-    members = members.order_by("organization__path", "name", "id")
+    members = members.order_by("organization__path", "name_key", "id")
     content = export_roster(members, reveal=False)
     audit_export(by=Actor.from_request(request), what="roster", obj=scope, count=members.count(), masked=True)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f"attachment; filename=roster-{timezone.localdate():%Y%m%d}.xlsx"
+    # e.g. 城东分局第一党支部花名册20261202.xlsx (RFC 6266 filename*, as the 台账 and 会议记录 are named)
+    top = scope or _export_root(request.user)
+    selectors.label_organizations([top])  # a cell is named with its branch: 第一党支部 · 第一党小组
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{top.display_name if top else '党员'}花名册{timezone.localdate():%Y%m%d}.xlsx")
     return response
+
+
+def _export_root(user) -> Organization | None:
+    """The organisation at the top of the user's export scope, whose name the whole roster file
+    takes; None when the scope has several tops (e.g. two sibling branches). Two queries."""
+    scope = policy.organizations(user, Perm.EXPORT_MEMBERS)
+    top = scope.order_by("path").only("name", "path").first()  # in path order an ancestor comes first
+    if top is None or scope.exclude(path__startswith=top.path).exists():
+        return None
+    return top
 
 
 @login_required

@@ -21,16 +21,19 @@ def orglife_todos(user, today):
     items = []
     for row in table.rows:
         missing = row.missing
+        about = {"area": "组织生活", "organization_id": row.org.pk, "organization": row.org.name}
         if missing:
             names = "、".join(dict.fromkeys(c.requirement.label for c in missing))
-            items.append(Todo(title=f"{row.org.name}：今年有 {len(missing)} 期未开展（{names}）",
+            text = f"今年有 {len(missing)} 期未开展（{names}）"
+            items.append(Todo(title=f"{row.org.name}：{text}",
                               url=reverse("orglife:calendar", args=[row.org.pk]) + f"?year={today.year}",
-                              level="danger", area="组织生活"))
+                              level="danger", kind="orglife.missing", kind_label="今年有未开展的组织生活",
+                              text=text, **about))
         for cell in row.cells:
             if cell.state == "due" and (cell.end - today).days <= REMIND_DAYS[cell.requirement.period]:
                 kind = cell.requirement.kind or MeetingKind.ORGANIZATIONAL_LIFE_MEETING
                 url = reverse("orglife:meeting_create") + f"?organization={row.org.pk}&kind={kind}"
-                items.append(Todo(title=f"{row.org.name}：{PERIOD_WORDS[cell.requirement.period]}"
-                                        f"{cell.requirement.label}尚未记录", url=url, due=cell.end,
-                                  level="warning", area="组织生活"))
+                text = f"{PERIOD_WORDS[cell.requirement.period]}{cell.requirement.label}尚未记录"
+                items.append(Todo(title=f"{row.org.name}：{text}", url=url, due=cell.end, level="warning",
+                                  kind=f"orglife.due.{cell.requirement.key}", kind_label=text, text=text, **about))
     return items

@@ -19,6 +19,7 @@ from dangjian.api.tokens import api_token_create, api_token_revoke, hash_secret
 from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import Actor
 from dangjian.core.identity import mask_id_number
+from dangjian.organizations.collation import name_key
 from dangjian.organizations.models import Member, Membership, Organization
 from tests.factories import MemberFactory, make_org, make_unit, valid_id_number
 
@@ -511,7 +512,9 @@ def test_malformed_paths_and_queries_are_422_never_500(bureau, client_for, url):
 
 # ---------------------------------------------------------------- paging and query counts
 
-def test_member_keyset_pages_visit_every_member_once_in_name_order(bureau, client_for):
+def test_member_keyset_pages_visit_every_member_once_in_pinyin_order(bureau, client_for):
+    MemberFactory(name="安宁", organization=bureau.branch_a)
+    MemberFactory(name="赵六", organization=bureau.branch_b)
     client, seen, cursor = client_for("party_office"), [], None
     while True:
         body = client.get("/api/members", {"limit": 3, **({"after": cursor} if cursor else {})}).json()
@@ -519,8 +522,11 @@ def test_member_keyset_pages_visit_every_member_once_in_name_order(bureau, clien
         cursor = body["next"]
         if cursor is None:
             break
-    assert seen == sorted(Member.objects.values_list("name", "id"))
-    assert len(seen) == 8
+    # the page's order, not code points: 安 (U+5B89) < 李 (U+674E) < 张 (U+5F20) < 赵 (U+8D75)
+    assert seen == sorted(Member.objects.values_list("name", "id"), key=lambda row: (name_key(row[0]), row[1]))
+    names = [name for name, _ in seen]
+    assert names.index("安宁") < names.index("李四") < names.index("张三") < names.index("赵六")
+    assert len(seen) == 10
 
 
 def _branch_with_members(bureau, n: int) -> Organization:

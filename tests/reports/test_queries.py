@@ -9,7 +9,7 @@ from django.urls import reverse
 from dangjian.core import metrics as registry
 from dangjian.core.metrics import Period
 from dangjian.organizations.models import Organization
-from tests.factories import bulk_members, make_org, subtree
+from tests.factories import MemberFactory, bulk_members, make_org, subtree
 
 
 def _count(client, url, **params):
@@ -22,16 +22,20 @@ def _count(client, url, **params):
 def test_member_list_query_count_is_the_same_at_50_and_5000_members(bureau, client_for):
     client = client_for("party_office")
     url = reverse("organizations:members")
-    bulk_members(bureau.branch_a, 42)  # with the fixture's 8: 50
+    # A member of the cell whose name sorts first in pinyin (安), so that the first page holds a cell
+    # member at 50 members and at 5,000 alike: both counts then include the cells' branches.
+    MemberFactory(name="安家", organization=bureau.cell_a)
+    bulk_members(bureau.branch_a, 41)  # with the fixture's 8 and 安家: 50
     small = _count(client, url)
     bulk_members(bureau.branch_b, 4950, start=20_000)
     large = _count(client, url)
     deep = _count(client, url, q="批量")
     # session, user, role assignments, one page of members (joined with organisation and unit), the
-    # branches of the cells on the page (skipped when none is), the organisations for the filter, and
-    # the sliding session's save (savepoint, update, release inside the test transaction).
-    assert small == large == 9
-    assert deep == 8  # the searched page holds no cell members
+    # total (共 N 人: one COUNT), the branches of the cells on the page (skipped when none is), the
+    # organisations for the filter, and the sliding session's save (savepoint, update, release
+    # inside the test transaction).
+    assert small == large == 10
+    assert deep == 9  # the searched page holds no cell members
 
 
 def test_member_list_deep_page_is_reached_by_cursor(bureau, client_for):
@@ -41,10 +45,10 @@ def test_member_list_deep_page_is_reached_by_cursor(bureau, client_for):
     assert first.status_code == 200
     next_url = first.context["next_url"]
     second = client.get(reverse("organizations:members") + next_url)
-    names_first = [m.name for m in first.context["members"]]
-    names_second = [m.name for m in second.context["members"]]
-    assert len(names_first) == 50 and len(names_second) == 50
-    assert names_first[-1] < names_second[0]
+    keys_first = [(m.name_key, m.pk) for m in first.context["members"]]
+    keys_second = [(m.name_key, m.pk) for m in second.context["members"]]
+    assert len(keys_first) == 50 and len(keys_second) == 50
+    assert keys_first[-1] < keys_second[0]  # the second page goes on in pinyin order
 
 
 def test_tree_query_count_does_not_grow_with_organisations(bureau, client_for):

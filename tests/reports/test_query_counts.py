@@ -18,7 +18,7 @@ from dangjian.organizations.models import Organization
 from dangjian.orglife import services as orglife_services
 from dangjian.orglife.models import MeetingKind
 from dangjian.orglife.services import MeetingInput
-from tests.factories import bulk_members, make_org
+from tests.factories import MemberFactory, bulk_members, make_org
 
 YEAR = timezone.localdate().year
 
@@ -40,7 +40,7 @@ PAGES = {
 PINNED = {
     "organizations:tree": 7,         # + the organisations with their counts and secretaries
     "organizations:units": 7,        # + the units with their organisations
-    "organizations:members": 9,      # + one page of members, the cells' branches, the filter's organisations
+    "organizations:members": 10,     # + one page of members, the total, the cells' branches, the filter's organisations
     "orglife:meetings": 9,           # + scope, one page with 应到/实到, the scope selector
     "orglife:matrix": 13,            # + scope, the page's paths, selectors.compliance (4), the selector
     "orglife:decisions": 9,          # + scope, the items with 应到/实到, the scope selector
@@ -62,6 +62,9 @@ def _count(client, url, params):
 
 def _grow(bureau):
     by = Actor.system("test")
+    # One more member of the cell, named to sort first in pinyin (安): the roster's first page shows a
+    # cell member before and after growing, so both counts include the cells' branches.
+    MemberFactory(name="安家", organization=bureau.cell_a)
     day = min(timezone.localdate(), dt.date(YEAR, 1, 25))
     for i in range(30):
         branch = make_org(bureau.general_branch, Organization.Kind.BRANCH, f"扩展支部{i}", code=f"QX{i:03d}")

@@ -20,7 +20,7 @@ def export_roster(members: QuerySet[Member], *, reveal: bool) -> bytes:
     sheet = SheetWriter(wb, ROSTER_SHEET, ROSTER_HEADERS, widths=_WIDTHS, text_columns=("身份证号", "联系电话"))
     queryset = members.select_related("organization", "unit")
     if not queryset.ordered:
-        queryset = queryset.order_by("organization__path", "name", "pk")
+        queryset = queryset.order_by("organization__path", "name_key", "pk")  # pinyin order
     show_id = (lambda v: v) if reveal else mask_id_number
     show_phone = (lambda v: v) if reveal else mask_phone
     for m in queryset.iterator(chunk_size=2000):

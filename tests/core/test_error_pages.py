@@ -92,6 +92,7 @@ def test_a_stale_form_answers_the_chinese_csrf_page(bureau):
     html = _html(response)
     assert response.status_code == 403
     assert "页面已过期，请刷新后重新提交" in html and "CSRF verification failed" not in html
+    assert f'href="{reverse("organizations:tree")}"' in html and "返回首页" in html  # inside the navigation
 
 
 def test_a_crash_answers_the_chinese_500(client_for, monkeypatch):

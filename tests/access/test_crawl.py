@@ -4,9 +4,9 @@
 
 The bureau of tests/conftest.py, with a year of organisational life recorded in it (meetings of
 every level, agenda items with decisions, an attachment, a contact point) so the orglife pages have
-links to follow, at a fixed moment so the crawl is the same on every run. One more persona holds a
-grant without descendants (party office on 第一党总支 alone): the names and organisations below it
-are outside its scope and must not be links.
+links to follow, at a fixed moment so the crawl is the same on every run. Two more personas hold a
+grant without descendants (the party office on 第一党总支 alone; a secretary on 第一党支部 but not
+its 党小组): the names and organisations below them are outside their scope and must not be links.
 
 Logging out, static files and fragments are not followed; each persona stops after PAGE_CAP pages."""
 
@@ -39,7 +39,7 @@ DEAD = {403, 404, 500}
 # A persona with no business permission sees the home page only.
 MIN_PAGES = {"party_office": 60, "branch_secretary": 25, "sibling_secretary": 20, "leader": 40,
              "inspection_office": 30, "unit_liaison": 2, "discipline": 30, "member": 2, "sys_admin": 2,
-             "security_admin": 2, "audit_admin": 2, "no_role": 1, "narrow": 15}
+             "security_admin": 2, "audit_admin": 2, "no_role": 1, "narrow": 15, "narrow_secretary": 15}
 PERSONAS = list(MIN_PAGES)
 
 
@@ -151,6 +151,8 @@ def record_the_year(bureau) -> None:
 def recorded_bureau(bureau, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     bureau.users["narrow"] = make_user("zongzhi", Role.PARTY_OFFICE, bureau.general_branch, include_descendants=False)
+    bureau.users["narrow_secretary"] = make_user("zhibu_a", Role.BRANCH_SECRETARY, bureau.branch_a,
+                                                 include_descendants=False)
     with time_machine.travel(NOW, tick=False):
         record_the_year(bureau)
         yield bureau
@@ -238,3 +240,19 @@ def test_can_tag_refuses_a_misspelt_permission(bureau, rf):
     request.user = bureau.users["party_office"]
     with pytest.raises(ValueError):
         Template('{% load access %}{% can "view_member" %}').render(Context({"request": request}))
+
+
+def test_a_reader_who_may_not_record_sees_missing_periods_as_marks_not_links(recorded_bureau):
+    """The compliance matrix marks a missing meeting with a link to record it; for the inspection
+    office, who may not record, the mark stays and the link (once to "#") goes."""
+    pages = {}
+    for persona in ("inspection_office", "party_office"):
+        client = Client()
+        client.force_login(recorded_bureau.users[persona])
+        with time_machine.travel(NOW, tick=False):
+            pages[persona] = client.get(reverse("orglife:matrix"), {"year": 2026}).content.decode()
+    missing = 'data-state="missing"'
+    assert pages["inspection_office"].count(missing) == pages["party_office"].count(missing) > 0
+    assert 'href="#"' not in pages["inspection_office"].replace('href="#" role="button"', "")  # the menu toggle
+    assert f'<span class="badge rounded-pill text-bg-danger text-decoration-none" {missing}' in pages["inspection_office"]
+    assert f'<a class="badge rounded-pill text-bg-danger text-decoration-none" {missing}' in pages["party_office"]

@@ -155,9 +155,10 @@ def get_member(user, pk, perm: Perm = Perm.VIEW_MEMBERS) -> Member:
 
 
 def can_on_member(user, member: Member, perm: Perm) -> bool:
-    """Whether `perm` holds on this member's organisation (e.g. SEE_PHONE, UNMASK_ID, MANAGE)."""
-    if user.is_authenticated and user.member_id == member.pk and perm in (Perm.SEE_PHONE, Perm.UNMASK_ID):
-        return True  # a member sees their own numbers in full
+    """Whether `perm` holds on this member's organisation (e.g. VIEW, SEE_PHONE, UNMASK_ID, MANAGE)."""
+    if user.is_authenticated and user.member_id == member.pk and perm in (Perm.VIEW_MEMBERS, Perm.SEE_PHONE,
+                                                                          Perm.UNMASK_ID):
+        return True  # a member reads their own record, numbers in full (as `member_q` says)
     return can_on_organization(user, member.organization, perm)
 
 

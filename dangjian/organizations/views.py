@@ -67,7 +67,7 @@ def detail(request, pk):
         "ancestors": Organization.objects.get_ancestors(org),
         "children": policy.organizations(request.user).filter(path__startswith=org.path, depth=org.depth + 1)
                     .order_by("code"),
-        "appointments": org.appointments.select_related("member").order_by("end", "role", "start"),
+        "appointments": org.appointments.select_related("member__organization").order_by("end", "role", "start"),
         "events": org.events.order_by("-on", "-id"),
         "units": org.units.order_by("code"),
         "can_manage": policy.can_on_organization(request.user, org, Perm.MANAGE_ORGANIZATIONS),

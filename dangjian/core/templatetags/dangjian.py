@@ -52,11 +52,12 @@ def compliance_cell(cell, org, year, can_record) -> str:
             f'data-rule="{rule.key}" title="{escape(rule.label)}：已开展 {cell.held} 次" '
             f'href="{reverse("orglife:meetings")}?org={org.pk}&amp;year={year}{kind}">✓{short}{times}</a>')
     if cell.state in ("missing", "due"):
-        href = (f"{reverse('orglife:meeting_create')}?organization={org.pk}&amp;kind={cell.create_kind}"
-                if can_record else "#")
         style, mark, words = ("danger", "✗", "未开展") if cell.state == "missing" else ("warning", "…", "本期进行中，尚未记录")
-        return mark_safe(
-            f'<a class="badge rounded-pill text-bg-{style} text-decoration-none" data-state="{cell.state}" '
-            f'data-rule="{rule.key}" title="{escape(rule.label)}：{words}" href="{href}">{mark}{short}</a>')
+        attrs = (f'class="badge rounded-pill text-bg-{style} text-decoration-none" data-state="{cell.state}" '
+                 f'data-rule="{rule.key}" title="{escape(rule.label)}：{words}"')
+        if not can_record:  # a reader who may not record sees the gap, not a link that leads nowhere
+            return mark_safe(f'<span {attrs}>{mark}{short}</span>')
+        href = f"{reverse('orglife:meeting_create')}?organization={org.pk}&amp;kind={cell.create_kind}"
+        return mark_safe(f'<a {attrs} href="{href}">{mark}{short}</a>')
     return mark_safe(f'<span class="badge rounded-pill text-bg-light border text-muted" data-state="future" '
                      f'data-rule="{rule.key}">{short}</span>')

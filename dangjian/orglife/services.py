@@ -216,7 +216,7 @@ def _agenda_error(index: int, field_name: str, message: str) -> ValidationError:
     """An agenda item's problem: the text names the item (第2项议题：…); `params` say which item (from
     0, in the order given) and which of its fields, so a page can mark that row and field."""
     return ValidationError(f"第{index}项议题：{message}", code="agenda_item",
-                           params={"item": index - 1, "field": field_name})
+                           params={"item": index - 1, "field": field_name, "problem": message})
 
 
 def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False) -> tuple[list[Member], dict]:

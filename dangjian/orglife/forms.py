@@ -135,11 +135,12 @@ class AgendaItemForm(_RowForm):
 
 
 class GuestForm(_RowForm):
-    name = forms.CharField(label="姓名", max_length=100, required=False)
-    role = forms.ChoiceField(label="身份", required=False,
-                             choices=[("", f"{CHOOSE}（默认列席）"), *Guest.Role.choices])
-    title = forms.CharField(label="职务/说明", max_length=100, required=False,
-                            help_text="照填写保存，如：市委党校教授")
+    name = forms.CharField(label="姓名", max_length=100, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "姓名", "aria-label": "列席人员姓名"}))
+    role = forms.ChoiceField(label="身份", required=False, choices=[("", f"身份：{CHOOSE}"), *Guest.Role.choices],
+                             widget=forms.Select(attrs={"aria-label": "列席人员身份（不选即为列席）"}))
+    title = forms.CharField(label="职务/说明", max_length=100, required=False, widget=forms.TextInput(
+        attrs={"placeholder": "职务/说明，如：市委党校教授", "aria-label": "列席人员职务/说明"}))
 
     def clean(self):
         d = super().clean()

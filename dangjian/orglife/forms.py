@@ -97,6 +97,11 @@ class _RowForm(BootstrapMixin, forms.Form):
 
     IGNORED_WHEN_BLANK: tuple[str, ...] = ()
 
+    def sent(self, name: str, value):
+        """`value`, or UNSET when the page did not render the field at all (the browser sends an
+        empty box, but nothing for a box that is not there): a row's field not shown is kept."""
+        return value if self.add_prefix(name) in self.data else services.UNSET
+
 
 class AgendaItemForm(_RowForm):
     title = forms.CharField(label="议题", max_length=300, required=False)
@@ -120,18 +125,24 @@ class AgendaItemForm(_RowForm):
         d = super().clean()
         if d.get("DELETE") or self.is_blank() or any(name in self.errors for name in services.VOTE_FIELDS):
             return d
-        for field_name, message in services.agenda_item_problems(self.agenda_input(), present=None):
+        # A field the page did not render is checked with the record's value (this row's initial).
+        typed = {name: d.get(name) if self.add_prefix(name) in self.data else self.initial.get(name)
+                 for name in ("amount", *services.VOTE_FIELDS)}
+        row = services.AgendaInput(title=d.get("title") or "", category=d.get("category") or "", **typed)
+        for field_name, message in services.agenda_item_problems(row, present=None):
             if field_name not in self.errors:
                 self.add_error(field_name, message)
         return d
 
     def agenda_input(self) -> services.AgendaInput:
         d = self.cleaned_data
+        sent = self.sent
         return services.AgendaInput(
-            id=d.get("id"), title=d.get("title") or "", category=d.get("category") or "", amount=d.get("amount"),
-            votes_for=d.get("votes_for"), votes_against=d.get("votes_against"),
-            votes_abstain=d.get("votes_abstain"), chair_spoke_last=bool(d.get("chair_spoke_last")),
-            decision=d.get("decision") or "")
+            id=d.get("id"), title=d.get("title") or "", category=d.get("category") or "",
+            amount=sent("amount", d.get("amount")), votes_for=sent("votes_for", d.get("votes_for")),
+            votes_against=sent("votes_against", d.get("votes_against")),
+            votes_abstain=sent("votes_abstain", d.get("votes_abstain")),
+            chair_spoke_last=bool(d.get("chair_spoke_last")), decision=sent("decision", d.get("decision") or ""))
 
 
 class GuestForm(_RowForm):
@@ -150,8 +161,9 @@ class GuestForm(_RowForm):
 
     def guest_input(self) -> services.GuestInput:
         d = self.cleaned_data
-        return services.GuestInput(id=d.get("id"), name=d.get("name") or "", role=d.get("role") or Guest.Role.OTHER,
-                                   title=d.get("title") or "")
+        return services.GuestInput(id=d.get("id"), name=d.get("name") or "",
+                                   role=self.sent("role", d.get("role") or Guest.Role.OTHER),
+                                   title=self.sent("title", d.get("title") or ""))
 
 
 AgendaFormSet = forms.formset_factory(AgendaItemForm, extra=3, max_num=30, can_delete=True, can_delete_extra=False)

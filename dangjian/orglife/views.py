@@ -133,10 +133,17 @@ def _meeting_input(form, agenda, guests, post, meeting) -> services.MeetingInput
                                                if meeting is not None else [])]
     guest_rows += [services.GuestInput(id=existing[m.pk]) if m.pk in existing else
                    services.GuestInput(name=m.name, role=Guest.Role.CONTACT_LEADER, member=m) for m in leaders]
+    def shown(name, value):
+        # A text box or list the page did not render is not sent by the browser at all (an empty
+        # one is sent empty): then it was not given, and a correction keeps the record's value.
+        return value if name in post else services.UNSET
+
     return services.MeetingInput(
         organization=d["organization"], kind=d["kind"], starts_at=d["starts_at"], topics=d.get("topics") or "",
-        place=d.get("place") or "", host=d.get("host"), recorder=d.get("recorder"), lecturer=d.get("lecturer"),
-        lecturer_name=d.get("lecturer_name") or "", minutes=d.get("minutes") or "", study_tags=form.study_tag_list(),
+        place=shown("place", d.get("place") or ""), host=shown("host", d.get("host")),
+        recorder=shown("recorder", d.get("recorder")), lecturer=shown("lecturer", d.get("lecturer")),
+        lecturer_name=shown("lecturer_name", d.get("lecturer_name") or ""), minutes=shown("minutes", d.get("minutes") or ""),
+        study_tags=form.study_tag_list() if "study_tags" in post or "common_tags" in post else services.UNSET,
         includes_appraisal=bool(d.get("includes_appraisal")), absences=_absences_from_post(post), guests=guest_rows,
         agenda=[f.agenda_input() for f in _kept_rows(agenda)] if agenda.is_bound else services.UNSET)
 

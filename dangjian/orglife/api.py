@@ -135,14 +135,18 @@ class AbsenceIn(Schema):
 class GuestIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
+    id: Id | None = Field(None, description="修改时：已有列席人员的 id（原地修改）；新增的不填")
     name: text(100) = Field("", description="姓名；填了 member 可不填")
-    role: GuestRole = Guest.Role.OTHER
+    role: GuestRole = Field(Guest.Role.OTHER, description="身份（用于统计）：contact_leader 联系点领导 / "
+                            "lecturer 授课人 / supervisor 上级督导 / other 列席")
+    title: text(100) = Field("", description="职务/说明，照原样保存，如“市委党校教授”")
     member: Id | None = Field(None, description="列席者如是党员，其 id")
 
 
 class AgendaIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
+    id: Id | None = Field(None, description="修改会议时：已有议题的 id（原地修改，保留其身份）；新议题不填")
     title: text(300)
     category: Category
     amount: Amount = Field(None, description="金额（万元），最多两位小数")
@@ -150,7 +154,7 @@ class AgendaIn(Schema):
     votes_against: Votes | None = None
     votes_abstain: Votes | None = None
     chair_spoke_last: bool = Field(True, description="主持人末位表态")
-    decision: text(LONG_TEXT) = ""
+    decision: text(LONG_TEXT) = Field("", description="决定")
 
 
 class MeetingIn(Schema):
@@ -166,7 +170,8 @@ class MeetingIn(Schema):
     lecturer: Id | None = Field(None, description="授课人（党员 id）")
     lecturer_name: text(100) = Field("", description="外请授课人姓名")
     minutes: text(MINUTES) = ""
-    study_tags: Annotated[list[text(100)], _at_most(20, "学习主题")] = Field(default_factory=list)
+    study_tags: Annotated[list[text(100)], _at_most(20, "学习主题")] = Field(
+        default_factory=list, description="学习主题，每项一个主题（照原样保存，不按空格拆分），按所给顺序")
     includes_appraisal: bool = Field(False, description="含民主评议党员")
     absences: Annotated[list[AbsenceIn], _at_most(5000, "缺席人员")] = Field(
         default_factory=list, description="缺席人员；其余应到人员均计为出席")
@@ -176,6 +181,7 @@ class MeetingIn(Schema):
 
 class AgendaItemIn(AgendaIn):
     meeting: Id | None = Field(description="议题所属会议 id；必须是已记录的会议")
+    id: None = Field(None, description="新增议题没有 id", exclude=True)
 
 
 class MeetingFilters(Schema):
@@ -265,8 +271,10 @@ class AttendanceOut(Schema):
 
 
 class GuestOut(Schema):
+    id: int
     name: str
     role: GuestRole
+    title: str = Field(description="职务/说明")
     member: int | None
 
 
@@ -340,7 +348,7 @@ def _meeting_detail(meeting: Meeting) -> dict:
     attendances = list(meeting.attendances.select_related("member").order_by("member__name", "member_id"))
     guests = list(meeting.guests.order_by("id"))
     items = list(decision_items(AgendaItem.objects.filter(meeting=meeting)).order_by("order"))
-    tags = list(meeting.study_tags.order_by("name").values_list("name", flat=True))
+    tags = meeting.study_tag_names()
     present = sum(1 for a in attendances if a.present)
     host, recorder, lecturer = meeting.host, meeting.recorder, meeting.lecturer
     return _meeting_out(meeting, expected=len(attendances), present=present, tags=tags) | {
@@ -351,7 +359,8 @@ def _meeting_detail(meeting: Meeting) -> dict:
         "includes_appraisal": meeting.includes_appraisal, "recorded_at": _local(meeting.recorded_at),
         "attendances": [{"member": a.member_id, "name": a.member.name, "present": a.present,
                          "absence_reason": a.absence_reason, "note": a.note} for a in attendances],
-        "guests": [{"name": g.name, "role": g.role, "member": g.member_id} for g in guests],
+        "guests": [{"id": g.pk, "name": g.name, "role": g.role, "title": g.title, "member": g.member_id}
+                   for g in guests],
         "agenda_items": [_agenda_item_out(i) for i in items],
     }
 
@@ -429,14 +438,15 @@ def _meeting_input(user, payload: MeetingIn, organization: Organization,
         lecturer=people.get(payload.lecturer), lecturer_name=payload.lecturer_name, minutes=payload.minutes,
         study_tags=payload.study_tags, includes_appraisal=payload.includes_appraisal,
         absences={a.member: (a.reason, a.note) for a in payload.absences},
-        guests=[services.GuestInput(name=g.name, role=g.role, member=people.get(g.member)) for g in payload.guests],
+        guests=[services.GuestInput(id=g.id, name=g.name, role=g.role, title=g.title, member=people.get(g.member))
+                for g in payload.guests],
         agenda=[_agenda_input(a) for a in payload.agenda],
     )
 
 
 def _agenda_input(item: AgendaIn) -> services.AgendaInput:
     return services.AgendaInput(
-        title=item.title, category=item.category, amount=item.amount, votes_for=item.votes_for,
+        id=getattr(item, "id", None), title=item.title, category=item.category, amount=item.amount, votes_for=item.votes_for,
         votes_against=item.votes_against, votes_abstain=item.votes_abstain,
         chair_spoke_last=item.chair_spoke_last, decision=item.decision)
 
@@ -477,11 +487,15 @@ def meeting_list(request, filters: Query[MeetingFilters]):
     if after is not None:
         starts_at, pk = after
         meetings = meetings.filter(Q(starts_at__lt=starts_at) | Q(starts_at=starts_at, id__lt=pk))
-    page = meeting_rows(meetings).prefetch_related("study_tags").order_by("-starts_at", "-id")
+    page = meeting_rows(meetings).order_by("-starts_at", "-id")
     rows = list(page[: filters.limit + 1])
     last = rows[filters.limit - 1] if len(rows) > filters.limit else None
-    items = [_meeting_out(m, expected=m.expected, present=m.present,
-                          tags=sorted(t.name for t in m.study_tags.all())) for m in rows[: filters.limit]]
+    rows = rows[: filters.limit]
+    tags: dict[int, list[str]] = {m.pk: [] for m in rows}
+    for meeting_id, name in (Meeting.study_tags.through.objects.filter(meeting_id__in=list(tags)).order_by("id")
+                             .values_list("meeting_id", "studytag__name")):
+        tags[meeting_id].append(name)  # in the order typed
+    items = [_meeting_out(m, expected=m.expected, present=m.present, tags=tags[m.pk]) for m in rows]
     return {"items": items, "next": encode_cursor((last.starts_at, last.pk) if last else None)}
 
 
@@ -506,7 +520,10 @@ def meeting_create(request, payload: MeetingIn):
 
 
 @router.put("/meetings/{meeting_id}", response={200: MeetingDetailOut, **WRITE_RESPONSES}, tags=["组织生活"],
-            summary="修改会议记录", description="整体替换：出缺席、列席人员和议题按所传内容重写。所属党组织不能更改。",
+            summary="修改会议记录",
+            description="整体替换：未传的字段取默认值（如不传 minutes 即清空会议记录），出缺席按所传内容。"
+                        "议题和列席人员带 id 的按 id 原地修改（保留其身份，后续记录对它的引用不失效），"
+                        "不带 id 的新增，未列出的删除；id 不属于该会议的拒收。议题按所传顺序编号。所属党组织不能更改。",
             operation_id="dangjian_api_orglife_meeting_update")
 def meeting_update(request, payload: MeetingIn, meeting_id: int = Path(..., ge=1, le=MAX_ID)):
     user = request.user

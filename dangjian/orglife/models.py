@@ -93,6 +93,11 @@ class Meeting(models.Model):
             return COMMITTEE_NAMES.get(self.organization.kind, "支委会")
         return self.get_kind_display()
 
+    def study_tag_names(self) -> list[str]:
+        """The study themes in the order they were typed (the link rows' ids keep it). One query."""
+        return list(Meeting.study_tags.through.objects.filter(meeting=self).order_by("id")
+                    .values_list("studytag__name", flat=True))
+
 
 class Attendance(models.Model):
     """One expected attendee (应到) of a meeting: present, or absent with a reason."""
@@ -137,6 +142,9 @@ class Guest(models.Model):
                                related_name="guest_appearances", verbose_name="党员")
     name = models.CharField("姓名", max_length=100)
     role = models.CharField("身份", max_length=20, choices=Role.choices, default=Role.OTHER)
+    # What the recorder typed beside the name (市委党校教授, 派驻纪检监察组副组长), kept as typed:
+    # the role list above is for counting, this is for reading.
+    title = models.CharField("职务/说明", max_length=100, blank=True)
 
     class Meta:
         verbose_name = "列席人员"
@@ -144,7 +152,7 @@ class Guest(models.Model):
         indexes = [models.Index(fields=["member", "meeting"], name="guest_member_idx")]
 
     def __str__(self):
-        return f"{self.name}（{self.get_role_display()}）"
+        return f"{self.name}（{self.title or self.get_role_display()}）"
 
 
 class MeetingAttachment(models.Model):

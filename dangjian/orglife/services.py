@@ -4,15 +4,18 @@ Chinese messages and nothing is saved. Late records are accepted and marked late
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from dangjian.audit.services import Actor, audit_changes, audit_record, snapshot
-from dangjian.core.updates import model_update
+from dangjian.audit.services import present as audit_value
+from dangjian.core.updates import model_update, normalise
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 from dangjian.organizations.selectors import memberships_on, open_on
 from dangjian.orglife import rules as orglife_rules
@@ -61,48 +64,165 @@ def expected_attendees(organization: Organization, kind: str, day: dt.date) -> l
     return list(Member.objects.filter(pk__in=ids).only("id", "name").order_by("name", "id"))
 
 
+class _Unset:
+    """The value of an input field the caller did not give (see MeetingInput)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def _given(value) -> bool:
+    return value is not UNSET
+
+
 @dataclass
 class AgendaInput:
+    """One agenda item. `id` names an item already on the meeting (it is updated in place and keeps
+    its identity); None is a new item. A field left UNSET keeps the item's value (a new item: the
+    default: no amount, no vote, chair spoke last, no decision)."""
+
     title: str
     category: str
-    amount: Decimal | None = None
-    votes_for: int | None = None
-    votes_against: int | None = None
-    votes_abstain: int | None = None
-    chair_spoke_last: bool = True
-    decision: str = ""
+    amount: Decimal | None = UNSET
+    votes_for: int | None = UNSET
+    votes_against: int | None = UNSET
+    votes_abstain: int | None = UNSET
+    chair_spoke_last: bool = UNSET
+    decision: str = UNSET
+    id: int | None = None
+
+
+AGENDA_DEFAULTS = {"amount": None, "votes_for": None, "votes_against": None, "votes_abstain": None,
+                   "chair_spoke_last": True, "decision": ""}
 
 
 @dataclass
 class GuestInput:
-    name: str
-    role: str = Guest.Role.OTHER
-    member: Member | None = None
+    """Someone at the meeting who was not expected. `name` as typed (or the member's name), `role`
+    one of Guest.Role for counting (default 列席), `title` what was typed beside the name, kept as
+    typed (市委党校教授). `id` names a guest already on the meeting; UNSET fields keep its values."""
+
+    name: str = ""
+    role: str = UNSET
+    member: Member | None = UNSET
+    title: str = UNSET
+    id: int | None = None
+
+
+GUEST_DEFAULTS = {"role": Guest.Role.OTHER, "member": None, "title": ""}
 
 
 @dataclass
 class MeetingInput:
+    """A meeting as a caller gives it. The first four fields are always given; every other field
+    may be left UNSET (the default), which means "not given": a new meeting takes the default
+    (empty text, nobody named, no absences, guests, agenda or study themes), a corrected one keeps
+    what it has. So a caller that knows only some fields (a page that does not show the minutes, a
+    script fixing the place) can never clear the others by leaving them out. To clear a field, give
+    its empty value ("" or None or [])."""
+
     organization: Organization
     kind: str
     starts_at: dt.datetime
     topics: str
-    place: str = ""
-    host: Member | None = None
-    recorder: Member | None = None
-    lecturer: Member | None = None
-    lecturer_name: str = ""
-    minutes: str = ""
-    study_tags: list[str] = field(default_factory=list)
-    includes_appraisal: bool = False
+    place: str = UNSET
+    host: Member | None = UNSET
+    recorder: Member | None = UNSET
+    lecturer: Member | None = UNSET
+    lecturer_name: str = UNSET
+    minutes: str = UNSET
+    # In the order typed; each name whole (never split on spaces).
+    study_tags: list[str] = UNSET
+    includes_appraisal: bool = UNSET
     # member id -> (reason, note) for those absent; everyone else expected was present.
-    absences: dict[int, tuple[str, str]] = field(default_factory=dict)
-    guests: list[GuestInput] = field(default_factory=list)
-    agenda: list[AgendaInput] = field(default_factory=list)
+    absences: dict[int, tuple[str, str]] = UNSET
+    guests: list[GuestInput] = UNSET
+    agenda: list[AgendaInput] = UNSET
 
 
-def _check(data: MeetingInput, now: dt.datetime) -> tuple[list[Member], dict]:
-    """Validate a meeting; return (expected attendees, errors by field)."""
-    errors: dict[str, list[str]] = {}
+MEETING_DEFAULTS = {"place": "", "host": None, "recorder": None, "lecturer": None, "lecturer_name": "",
+                    "minutes": "", "study_tags": [], "includes_appraisal": False, "absences": {}, "guests": [],
+                    "agenda": []}
+
+
+def _filled(obj, defaults: dict, current: dict | None = None):
+    """A copy of the input `obj` with each UNSET field taken from `current` (the record's values)
+    or, for a new record, from `defaults`."""
+    source = defaults if current is None else current
+    return replace(obj, **{name: source[name] for name in defaults if not _given(getattr(obj, name))})
+
+
+def _new_meeting_input(data: MeetingInput) -> MeetingInput:
+    data = _filled(data, MEETING_DEFAULTS)
+    return replace(data, guests=[_filled(g, GUEST_DEFAULTS) for g in data.guests],
+                   agenda=[_filled(a, AGENDA_DEFAULTS) for a in data.agenda])
+
+
+def _agenda_values(item: AgendaItem) -> dict:
+    return {name: getattr(item, name) for name in AGENDA_DEFAULTS}
+
+
+def _corrected_input(data: MeetingInput, meeting: Meeting, errors: dict) -> tuple[MeetingInput, bool]:
+    """`data` with every UNSET field taken from `meeting` as recorded; a guest or agenda item given
+    by id takes its UNSET fields from that row. An id that is not on this meeting is an error.
+    Returns the input and whether the absences were kept from the record (then people no longer
+    expected, after a change of date or kind, simply drop out of them)."""
+    guests = {g.pk: g for g in meeting.guests.select_related("member")}
+    items = {a.pk: a for a in meeting.agenda_items.all()}
+    current = {name: getattr(meeting, name) for name in
+               ("place", "host", "recorder", "lecturer", "lecturer_name", "minutes", "includes_appraisal")}
+    current |= {
+        "study_tags": meeting.study_tag_names(),
+        "absences": {a.member_id: (a.absence_reason, a.note) for a in meeting.attendances.filter(present=False)},
+        "guests": [GuestInput(id=g.pk, name=g.name, role=g.role, member=g.member, title=g.title)
+                   for g in sorted(guests.values(), key=lambda g: g.pk)],
+        "agenda": [AgendaInput(id=a.pk, title=a.title, category=a.category, **_agenda_values(a))
+                   for a in sorted(items.values(), key=lambda a: a.order)],
+    }
+    kept_absences = not _given(data.absences)
+    data = _filled(data, MEETING_DEFAULTS, current)
+    filled_guests, filled_agenda = [], []
+    for guest in data.guests:
+        row = guests.get(guest.id) if guest.id is not None else None
+        if guest.id is not None and row is None:
+            errors.setdefault("guests", []).append(f"列席人员（编号{guest.id}）不属于这次会议，不能修改。")
+            continue
+        filled_guests.append(_filled(guest, GUEST_DEFAULTS, None if row is None else {
+            "role": row.role, "member": row.member, "title": row.title}))
+    for index, item in enumerate(data.agenda, start=1):
+        row = items.get(item.id) if item.id is not None else None
+        if item.id is not None and row is None:
+            errors.setdefault("agenda", []).append(_agenda_error(index, "title", "该议题不属于这次会议（编号不符），不能修改。"))
+            continue
+        filled_agenda.append(_filled(item, AGENDA_DEFAULTS, None if row is None else _agenda_values(row)))
+    for name, ids in (("guests", [g.id for g in data.guests]), ("agenda", [a.id for a in data.agenda])):
+        repeated = {pk for pk in ids if pk is not None and ids.count(pk) > 1}
+        if repeated:
+            errors.setdefault(name, []).append(f"编号{'、'.join(map(str, sorted(repeated)))}重复出现。")
+    return replace(data, guests=filled_guests, agenda=filled_agenda), kept_absences
+
+
+def _agenda_error(index: int, field_name: str, message: str) -> ValidationError:
+    """An agenda item's problem: the text names the item (第2项议题：…); `params` say which item (from
+    0, in the order given) and which of its fields, so a page can mark that row and field."""
+    return ValidationError(f"第{index}项议题：{message}", code="agenda_item",
+                           params={"item": index - 1, "field": field_name, "problem": message})
+
+
+def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False) -> tuple[list[Member], dict]:
+    """Validate a complete meeting input (no UNSET left); return (expected attendees, errors by
+    field). With `kept_absences`, absences of people no longer expected are dropped, not refused."""
+    errors: dict[str, list] = {}
 
     def err(name, message):
         errors.setdefault(name, []).append(message)
@@ -128,6 +248,8 @@ def _check(data: MeetingInput, now: dt.datetime) -> tuple[list[Member], dict]:
     if not data.topics.strip():
         err("topics", "请填写会议议题或主题。")
     expected_ids = {m.pk for m in expected}
+    if kept_absences:
+        data.absences = {pk: value for pk, value in data.absences.items() if pk in expected_ids}
     if expected or "starts_at" not in errors:
         strangers = [pk for pk in data.absences if pk not in expected_ids]
         if strangers:
@@ -139,40 +261,56 @@ def _check(data: MeetingInput, now: dt.datetime) -> tuple[list[Member], dict]:
             err("attendance", f"{shown}在会议当天不是应到人员（不属于本组织或未任职），不能登记出缺席；如系列席，请填在列席人员中。")
     if any(reason not in Attendance.AbsenceReason.values for reason, _note in data.absences.values()):
         err("attendance", "请为每位缺席人员选择缺席原因（公差、病假、事假或其他）。")
+    if any(len(note.strip()) > NOTE_MAX for _reason, note in data.absences.values()):
+        err("attendance", f"缺席说明不能超过 {NOTE_MAX} 字。")
     if data.agenda and kind not in AGENDA_KINDS:
         err("agenda", f"{MeetingKind(kind).label if kind in MeetingKind.values else '该会议'}不表决议题；议题应在党组会、党委会（支委会）或党员大会上决定。")
     present = len(expected_ids) - len([pk for pk in data.absences if pk in expected_ids])
     for index, item in enumerate(data.agenda, start=1):
-        for message in agenda_item_problems(item, present=present):
-            err("agenda", f"第{index}项议题：{message}")
+        for field_name, message in agenda_item_problems(item, present=present):
+            err("agenda", _agenda_error(index, field_name, message))
     for guest in data.guests:
         if not guest.name.strip() and guest.member is None:
             err("guests", "列席人员须填写姓名。")
         if guest.role not in Guest.Role.values:
             err("guests", "请选择列席人员身份。")
+    long_tags = [t for t in data.study_tags if len(t.strip()) > TAG_MAX]
+    if long_tags:
+        err("study_tags", f"每个学习主题不能超过 {TAG_MAX} 字（“{long_tags[0][:20]}…”）。")
     return expected, errors
 
 
-def agenda_item_problems(item: AgendaInput, *, present: int) -> list[str]:
-    """What is wrong with one agenda item as entered (not the rule checks, which flag, not refuse)."""
+NOTE_MAX = Attendance._meta.get_field("note").max_length
+TAG_MAX = StudyTag._meta.get_field("name").max_length
+
+
+def agenda_item_problems(item: AgendaInput, *, present: int | None) -> list[tuple[str, str]]:
+    """What is wrong with one agenda item as entered (not the rule checks, which flag, not refuse),
+    as (field, message) pairs. `present` None: the 实到 count is not known yet (a form checking a row
+    on its own), so the votes are not compared with it."""
     problems = []
     if not item.title.strip():
-        problems.append("请填写议题名称。")
+        problems.append(("title", "请填写议题名称。"))
     if item.category not in AgendaItem.Category.values:
-        problems.append("请选择议题类别。")
+        problems.append(("category", "请选择议题类别。"))
     votes = (item.votes_for, item.votes_against, item.votes_abstain)
     if any(v is not None for v in votes) and any(v is None for v in votes):
-        problems.append("赞成、反对、弃权票数须同时填写（未表决的议题三项都不填）。")
+        missing = next(name for name, v in zip(VOTE_FIELDS, votes, strict=True) if v is None)
+        problems.append((missing, "赞成、反对、弃权票数须同时填写（未表决的议题三项都不填）。"))
     elif all(v is not None for v in votes):
         if any(v < 0 for v in votes):
-            problems.append("票数不能为负数。")
-        elif sum(votes) > present:
-            problems.append(f"表决票数合计 {sum(votes)} 超过实到人数 {present}。")
+            negative = next(name for name, v in zip(VOTE_FIELDS, votes, strict=True) if v < 0)
+            problems.append((negative, "票数不能为负数。"))
+        elif present is not None and sum(votes) > present:
+            problems.append(("votes_for", f"表决票数合计 {sum(votes)} 超过实到人数 {present}。"))
     if item.amount is not None and item.amount < 0:
-        problems.append("金额不能为负数。")
+        problems.append(("amount", "金额不能为负数。"))
     if item.category == AgendaItem.Category.LARGE_FUND and item.amount is None:
-        problems.append("大额度资金使用议题请填写金额（万元）。")
+        problems.append(("amount", "大额度资金使用议题请填写金额（万元）。"))
     return problems
+
+
+VOTE_FIELDS = ("votes_for", "votes_against", "votes_abstain")
 
 
 def _status(starts_at: dt.datetime, now: dt.datetime) -> str:
@@ -181,15 +319,35 @@ def _status(starts_at: dt.datetime, now: dt.datetime) -> str:
     return Meeting.Status.LATE if late else Meeting.Status.ON_TIME
 
 
+def meeting_problems(*, data: MeetingInput, meeting: Meeting | None = None) -> dict[str, list]:
+    """The errors `meeting_record` (or, with `meeting`, `meeting_update`) would raise for `data`,
+    without saving anything: a page calls it when its own fields are not all valid yet, so that
+    every problem is reported on the first submit, not one round at a time."""
+    errors: dict[str, list] = {}
+    if meeting is None:
+        _expected, errors = _check(_new_meeting_input(data), timezone.now())
+    else:
+        data, kept = _corrected_input(data, meeting, errors)
+        _expected, found = _check(data, timezone.now(), kept_absences=kept)
+        for name, messages in found.items():
+            errors.setdefault(name, []).extend(messages)
+    return errors
+
+
 @transaction.atomic
 def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | None = None) -> Meeting:
     """Record a held meeting with its attendance (everyone expected, present unless listed absent),
-    guests and agenda items. Entered long after the meeting, it is kept and marked 补录.
+    guests and agenda items. Entered long after the meeting, it is kept and marked 补录. Fields
+    left UNSET take their defaults (see MeetingInput); an agenda item or guest must not carry an id.
 
     `entered_at` is for records transcribed from a paper ledger (and for the demo): when the entry
     was really made, between the meeting and now; lateness is judged from it. Default: now."""
     now = timezone.now()
+    data = _new_meeting_input(data)
     expected, errors = _check(data, now)
+    for name, rows in (("agenda", data.agenda), ("guests", data.guests)):
+        if any(row.id is not None for row in rows):
+            errors.setdefault(name, []).append("新记录的会议还没有议题或列席人员编号：新增的行请不要填写 id。")
     entered_at = entered_at or now
     if not errors and not (data.starts_at <= entered_at <= now):
         errors["entered_at"] = ["录入时间应在会议之后、现在之前。"]
@@ -201,7 +359,7 @@ def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | N
         topics=data.topics.strip(), minutes=data.minutes, includes_appraisal=data.includes_appraisal,
         status=_status(data.starts_at, entered_at), recorded_by=by.user,
     )
-    _write_children(meeting, data, expected)
+    _write_children(meeting, data, expected, existing=False)
     audit_record(by=by, action="meeting.record", obj=meeting, after=_summary(meeting, data, expected),
                  note="" if entered_at is now else f"按纸质台账补入，原录入时间 {timezone.localtime(entered_at):%Y-%m-%d %H:%M}")
     return meeting
@@ -216,46 +374,89 @@ MEETING_EDITABLE = ["kind", "starts_at", "place", "host", "recorder", "lecturer"
 
 @transaction.atomic
 def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meeting:
-    """Correct a meeting record: its fields, attendance, guests and agenda are replaced as a whole.
+    """Correct a meeting record. Fields left UNSET keep their values (see MeetingInput); the parts
+    given are brought to what was given one row at a time, never deleted and recreated:
+
+    - attendance rows are kept per member (updated in place); rows are added or removed only when
+      a new date or kind changes who was expected;
+    - guests and agenda items given with their `id` are updated in place (an UNSET field of theirs
+      keeps its value), those without one are added, and those of the meeting not given are
+      removed; an id that is not this meeting's is refused. Items are numbered in the order given;
+    - study themes are kept in the order typed.
+
+    So a row another record points at (a later 巡察 finding on an agenda item) keeps its target.
     Lateness is judged again from when the record was first made, so moving a meeting's date into
-    an earlier month cannot pass off a late record as on time. The audit entry names exactly what
-    changed (fields by value, and the attendance, guests, agenda and study themes); a correction
-    that changes nothing writes no entry."""
+    an earlier month cannot pass off a late record as on time. The audit entry is one diff of the
+    meeting and its parts, values compared as values (one time zone, normalised text): the fields
+    that changed, and for attendance (by member id), guests and agenda items (by id) only the rows
+    and fields that changed, a row added or removed in full against null; a correction that
+    changes nothing writes no entry."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # one correction at a time
     if data.organization.pk != meeting.organization_id:
         raise ValidationError({"organization": "会议所属党组织不能更改；如记错了党组织，请删除这条记录后重新记录。"})
-    expected, errors = _check(data, timezone.now())
+    errors: dict[str, list] = {}
+    data, kept_absences = _corrected_input(data, meeting, errors)
+    expected, found = _check(data, timezone.now(), kept_absences=kept_absences)
+    for name, messages in found.items():
+        errors.setdefault(name, []).extend(messages)
     if not errors and data.starts_at > meeting.recorded_at:
         errors["starts_at"] = [f"会议时间不能晚于该记录的录入时间（{timezone.localtime(meeting.recorded_at):%Y-%m-%d %H:%M}）。"]
     if errors:
         raise ValidationError(errors)
-    before = _children(meeting)
+    before = _parts(meeting)
     changes = model_update(instance=meeting, fields=[*MEETING_EDITABLE, "status"],
                            data={name: getattr(data, name) for name in MEETING_EDITABLE}
                            | {"status": _status(data.starts_at, meeting.recorded_at)})
-    meeting.attendances.all().delete()
-    meeting.guests.all().delete()
-    meeting.agenda_items.all().delete()
-    meeting.study_tags.clear()
-    _write_children(meeting, data, expected)
-    after = _children(meeting)
-    changes.update({name: (before[name], after[name]) for name in before if before[name] != after[name]})
-    # Values, not representations: the same time in another time zone, or the form saved again
-    # unchanged, is no change and leaves no entry.
+    _write_children(meeting, data, expected, existing=True)
+    after = _parts(meeting)
+    for name in PART_NAMES:
+        old, new = _diff_part(before[name], after[name])
+        if old or new:
+            changes[name] = (old, new)
     audit_changes(by=by, action="meeting.update", obj=meeting, changes=changes)
     return meeting
 
 
-def _children(meeting: Meeting) -> dict:
-    """The parts of a meeting record kept in other tables, as the audit diff compares them."""
+PART_NAMES = ("attendance", "guests", "agenda", "study_tags")
+ATTENDANCE_VALUES = ("present", "absence_reason", "note")
+GUEST_VALUES = ("name", "role", "title", "member")
+AGENDA_VALUES = ("order", "title", "category", "amount", "votes_for", "votes_against", "votes_abstain",
+                 "chair_spoke_last", "decision")
+
+
+def _row(instance, names) -> dict:
+    """A child row's values as the audit trail compares and keeps them (core.updates.normalise,
+    then audit.present: Decimals as text, rows as ids)."""
+    fields = instance._meta
+    return {name: audit_value(name, normalise(fields.get_field(name), getattr(instance, fields.get_field(name).attname)))
+            for name in names}
+
+
+def _parts(meeting: Meeting) -> dict:
+    """The parts of a meeting record kept in other tables, keyed by what identifies each row."""
     return {
-        "absent": sorted([a.member_id, a.absence_reason, a.note]
-                         for a in meeting.attendances.filter(present=False).order_by()),
-        "guests": sorted(([g.name, g.role, g.member_id] for g in meeting.guests.order_by()), key=str),
-        "agenda": [[a.title, a.category, None if a.amount is None else str(a.amount), a.votes_for, a.votes_against,
-                    a.votes_abstain, a.chair_spoke_last, a.decision] for a in meeting.agenda_items.order_by("order")],
-        "study_tags": sorted(meeting.study_tags.values_list("name", flat=True)),
+        "attendance": {str(a.member_id): _row(a, ATTENDANCE_VALUES) for a in meeting.attendances.order_by()},
+        "guests": {str(g.pk): _row(g, GUEST_VALUES) for g in meeting.guests.order_by("pk")},
+        "agenda": {str(a.pk): _row(a, AGENDA_VALUES) for a in meeting.agenda_items.order_by("order")},
+        "study_tags": meeting.study_tag_names(),
     }
+
+
+def _diff_part(before, after) -> tuple:
+    """(before, after) naming only what changed: for keyed rows, the rows whose values differ with
+    just the differing fields, a row added as null before, a row removed as null after; for the
+    study themes, the two lists. ({}, {}) or ([], []) when nothing changed."""
+    if isinstance(before, list):
+        return (before, after) if before != after else ([], [])
+    old, new = {}, {}
+    for key in [*before, *(k for k in after if k not in before)]:
+        b, a = before.get(key), after.get(key)
+        if b is None or a is None:
+            old[key], new[key] = b, a
+        elif b != a:
+            changed = [name for name in b if b[name] != a[name]]
+            old[key], new[key] = {n: b[n] for n in changed}, {n: a[n] for n in changed}
+    return old, new
 
 
 @transaction.atomic
@@ -272,24 +473,78 @@ def meeting_delete(*, by: Actor, meeting: Meeting, reason: str) -> None:
     meeting.delete()
 
 
-def _write_children(meeting: Meeting, data: MeetingInput, expected: list[Member]) -> None:
-    Attendance.objects.bulk_create([
-        Attendance(meeting=meeting, member=m, present=m.pk not in data.absences,
-                   absence_reason=data.absences.get(m.pk, ("", ""))[0], note=data.absences.get(m.pk, ("", ""))[1][:200])
-        for m in expected
-    ])
-    Guest.objects.bulk_create([Guest(meeting=meeting, member=g.member, name=(g.name or g.member.name).strip(),
-                                     role=g.role) for g in data.guests])
-    AgendaItem.objects.bulk_create([
-        AgendaItem(meeting=meeting, order=i, title=a.title.strip(), category=a.category, amount=a.amount,
-                   votes_for=a.votes_for, votes_against=a.votes_against, votes_abstain=a.votes_abstain,
-                   chair_spoke_last=a.chair_spoke_last, decision=a.decision)
-        for i, a in enumerate(data.agenda, start=1)
-    ])
-    names = [t.strip() for t in data.study_tags if t.strip()]
-    tags = [StudyTag.objects.get_or_create(name=name)[0] for name in dict.fromkeys(names)]
-    if tags:
-        meeting.study_tags.set(tags)
+def _write_children(meeting: Meeting, data: MeetingInput, expected: list[Member], *, existing: bool) -> None:
+    """Bring attendance, guests, agenda items and study themes to `data` (complete, checked). A new
+    meeting (`existing` False) only inserts. A corrected one updates rows in place with
+    `model_update` (no query for a row that did not change), inserts and deletes only the rows
+    that come or go, and renumbers items in two steps so that no two share a number on the way."""
+    # Attendance, by member.
+    rows = {a.member_id: a for a in meeting.attendances.all()} if existing else {}
+    expected_ids = {m.pk for m in expected}
+    gone = [a.pk for member_id, a in rows.items() if member_id not in expected_ids]
+    if gone:
+        Attendance.objects.filter(pk__in=gone).delete()
+    new_rows = []
+    for member in expected:
+        reason, note = data.absences.get(member.pk, ("", ""))
+        values = {"present": member.pk not in data.absences, "absence_reason": reason, "note": note.strip()}
+        if member.pk in rows:
+            model_update(instance=rows[member.pk], fields=list(values), data=values)
+        else:
+            new_rows.append(Attendance(meeting=meeting, member=member, **values))
+    Attendance.objects.bulk_create(new_rows)
+
+    # Guests, by id.
+    guests = {g.pk: g for g in meeting.guests.all()} if existing else {}
+    kept = {g.id for g in data.guests if g.id is not None}
+    if set(guests) - kept:
+        Guest.objects.filter(pk__in=set(guests) - kept).delete()
+    new_guests = []
+    for guest in data.guests:
+        values = {"name": (guest.name.strip() or (guest.member.name if guest.member else "")).strip(),
+                  "role": guest.role, "title": guest.title.strip(), "member": guest.member}
+        if guest.id is not None:
+            model_update(instance=guests[guest.id], fields=list(values), data=values)
+        else:
+            new_guests.append(Guest(meeting=meeting, **values))
+    Guest.objects.bulk_create(new_guests)
+
+    # Agenda items, by id, numbered in the order given.
+    items = {a.pk: a for a in meeting.agenda_items.all()} if existing else {}
+    kept = {a.id for a in data.agenda if a.id is not None}
+    if set(items) - kept:
+        AgendaItem.objects.filter(pk__in=set(items) - kept).delete()
+    moving = [a.id for order, a in enumerate(data.agenda, start=1) if a.id is not None and items[a.id].order != order]
+    if moving:  # out of the way first: (meeting, order) is unique at every step
+        AgendaItem.objects.filter(pk__in=moving).update(order=F("order") + RENUMBER_OFFSET)
+    new_items = []
+    for order, item in enumerate(data.agenda, start=1):
+        values = {"order": order, "title": item.title.strip(), "category": item.category, "amount": item.amount,
+                  "votes_for": item.votes_for, "votes_against": item.votes_against,
+                  "votes_abstain": item.votes_abstain, "chair_spoke_last": item.chair_spoke_last,
+                  "decision": item.decision}
+        if item.id is not None:
+            if item.id in moving:
+                items[item.id].order += RENUMBER_OFFSET
+            model_update(instance=items[item.id], fields=list(values), data=values)
+        else:
+            new_items.append(AgendaItem(meeting=meeting, **values))
+    AgendaItem.objects.bulk_create(new_items)
+
+    # Study themes, in the order typed (the link rows' ids keep the order).
+    names = list(dict.fromkeys(t.strip() for t in data.study_tags if t.strip()))
+    if not existing or names != meeting.study_tag_names():
+        if existing:
+            meeting.study_tags.clear()
+        tags = {t.name: t for t in StudyTag.objects.filter(name__in=names)}
+        for name in names:
+            if name not in tags:
+                tags[name] = StudyTag.objects.get_or_create(name=name)[0]
+        Meeting.study_tags.through.objects.bulk_create(
+            [Meeting.study_tags.through(meeting=meeting, studytag=tags[name]) for name in names])
+
+
+RENUMBER_OFFSET = 1000  # above any item number (at most a few dozen items a meeting)
 
 
 def _summary(meeting: Meeting, data: MeetingInput, expected: list[Member]) -> dict:
@@ -306,10 +561,11 @@ def agenda_item_add(*, by: Actor, meeting: Meeting | None, item: AgendaInput) ->
     if meeting.kind not in AGENDA_KINDS:
         raise ValidationError({"meeting": f"{meeting.get_kind_display()}不表决议题。"})
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # numbering items one at a time
+    item = _filled(item, AGENDA_DEFAULTS)
     present = meeting.attendances.filter(present=True).count()
     problems = agenda_item_problems(item, present=present)
     if problems:
-        raise ValidationError({"agenda": problems})
+        raise ValidationError({"agenda": [message for _field, message in problems]})
     order = (meeting.agenda_items.order_by("-order").values_list("order", flat=True).first() or 0) + 1
     agenda_item = AgendaItem.objects.create(meeting=meeting, order=order, title=item.title.strip(),
                                             category=item.category, amount=item.amount, votes_for=item.votes_for,
@@ -318,7 +574,6 @@ def agenda_item_add(*, by: Actor, meeting: Meeting | None, item: AgendaInput) ->
     audit_record(by=by, action="agenda_item.add", obj=agenda_item,
                  after={"meeting": meeting.pk, "title": agenda_item.title, "category": agenda_item.category})
     return agenda_item
-
 
 @transaction.atomic
 def contact_point_set(*, by: Actor, leader: Member, organization: Organization, year: int) -> ContactPoint:

@@ -5,8 +5,8 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,12 +16,12 @@ from django.utils.http import content_disposition_header
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
-from dangjian.core.forms import apply_service_errors, form_page, parse_id
+from dangjian.core.forms import apply_service_errors, mark_invalid, parse_id
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
-from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, MeetingDeleteForm, MeetingForm
-from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind
+from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, GuestFormSet, MeetingDeleteForm, MeetingForm
+from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind, StudyTag
 
 MATRIX_PAGE = 100
 LIST_PAGE = 50
@@ -93,7 +93,7 @@ def meeting_detail(request, pk):
     present = sum(1 for a in attendances if a.present)
     return render(request, "orglife/meeting_detail.html", {
         "meeting": meeting, "attendances": attendances, "present": present, "expected": len(attendances),
-        "guests": list(meeting.guests.all()), "items": items, "tags": list(meeting.study_tags.all()),
+        "guests": list(meeting.guests.order_by("id")), "items": items, "tags": meeting.study_tag_names(),
         "attachments": list(meeting.attachments.order_by("uploaded_at")),
         "can_edit": policy.can_on_organization(request.user, meeting.organization, Perm.RECORD_MEETINGS),
     })
@@ -104,34 +104,78 @@ def _absences_from_post(post) -> dict[int, tuple[str, str]]:
     for key, reason in post.items():
         pk = parse_id(key[7:]) if key.startswith("absent_") else None
         if pk is not None and reason:
-            absences[pk] = (reason, post.get(f"note_{pk}", "").strip())
+            absences[pk] = (reason, post.get(f"note_{pk}", ""))
     return absences
 
 
-def _agenda_from_formset(formset) -> list[services.AgendaInput]:
-    items = []
-    for form in formset.forms:
-        d = form.cleaned_data if form.is_valid() else {}
-        if not d or not (d.get("title") or "").strip():
-            continue
-        items.append(services.AgendaInput(
-            title=d["title"], category=d.get("category") or "", amount=d.get("amount"),
-            votes_for=d.get("votes_for"), votes_against=d.get("votes_against"), votes_abstain=d.get("votes_abstain"),
-            chair_spoke_last=bool(d.get("chair_spoke_last")), decision=d.get("decision") or ""))
-    return items
+def _kept_rows(formset) -> list:
+    """The row forms that stand for a record after this save: not blank, not ticked for removal."""
+    if not formset.is_bound:
+        return []
+    return [f for f in formset.forms
+            if hasattr(f, "cleaned_data") and not f.cleaned_data.get("DELETE") and not f.is_blank()]
 
 
-def _meeting_input(form, formset, post) -> services.MeetingInput:
-    d = form.cleaned_data
-    guests = [services.GuestInput(name=m.name, role=Guest.Role.CONTACT_LEADER, member=m)
-              for m in d.get("contact_leaders") or []]
-    guests += [services.GuestInput(name=name, role=role) for name, role in form.other_guest_list()]
+def _meeting_input(form, agenda, guests, post, meeting) -> services.MeetingInput | None:
+    """The meeting as the page gives it: every field the page shows, and nothing it does not (those
+    stay UNSET, so a correction keeps them). None while the organisation, kind or time is not valid
+    (then the service cannot check the rest yet)."""
+    d = getattr(form, "cleaned_data", {})
+    if not all(d.get(name) for name in ("organization", "kind", "starts_at")):
+        return None
+    leaders = d.get("contact_leaders") or []
+    existing = {}
+    if meeting is not None:
+        existing = {g.member_id: g.pk for g in meeting.guests.filter(role=Guest.Role.CONTACT_LEADER,
+                                                                      member__in=[m.pk for m in leaders])}
+    guest_rows = [f.guest_input() for f in _kept_rows(guests)] if guests.is_bound else [
+        services.GuestInput(id=g.pk) for g in (meeting.guests.exclude(role=Guest.Role.CONTACT_LEADER)
+                                               if meeting is not None else [])]
+    guest_rows += [services.GuestInput(id=existing[m.pk]) if m.pk in existing else
+                   services.GuestInput(name=m.name, role=Guest.Role.CONTACT_LEADER, member=m) for m in leaders]
+    def shown(name, value):
+        # A text box or list the page did not render is not sent by the browser at all (an empty
+        # one is sent empty): then it was not given, and a correction keeps the record's value.
+        return value if name in post else services.UNSET
+
     return services.MeetingInput(
         organization=d["organization"], kind=d["kind"], starts_at=d["starts_at"], topics=d.get("topics") or "",
-        place=d.get("place") or "", host=d.get("host"), recorder=d.get("recorder"), lecturer=d.get("lecturer"),
-        lecturer_name=d.get("lecturer_name") or "", minutes=d.get("minutes") or "", study_tags=form.study_tag_list(),
-        includes_appraisal=bool(d.get("includes_appraisal")), absences=_absences_from_post(post), guests=guests,
-        agenda=_agenda_from_formset(formset))
+        place=shown("place", d.get("place") or ""), host=shown("host", d.get("host")),
+        recorder=shown("recorder", d.get("recorder")), lecturer=shown("lecturer", d.get("lecturer")),
+        lecturer_name=shown("lecturer_name", d.get("lecturer_name") or ""), minutes=shown("minutes", d.get("minutes") or ""),
+        study_tags=form.study_tag_list() if "study_tags" in post or "common_tags" in post else services.UNSET,
+        includes_appraisal=bool(d.get("includes_appraisal")), absences=_absences_from_post(post), guests=guest_rows,
+        agenda=[f.agenda_input() for f in _kept_rows(agenda)] if agenda.is_bound else services.UNSET)
+
+
+def _show_service_errors(form, agenda, errors: dict) -> None:
+    """A service's errors on the page: an agenda item's on its row and field (the row is marked),
+    anything else on the form's field of that name or at the top. Fields that already show an
+    error of their own are not given a second one."""
+    rows = _kept_rows(agenda)
+    for name, found in errors.items():
+        for error in found:
+            params = getattr(error, "params", None) or {}
+            message = error.message if isinstance(error, ValidationError) else str(error)
+            if name == "agenda" and "item" in params and params["item"] < len(rows):
+                row = rows[params["item"]]
+                if params["field"] not in row.errors:
+                    row.add_error(params["field"], params.get("problem", message))
+            elif name in form.fields:
+                if name not in form.errors:
+                    form.add_error(name, message)
+            else:
+                form.add_error(None, message)
+    mark_invalid(form)
+    for row in rows:
+        mark_invalid(row)
+
+
+def _common_tags(year: int) -> list[str]:
+    """The study themes most used this year and last, to tick rather than type (at most 12)."""
+    since = timezone.make_aware(dt.datetime(year - 1, 1, 1))
+    return list(StudyTag.objects.filter(meetings__starts_at__gte=since).annotate(uses=Count("meetings"))
+                .order_by("-uses", "name").values_list("name", flat=True)[:12])
 
 
 def _meeting_form(request, meeting=None):
@@ -150,47 +194,77 @@ def _meeting_form(request, meeting=None):
     if chosen is not None:
         offered = Q(status=Member.Status.ACTIVE, organization__path__startswith=chosen.path) | Q(
             pk__in=leaders.order_by().values("pk"))
+    contact_guests = []
     if meeting is not None:
         offered |= Q(pk__in=[pk for pk in (meeting.host_id, meeting.recorder_id, meeting.lecturer_id) if pk])
+        # Contact-point leaders already on the record stay ticked even if no longer offered.
+        contact_guests = list(meeting.guests.filter(role=Guest.Role.CONTACT_LEADER, member__isnull=False)
+                              .values_list("member_id", flat=True))
+        leaders = Member.objects.filter(Q(pk__in=leaders.order_by().values("pk")) | Q(pk__in=contact_guests)
+                                        ).order_by("name")
     members = selectors.nameable_people(user, meeting=meeting).filter(offered).order_by("name", "id")
     if meeting is not None:
+        ticked = set(contact_guests)
         initial = {"organization": meeting.organization_id, "kind": meeting.kind,
                    "starts_at": timezone.localtime(meeting.starts_at), "place": meeting.place,
                    "host": meeting.host_id, "recorder": meeting.recorder_id, "lecturer": meeting.lecturer_id,
                    "lecturer_name": meeting.lecturer_name, "topics": meeting.topics, "minutes": meeting.minutes,
                    "includes_appraisal": meeting.includes_appraisal,
-                   "study_tags": "、".join(t.name for t in meeting.study_tags.all()),
-                   "contact_leaders": [g.member_id for g in meeting.guests.all() if g.role == Guest.Role.CONTACT_LEADER],
-                   "other_guests": "\n".join(f"{g.name} {g.get_role_display()}" for g in meeting.guests.all()
-                                             if g.role != Guest.Role.CONTACT_LEADER)}
-        agenda_initial = [{"title": a.title, "category": a.category, "amount": a.amount, "votes_for": a.votes_for,
-                           "votes_against": a.votes_against, "votes_abstain": a.votes_abstain,
-                           "chair_spoke_last": a.chair_spoke_last, "decision": a.decision}
+                   "study_tags": "\n".join(meeting.study_tag_names()), "contact_leaders": sorted(ticked)}
+        guest_initial = [{"id": g.pk, "name": g.name, "role": g.role, "title": g.title}
+                         for g in meeting.guests.order_by("id")
+                         if not (g.role == Guest.Role.CONTACT_LEADER and g.member_id in ticked)]
+        agenda_initial = [{"id": a.pk, "title": a.title, "category": a.category, "amount": a.amount,
+                           "votes_for": a.votes_for, "votes_against": a.votes_against,
+                           "votes_abstain": a.votes_abstain, "chair_spoke_last": a.chair_spoke_last,
+                           "decision": a.decision}
                           for a in meeting.agenda_items.order_by("order")]
+        year = timezone.localtime(meeting.starts_at).year
     else:
         initial = {"organization": request.GET.get("organization"), "kind": request.GET.get("kind"),
                    "includes_appraisal": False}
-        agenda_initial = []
-    form = MeetingForm(request.POST or None, initial=initial, organizations=recordable, members=members,
-                       leaders=leaders)
-    formset = AgendaFormSet(request.POST or None, prefix="agenda", initial=agenda_initial)
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        data = _meeting_input(form, formset, request.POST)
-        try:
-            if meeting is None:
-                meeting = services.meeting_record(by=Actor.from_request(request), data=data)
+        guest_initial, agenda_initial = [], []
+        year = timezone.localdate().year
+    post = request.POST if request.method == "POST" else None
+    form = MeetingForm(post, initial=initial, organizations=recordable, members=members, leaders=leaders,
+                       common_tags=_common_tags(year))
+    # A part whose rows were not sent at all (a client that posts only the meeting's own fields)
+    # is not given, and the record keeps it; the page itself always sends both.
+    agenda = AgendaFormSet(post if post and "agenda-TOTAL_FORMS" in post else None, prefix="agenda",
+                           initial=agenda_initial)
+    guests = GuestFormSet(post if post and "guests-TOTAL_FORMS" in post else None, prefix="guests",
+                          initial=guest_initial)
+    if post is not None:
+        # Every part is checked on the first submit (no short-circuit), and the service's own checks
+        # run as soon as the organisation, kind and time are valid, so all problems show at once.
+        valid = all([form.is_valid(), not agenda.is_bound or agenda.is_valid(),
+                     not guests.is_bound or guests.is_valid()])
+        data = _meeting_input(form, agenda, guests, post, meeting)
+        actor = Actor.from_request(request)
+        if valid:
+            try:
+                if meeting is None:
+                    meeting = services.meeting_record(by=actor, data=data)
+                else:
+                    services.meeting_update(by=actor, meeting=meeting, data=data)
+            except ValidationError as exc:
+                _show_service_errors(form, agenda, exc.error_dict if hasattr(exc, "error_dict")
+                                     else {NON_FIELD_ERRORS: exc.error_list})
             else:
-                services.meeting_update(by=Actor.from_request(request), meeting=meeting, data=data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            note = "（会后超过规定天数录入，已标记为补录）" if meeting.status == meeting.Status.LATE else ""
-            messages.success(request, f"已记录：{meeting.organization.name}{meeting.kind_label}{note}。")
-            return redirect(meeting)
+                note = "（会后超过规定天数录入，已标记为补录）" if meeting.status == meeting.Status.LATE else ""
+                messages.success(request, f"已记录：{meeting.organization.name}{meeting.kind_label}{note}。")
+                return redirect(meeting)
+        elif data is not None:
+            _show_service_errors(form, agenda, services.meeting_problems(data=data, meeting=meeting))
+        for row in guests.forms if guests.is_bound else []:  # also listed in the summary at the top
+            for field_name, errors in row.errors.items():
+                for message in errors:
+                    label = row.fields[field_name].label if field_name in row.fields else "列席人员"
+                    form.add_error(None, f"列席人员第 {guests.forms.index(row) + 1} 行{label}：{message}")
     absences = _absences_from_post(request.POST) if request.method == "POST" else (
         {a.member_id: (a.absence_reason, a.note) for a in meeting.attendances.filter(present=False)} if meeting else {})
     return render(request, "orglife/meeting_form.html", {
-        "form": form, "formset": formset, "meeting": meeting,
+        "form": form, "formset": agenda, "guests": guests, "meeting": meeting,
         "attendance": _attendance_context(request.user, form, absences),
         "agenda_kinds": sorted(services.AGENDA_KINDS),
     })
@@ -218,7 +292,7 @@ def expected_rows(user, org_id, kind, raw_at, absences):
     expected = services.expected_attendees(org, kind, day)
     return {"ready": True, "day": day, "org": org, "rows": [
         {"member": m, "reason": absences.get(m.pk, ("", ""))[0], "note": absences.get(m.pk, ("", ""))[1]}
-        for m in expected], "reasons": Attendance.AbsenceReason.choices}
+        for m in expected], "reasons": Attendance.AbsenceReason.choices, "note_max": services.NOTE_MAX}
 
 
 @login_required
@@ -235,10 +309,11 @@ def meeting_edit(request, pk):
 
 @login_required
 def meeting_expected(request):
-    """htmx fragment: the attendance table for the organisation, kind and date chosen."""
+    """htmx fragment: the attendance table for the organisation, kind and date chosen. The form
+    sends the absences already marked with the request, so people still expected keep them."""
     policy.require_perm(request.user, Perm.RECORD_MEETINGS)
     context = expected_rows(request.user, request.GET.get("organization", ""), request.GET.get("kind", ""),
-                            request.GET.get("starts_at", ""), {})
+                            request.GET.get("starts_at", ""), _absences_from_post(request.GET))
     return render(request, "orglife/_attendance.html", {"attendance": context})
 
 
@@ -246,9 +321,16 @@ def meeting_expected(request):
 def meeting_delete(request, pk):
     meeting = policy.get_record(request.user, Meeting, pk, Perm.RECORD_MEETINGS)
     label = f"{meeting.organization.name}{meeting.kind_label}（{timezone.localtime(meeting.starts_at):%Y-%m-%d}）"
-    return form_page(request, MeetingDeleteForm(request.POST or None), lambda d: services.meeting_delete(
-        by=Actor.from_request(request), meeting=meeting, reason=d["reason"]), done="orglife:meetings",
-        title=f"删除会议记录：{label}", back=meeting.get_absolute_url(), success=f"已删除：{label}。")
+    form = MeetingDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_delete(by=Actor.from_request(request), meeting=meeting, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已删除：{label}。")
+            return redirect("orglife:meetings")
+    return render(request, "orglife/meeting_delete.html", {"form": form, "meeting": meeting, "label": label})
 
 
 @login_required

@@ -188,6 +188,7 @@ EXEMPT: dict[str, str] = {
     "organizations.member_clean": "pure: normalises and checks a member's fields (form, API, import)",
     "orglife.expected_attendees": "read: who was expected at a meeting",
     "orglife.agenda_item_problems": "pure: what is wrong with an agenda item as entered",
+    "orglife.meeting_problems": "read: the errors a record or correction would raise, nothing saved",
 }
 
 

@@ -55,3 +55,26 @@ def test_secretary_records_a_committee_meeting_and_the_matrix_cell_turns_held(pa
     page.goto(f"{live_server.url}/orglife/matrix/?year={year}")
     expect(page.locator(cell)).to_have_attribute("data-state", "held")
     page.screenshot(path=str(screenshot_dir / "matrix-after.png"), full_page=True)
+
+
+def test_an_absence_marked_survives_the_attendance_reload_when_the_date_changes(page, live_server, live_bureau):
+    """The attendance table is reloaded (htmx) when the organisation, kind or date changes; the
+    absences already marked are sent with the reload and kept for people still expected."""
+    branch = live_bureau.branch_a
+    last_month = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    log_in(page, live_server.url, "shuji_a", PASSWORD)
+    page.goto(f"{live_server.url}/orglife/meetings/new/?organization={branch.pk}&kind=theme_day")
+    page.locator("#id_starts_at").fill(f"{last_month:%Y-%m}-10T14:30")
+    expect(page.locator("#attendance p")).to_contain_text(f"{last_month.month}月10日")
+    page.wait_for_function("() => document.querySelector('.htmx-request') === null")
+    absentee = page.locator("#attendance-input select").first
+    name = page.locator("#attendance-input tbody tr td").first.inner_text()
+    absentee.select_option("sick")
+    page.locator("#attendance-input input").first.fill("住院")
+
+    page.locator("#id_starts_at").fill(f"{last_month:%Y-%m}-12T14:30")  # reloads the table
+    expect(page.locator("#attendance p")).to_contain_text(f"{last_month.month}月12日")
+    page.wait_for_function("() => document.querySelector('.htmx-request') === null")
+    row = page.locator("#attendance-input tbody tr", has_text=name)
+    expect(row.locator("select")).to_have_value("sick")
+    expect(row.locator("input")).to_have_value("住院")

@@ -177,7 +177,9 @@ def test_an_absence_added_is_logged_as_attendance_only(bureau, by):
     services.meeting_update(by=by, meeting=meeting, data=_input(
         meeting, absences={bureau.member_a.pk: ("sick", "住院")}))
     [entry] = _entries("meeting.update")
-    assert (entry.before, entry.after) == ({"absent": []}, {"absent": [[bureau.member_a.pk, "sick", "住院"]]})
+    pk = str(bureau.member_a.pk)  # the attendance row of that member, only the fields that changed
+    assert entry.before == {"attendance": {pk: {"present": True, "absence_reason": "", "note": ""}}}
+    assert entry.after == {"attendance": {pk: {"present": False, "absence_reason": "sick", "note": "住院"}}}
 
 
 @time_machine.travel(NOW, tick=False)

@@ -248,7 +248,8 @@ def test_contact_point_leader_may_be_named_as_guest(bureau, client_for):
     response = send(client_for("branch_secretary"), "post", "/api/meetings",
                     meeting_body(bureau, guests=[{"member": leader.pk, "role": "contact_leader"}]))
     assert response.status_code == 201, response.content
-    assert response.json()["guests"] == [{"name": "李四", "role": "contact_leader", "member": leader.pk}]
+    [guest] = response.json()["guests"]
+    assert guest == {"id": guest["id"], "name": "李四", "role": "contact_leader", "title": "", "member": leader.pk}
 
 
 # ---------------------------------------------------------------- recording
@@ -279,7 +280,8 @@ def test_party_office_records_leading_group_meeting_with_votes_passed_and_flags(
     assert (out["expected"], out["present"], out["attendance_rate"]) == (5, 4, 0.8)
     assert (out["host"], out["host_name"], out["recorder"]) == (bureau.member_b.pk, "李四", leading_group[1].pk)
     assert [a["member"] for a in out["attendances"] if not a["present"]] == [absent.pk]
-    assert out["guests"] == [{"name": "纪检组长王某", "role": "supervisor", "member": None}]
+    assert [{k: g[k] for k in ("name", "role", "title", "member")} for g in out["guests"]] == [
+        {"name": "纪检组长王某", "role": "supervisor", "title": "", "member": None}]
     appointment, repair = out["agenda_items"]
     # 4 present of 5 is at least two thirds; 4 for is more than half of 5.
     assert (appointment["order"], appointment["passed"], appointment["flags"]) == (1, True, [])

@@ -634,7 +634,7 @@ class _Builder:
                 agenda.append(AgendaInput(title=f"讨论接收{member.name}同志为中共预备党员", category=Cat.ORDINARY,
                                           votes_for=voters, votes_against=0, votes_abstain=0,
                                           decision=f"同意接收{member.name}同志为中共预备党员。"))
-            guests = [g for g in plan.guests if g.member is None or g.member.pk not in ids]  # not 应到 twice
+            guests = [g for g in plan.guests if getattr(g.member, "pk", None) not in ids]  # not 应到 twice
             if plan.late:
                 entered_at = timezone.make_aware(dt.datetime.combine(
                     plan.day + dt.timedelta(days=15 + rng.randrange(31)), dt.time(9 + rng.randrange(8), rng.randrange(60))))

@@ -14,7 +14,7 @@ from dangjian.access.roles import Perm
 from dangjian.core.excel import safe_cell
 from dangjian.organizations.models import Organization
 from dangjian.orglife import selectors
-from dangjian.orglife.models import Attendance, Guest, Meeting
+from dangjian.orglife.models import AgendaItem, Attendance, Guest, Meeting
 from dangjian.orglife.paperwork.wording import absence_text, guest_text
 
 COMPLIANCE_MARKS = {"missing": "✗", "due": "进行中", "future": "—", "exempt": "—"}
@@ -68,12 +68,16 @@ def _rate(present: int, expected: int) -> float | None:
 MEETING_HEADERS = [("序号", 6), ("日期", 12), ("会议类型", 16), ("党组织", 16), ("议题/主题", 40), ("学习主题", 22),
                    ("主持人", 10), ("应到", 7), ("实到", 7), ("出席率", 9), ("缺席人员及原因", 30), ("列席人员", 24),
                    ("记录状态", 10)]
+AGENDA_HEADERS = [("日期", 12), ("会议类型", 16), ("党组织", 16), ("序号", 6), ("议题", 36), ("类别", 14),
+                  ("金额（万元）", 12), ("实到/应到", 10), ("赞成/反对/弃权", 14), ("结果", 8), ("决定", 40),
+                  ("程序提示", 30)]
 MONTHS = [f"{m}月" for m in range(1, 13)]
 
 
 def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
     """The 组织生活台账 of `organization` and the organisations under it (its 党小组) for `year`, as
-    `user` may see it: "会议台账" (one row per meeting, by time), "完成情况" (each compliance
+    `user` may see it: "会议台账" (one row per meeting, by time), "议题决定" (one row per agenda
+    item: vote, result, the decision as recorded, rule flags), "完成情况" (each compliance
     requirement by month: ✓n held n times, ✗ missing, 进行中 period under way, — not required or not
     yet due; quarterly and yearly periods span their months) and "出勤统计" (per member expected at
     least once).
@@ -83,7 +87,8 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
     attendees, whatever organisation is asked for.
 
     A fixed number of queries whatever the number of meetings: the meetings with 应到/实到 and
-    their organisation and host, the absences, the guests, the study themes, the attendance per
+    their organisation and host, the absences, the guests, the study themes, the agenda items with
+    their meetings and 应到/实到, the attendance per
     member, and the four of selectors.compliance (the fourth only when a secretary is in post); plus
     the user's grants if this request has not loaded them yet."""
     subtree = Organization.objects.filter(path__startswith=organization.path)
@@ -97,12 +102,14 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
               .order_by("member__name", "member_id").values("meeting_id", "member__name", "absence_reason", "note")):
         absences[a["meeting_id"]].append(absence_text(a["member__name"], a["absence_reason"], a["note"]))
     guests: dict[int, list[str]] = defaultdict(list)
-    for g in Guest.objects.filter(meeting__in=in_scope).order_by("id").values("meeting_id", "name", "role"):
-        guests[g["meeting_id"]].append(guest_text(g["name"], g["role"]))
+    for g in Guest.objects.filter(meeting__in=in_scope).order_by("id").values("meeting_id", "name", "role", "title"):
+        guests[g["meeting_id"]].append(guest_text(g["name"], g["role"], g["title"]))
     tags: dict[int, list[str]] = defaultdict(list)
-    for t in (Meeting.study_tags.through.objects.filter(meeting__in=in_scope)
-              .order_by("studytag__name").values("meeting_id", "studytag__name")):
+    for t in (Meeting.study_tags.through.objects.filter(meeting__in=in_scope)  # in the order typed
+              .order_by("id").values("meeting_id", "studytag__name")):
         tags[t["meeting_id"]].append(t["studytag__name"])
+    items = list(selectors.decision_items(AgendaItem.objects.filter(meeting__in=in_scope))
+                 .order_by("meeting__starts_at", "meeting_id", "order"))
     attendance = list(Attendance.objects.filter(meeting__in=in_scope)
                       .values("member_id", "member__name")
                       .annotate(expected=Count("pk"), present=Count("pk", filter=Q(present=True)))
@@ -131,6 +138,25 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
         _put(ws, r, 11, "、".join(absences[m.pk]))
         _put(ws, r, 12, "、".join(guests[m.pk]))
         _put(ws, r, 13, m.get_status_display(), style="台账居中")
+
+    ws = wb.create_sheet("议题决定")
+    _sheet(ws, AGENDA_HEADERS)
+    for r, item in enumerate(items, start=2):
+        meeting = item.meeting
+        passed, flags = selectors.decision_flags(item)
+        _put(ws, r, 1, timezone.localtime(meeting.starts_at).date(), style="台账居中", number_format="yyyy-mm-dd")
+        _put(ws, r, 2, meeting.kind_label)
+        _put(ws, r, 3, meeting.organization.name)
+        _put(ws, r, 4, item.order, style="台账居中")
+        _put(ws, r, 5, item.title)
+        _put(ws, r, 6, item.get_category_display())
+        _put(ws, r, 7, item.amount, style="台账居中", number_format="0.00")
+        _put(ws, r, 8, f"{item.present}/{item.expected}", style="台账居中")
+        _put(ws, r, 9, "" if passed is None else f"{item.votes_for}/{item.votes_against}/{item.votes_abstain}",
+             style="台账居中")
+        _put(ws, r, 10, "未表决" if passed is None else "通过" if passed else "未通过", style="台账居中")
+        _put(ws, r, 11, item.decision)
+        _put(ws, r, 12, "；".join(f.text for f in flags))
 
     ws = wb.create_sheet("完成情况")
     _sheet(ws, [("党组织", 16), ("要求", 22), *[(month, 7) for month in MONTHS], ("依据", 60)])

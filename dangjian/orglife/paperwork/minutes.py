@@ -57,7 +57,7 @@ def meeting_minutes_docx(meeting: Meeting) -> bytes:
                        .order_by("member__name", "member_id"))
     guests = list(Guest.objects.filter(meeting=meeting).order_by("id"))
     items = list(selectors.decision_items(AgendaItem.objects.filter(meeting=meeting)).order_by("order"))
-    tags = list(meeting.study_tags.order_by("name").values_list("name", flat=True))
+    tags = meeting.study_tag_names()
 
     present = [a for a in attendances if a.present]
     absent = [a for a in attendances if not a.present]
@@ -80,7 +80,7 @@ def meeting_minutes_docx(meeting: Meeting) -> bytes:
         ("应到人数", f"{len(attendances)}人", "实到人数", f"{len(present)}人"),
         ("出席人员", "、".join(a.member.name for a in present) or "无"),
         ("缺席人员及原因", "、".join(absence_text(a.member.name, a.absence_reason, a.note) for a in absent) or "无"),
-        ("列席人员", "、".join(guest_text(g.name, g.role) for g in guests) or "无"),
+        ("列席人员", "、".join(guest_text(g.name, g.role, g.title) for g in guests) or "无"),
         ("学习主题", "、".join(tags) or "—"),
         ("会议议题", gw.text_lines(meeting.topics) or ["—"]),
     ]

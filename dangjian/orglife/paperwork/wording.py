@@ -12,9 +12,14 @@ def absence_text(name: str, reason: str, note: str) -> str:
     return f"{name}（{label}，{note}）" if note else f"{name}（{label}）"
 
 
-def guest_text(name: str, role: str) -> str:
+def guest_text(name: str, role: str, title: str = "") -> str:
+    """李明（市委党校教授）, or 王局长（联系点领导）: what was typed beside the name, else the role;
+    both when the role says more than 列席 (赵六（副局长，联系点领导）)."""
     label = Guest.Role(role).label if role in Guest.Role.values else Guest.Role.OTHER.label
-    return f"{name}（{label}）"
+    title = title.strip()
+    if not title:
+        return f"{name}（{label}）"
+    return f"{name}（{title}）" if role == Guest.Role.OTHER else f"{name}（{title}，{label}）"
 
 
 def amount_text(amount: Decimal) -> str:

@@ -61,7 +61,7 @@ PAGES = {
     "账号管理": Page("sys_admin", "access:users", forms=("UserCreateForm",)),
     "角色授权": Page("security_admin", "access:roles", forms=("RoleGrantForm",)),
     # The meeting pages (their forms belong to orglife) include the same shared pieces.
-    "记录会议": Page("party_office", "orglife:meeting_create", forms=("MeetingForm", "AgendaItemForm")),
+    "记录会议": Page("party_office", "orglife:meeting_create", forms=("MeetingForm", "AgendaItemForm", "GuestForm")),
     "修改会议记录": Page("party_office", "orglife:meeting_edit", lambda b: [_meeting(b).pk]),
     "删除会议记录": Page("party_office", "orglife:meeting_delete", lambda b: [_meeting(b).pk], ("MeetingDeleteForm",)),
     "党建联系点": Page("party_office", "orglife:contact_points", forms=("ContactPointForm",)),
@@ -70,6 +70,7 @@ PAGES = {
 EXEMPT = {
     "MemberFilterForm": "the roster's filter (GET): nothing is required, its empty choices mean 全部",
     "RevealForm": "one reason field posted by htmx from the member page; it answers with its own message",
+    "_RowForm": "the base of the meeting form's row forms (AgendaItemForm, GuestForm), never shown itself",
 }
 # The pages of the forms this area owns, whose empty submission must list every problem at once
 # (the meeting form's own rules are the orglife area's: tests/orglife).

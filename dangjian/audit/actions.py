@@ -40,6 +40,21 @@ def field_label(object_type: str, key: str) -> str | None:
     return _field_labels.get((object_type, key))
 
 
+_children: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def register_children(object_type: str, key: str, *, model: str, keyed_by: str) -> None:
+    """Declare that entries about `object_type` keep the changed parts of a record under `key` as
+    {id: {field: value} or None (added/removed)}: `keyed_by` names the model whose ids key the parts
+    ("organizations.member" for attendance by member) and `model` the one whose fields they hold
+    ("orglife.attendance"), so the trail shows names and field names instead of ids and codes."""
+    _children[(object_type, key)] = (model, keyed_by)
+
+
+def children(object_type: str, key: str) -> tuple[str, str] | None:
+    return _children.get((object_type, key))
+
+
 # The trail's own actions and the log-in events every deployment has.
 register_labels({
     "audit.search": "查询审计日志",

@@ -19,7 +19,7 @@ from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from dangjian.audit.actions import field_label
+from dangjian.audit.actions import children, field_label
 
 EMPTY = "—"
 # What the trail's own actors are called when they have no role code of an area (Actor.system).
@@ -50,6 +50,10 @@ def describe_entries(entries, *, role_labels: dict[str, str]) -> None:
             continue
         keys = list(after) + [k for k in before if k not in after]
         for key in keys:
+            parts = _children_of(entry.object_type, key)
+            if parts is not None:
+                _want_children(wanted, parts, before.get(key), after.get(key))
+                continue
             field = _field(model, key)
             for value in (before.get(key), after.get(key)):
                 lookup = _lookup(model, field, value)
@@ -63,16 +67,65 @@ def describe_entries(entries, *, role_labels: dict[str, str]) -> None:
         entry.role_names = "、".join(roles.get(code, code) for code in entry.roles.split(",") if code)
         person = names.get((actor_model, "pk", str(entry.actor_id))) if entry.actor_id is not None else None
         entry.actor_label = f"{person}（{entry.actor_name}）" if person and person != entry.actor_name else entry.actor_name
-        entry.changes = [
-            Change(label=_label(entry.object_type, model, key) if key else "内容",
-                   before=None if old is _MISSING else _present(model, _field(model, key), old, names),
-                   after=None if new is _MISSING else _present(model, _field(model, key), new, names))
-            for key, old, new in rows
-        ]
+        entry.changes = []
+        for key, old, new in rows:
+            parts = _children_of(entry.object_type, key) if key else None
+            if parts is not None:
+                entry.changes += _child_changes(_label(entry.object_type, model, key), parts, old, new, names)
+                continue
+            entry.changes.append(Change(
+                label=_label(entry.object_type, model, key) if key else "内容",
+                before=None if old is _MISSING else _present(model, _field(model, key), old, names),
+                after=None if new is _MISSING else _present(model, _field(model, key), new, names)))
 
 
 class _Missing:
     pass
+
+
+def _children_of(object_type: str, key: str):
+    """(model of the parts, model whose ids key them) for a registered key, or None."""
+    spec = children(object_type, key)
+    if spec is None:
+        return None
+    model, keyed_by = _model(spec[0]), _model(spec[1])
+    return (model, keyed_by) if model is not None and keyed_by is not None else None
+
+
+def _part_ids(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _want_children(wanted, parts, old, new) -> None:
+    model, keyed_by = parts
+    for side in (_part_ids(old), _part_ids(new)):
+        for pk, fields in side.items():
+            if str(pk).isdigit():
+                _want(wanted, keyed_by, "pk", int(pk))
+            for name, value in (fields or {}).items():
+                lookup = _lookup(model, _field(model, name), value)
+                if lookup:
+                    _want(wanted, *lookup)
+
+
+def _child_changes(label: str, parts, old, new, names) -> list[Change]:
+    """One Change per part that changed: "出缺席 · 张三", with the part's fields in words; a part
+    that was added or removed shows （无） on the other side."""
+    model, keyed_by = parts
+    old, new = _part_ids(old), _part_ids(new)
+    rows = []
+    for pk in list(new) + [k for k in old if k not in new]:
+        who = names.get((keyed_by, "pk", str(pk))) or f"{keyed_by._meta.verbose_name}（编号 {pk}）"
+        rows.append(Change(label=f"{label} · {who}", before=_part_text(model, old.get(pk), names),
+                           after=_part_text(model, new.get(pk), names)))
+    return rows
+
+
+def _part_text(model, fields, names) -> str:
+    if not fields:
+        return "（无）"
+    return "；".join(f"{_label('', model, name)} {_present(model, _field(model, name), value, names)}"
+                    for name, value in fields.items())
 
 
 _MISSING = _Missing()

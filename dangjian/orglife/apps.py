@@ -17,7 +17,7 @@ class OrglifeConfig(AppConfig):
             policy.register(model, organization="meeting__organization", select_related=("meeting__organization",))
         policy.register(ContactPoint, select_related=("organization", "leader"))
 
-        from dangjian.audit.actions import register_field_labels, register_labels
+        from dangjian.audit.actions import register_children, register_field_labels, register_labels
 
         register_labels({
             "meeting.record": "记录会议",
@@ -31,6 +31,11 @@ class OrglifeConfig(AppConfig):
         })
         # Keys of audit entries that are not fields of the meeting (counts and the parts kept in
         # other tables).
+        for key, model, keyed_by in (("attendance", "orglife.attendance", "organizations.member"),
+                                     ("guests", "orglife.guest", "orglife.guest"),
+                                     ("agenda", "orglife.agendaitem", "orglife.agendaitem")):
+            register_children("orglife.meeting", key, model=model, keyed_by=keyed_by)
         register_field_labels("orglife.meeting", {
             "expected": "应到人数", "present": "实到人数", "absent": "缺席", "guests": "列席人员", "agenda": "议题",
+            "attendance": "出缺席", "study_tags": "学习主题",
         })

@@ -129,3 +129,21 @@ def test_the_page_names_every_row_in_one_query_however_many_entries(bureau, clie
     many = _count(client)
     # session, account, grants, entries, the one names query (+ the session save's three)
     assert (few, many) == (8, 8)
+
+
+def test_a_meeting_edit_names_each_changed_part_and_its_fields(bureau, client_for):
+    """Attendance, guests and agenda items are kept in the entry by id with their fields' codes; the
+    page names the member (or item) and the fields, and shows choices by their labels."""
+    system = Actor.system("系统初始化")
+    when = timezone.make_aware(dt.datetime(2026, 3, 2, 9))
+    meeting = life.meeting_record(by=system, data=MeetingInput(
+        organization=bureau.branch_a, kind=MeetingKind.THEME_DAY, starts_at=when, topics="主题党日"))
+    life.meeting_update(by=system, meeting=meeting, data=MeetingInput(
+        organization=bureau.branch_a, kind=MeetingKind.THEME_DAY, starts_at=when, topics="主题党日",
+        absences={bureau.member_a.pk: ("official", "赴省厅培训")}))
+    page = client_for("audit_admin").get(reverse("audit:search"), {"action": "meeting.update"})
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.content.decode())))
+    assert f"出缺席 · {bureau.member_a.name}" in text
+    assert "缺席原因 公差" in text and "说明 赴省厅培训" in text
+    for raw in ("absence_reason", "official", "present", f"{bureau.member_a.pk}："):
+        assert raw not in text, raw

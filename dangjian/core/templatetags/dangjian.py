@@ -1,6 +1,10 @@
 import datetime as dt
+import functools
+import html
 
 from django import template
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -33,31 +37,46 @@ def changes(values) -> str:
     return "；".join(f"{key}：{'—' if value in (None, '') else value}" for key, value in values.items())
 
 
-@register.simple_tag
-def compliance_cell(cell, org, year, can_record) -> str:
-    """One requirement-period badge of the compliance matrix and calendar. A tag rather than an
-    {% include %}, with the links built by hand: a matrix page renders thousands of these. The
-    rules' sources are listed once under the table, not in every badge."""
-    from django.urls import reverse
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
+@functools.lru_cache(maxsize=256)
+def _escaped(text: str) -> str:
+    """A rule's label or short label, escaped once per process: a badge repeats one of a dozen.
+    (Django's escape is the standard library's behind a check for lazy strings.)"""
+    return html.escape(text)
 
+
+def compliance_badge(cell, *, org_pk: int, year: int, can_record: bool, meetings_url: str, create_url: str) -> str:
+    """The HTML of one requirement-period badge of the compliance matrix and calendar: a ✓ badge
+    linking to the period's meetings, a ✗ or … badge linking to recording one (when the reader may
+    record), or a grey one for a period not yet due. `meetings_url` and `create_url` are reversed
+    once by the caller: a matrix page has about a thousand badges, and reversing a URL for each
+    cost more than the page's SQL. The rules' sources are listed once under the table, not in
+    every badge."""
     rule = cell.requirement
-    short = escape(cell.short)
+    short = _escaped(cell.short)
     if cell.state == "held":
         kind = f"&amp;kind={rule.kind}" if rule.kind else ""
         times = f"×{cell.held}" if cell.held > 1 else ""
-        return mark_safe(
-            f'<a class="badge rounded-pill text-bg-success text-decoration-none" data-state="held" '
-            f'data-rule="{rule.key}" title="{escape(rule.label)}：已开展 {cell.held} 次" '
-            f'href="{reverse("orglife:meetings")}?org={org.pk}&amp;year={year}{kind}">✓{short}{times}</a>')
+        return (f'<a class="badge rounded-pill text-bg-success text-decoration-none" data-state="held" '
+                f'data-rule="{rule.key}" title="{_escaped(rule.label)}：已开展 {cell.held} 次" '
+                f'href="{meetings_url}?org={org_pk}&amp;year={year}{kind}">✓{short}{times}</a>')
     if cell.state in ("missing", "due"):
         style, mark, words = ("danger", "✗", "未开展") if cell.state == "missing" else ("warning", "…", "本期进行中，尚未记录")
         attrs = (f'class="badge rounded-pill text-bg-{style} text-decoration-none" data-state="{cell.state}" '
-                 f'data-rule="{rule.key}" title="{escape(rule.label)}：{words}"')
+                 f'data-rule="{rule.key}" title="{_escaped(rule.label)}：{words}"')
         if not can_record:  # a reader who may not record sees the gap, not a link that leads nowhere
-            return mark_safe(f'<span {attrs}>{mark}{short}</span>')
-        href = f"{reverse('orglife:meeting_create')}?organization={org.pk}&amp;kind={cell.create_kind}"
-        return mark_safe(f'<a {attrs} href="{href}">{mark}{short}</a>')
-    return mark_safe(f'<span class="badge rounded-pill text-bg-light border text-muted" data-state="future" '
-                     f'data-rule="{rule.key}">{short}</span>')
+            return f'<span {attrs}>{mark}{short}</span>'
+        return f'<a {attrs} href="{create_url}?organization={org_pk}&amp;kind={cell.create_kind}">{mark}{short}</a>'
+    return (f'<span class="badge rounded-pill text-bg-light border text-muted" data-state="future" '
+            f'data-rule="{rule.key}">{short}</span>')
+
+
+@register.simple_tag
+def compliance_cell(cell, org, year, can_record) -> str:
+    """One badge (see compliance_badge). A view that prepared the badges for this organisation,
+    year and reader (orglife.views._decorate) left them on the cell; otherwise it is built here."""
+    prepared = getattr(cell, "html", None)
+    if prepared is not None and cell.html_for == (org.pk, year, can_record):
+        return prepared
+    return mark_safe(compliance_badge(cell, org_pk=org.pk, year=year, can_record=can_record,
+                                      meetings_url=reverse("orglife:meetings"),
+                                      create_url=reverse("orglife:meeting_create")))

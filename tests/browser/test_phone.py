@@ -205,3 +205,19 @@ def test_secretary_opens_the_branch_calendar_on_a_phone_at_this_month(phone_page
     expect(page).to_have_url(f"{live_server.url}/orglife/calendar/{bureau.branch_a.pk}/#month-1")
     first = page.locator("#month-1").bounding_box()
     assert 0 <= first["y"] < 844, first
+
+
+def test_secretary_fills_the_meeting_form_on_a_phone(phone_page, live_server, long_names, screenshot_dir):
+    """The meeting form at 390 px: the page does not scroll sideways, an agenda item's 议题 box is wide
+    enough to type in, the 类别 list says 请选择…, and no label is squeezed a character a line."""
+    page = phone_page
+    log_in(page, live_server.url, "shuji_a", PASSWORD)
+    page.goto(f"{live_server.url}/orglife/meetings/new/?organization={long_names.branch_a.pk}&kind=committee_meeting")
+    page.screenshot(path=str(screenshot_dir / "phone-meeting-form.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    title = page.locator("#agenda-input input[name$='-title']").first
+    assert title.bounding_box()["width"] >= 0.6 * PHONE_WIDTH
+    category = page.locator("#agenda-input select[name$='-category']").first
+    assert category.bounding_box()["width"] >= 0.4 * PHONE_WIDTH
+    assert category.evaluate("s => s.options[s.selectedIndex].text") == "请选择…"
+    _assert_not_squeezed(page, "#meeting-form")

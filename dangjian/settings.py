@@ -53,6 +53,9 @@ SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-0123456789abcdef012345
 # The audit chain's HMAC key lives outside the database so that someone who can write to the
 # database cannot recompute the chain after editing a row.
 AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "dev-only-audit-key" if DEBUG else None)
+# `manage.py audit_checkpoint` appends a signed line naming the chain's head to this file (kept by
+# the operator, outside the database and its backups), so a cut tail or a wipe shows against it.
+AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE") or None
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -234,7 +237,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # Each audit checkpoint is also logged (journald under systemd; AUDIT_SYSLOG_ADDRESS adds syslog).
+    "loggers": {"dangjian.audit.checkpoint": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+if os.environ.get("AUDIT_SYSLOG_ADDRESS"):
+    LOGGING["handlers"]["syslog"] = {"class": "logging.handlers.SysLogHandler",
+                                     "address": os.environ["AUDIT_SYSLOG_ADDRESS"]}
+    LOGGING["loggers"]["dangjian.audit.checkpoint"]["handlers"].append("syslog")
 
 # Study themes counted as figures of their own in the metric registry (key -> tag text).
 ORGLIFE_STUDY_TAG_METRICS = {

@@ -38,11 +38,16 @@ class AuditEntry(models.Model):
 
 class AuditHead(models.Model):
     """The chain's head, one row. Writers lock it (select_for_update) so entries get consecutive
-    sequence numbers and each links to the true previous entry, on PostgreSQL as on SQLite."""
+    sequence numbers and each links to the true previous entry, on PostgreSQL as on SQLite.
+    `head_mac` authenticates (seq, mac) with the chain's key: cutting the tail and rewinding the
+    head to an earlier entry, or wiping every entry and resetting the head, no longer verifies.
+    A head copied from an earlier state (an old backup) still would: the signed checkpoints kept
+    outside the database (`audit_checkpoint`, `audit_verify --checkpoints`) catch that."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
     mac = models.CharField(max_length=64, default="0" * 64)
+    head_mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [models.CheckConstraint(name="audit_head_single_row", condition=models.Q(id=1))]

@@ -154,6 +154,18 @@ def compute_mac(prev_mac: str, payload: bytes) -> str:
     return hmac.new(settings.AUDIT_HMAC_KEY.encode(), prev_mac.encode() + payload, hashlib.sha256).hexdigest()
 
 
+def _keyed(purpose: str, text: str) -> str:
+    """An HMAC with the chain's key over `text`, bound to `purpose` so that a MAC made for one
+    use (the head, a checkpoint) can never be passed off as another (an entry)."""
+    return hmac.new(settings.AUDIT_HMAC_KEY.encode(), f"{purpose}\n{text}".encode(), hashlib.sha256).hexdigest()
+
+
+def head_mac(seq: int, mac: str) -> str:
+    """The head's own MAC over (seq, mac): without the key, nobody who can write the database can
+    rewind or reset the head to match a cut chain."""
+    return _keyed("audit-head", f"{seq}:{mac}")
+
+
 def audit_record(
     *, by: Actor, action: str, obj=None, before: dict | None = None, after: dict | None = None, note: str = ""
 ) -> AuditEntry:
@@ -190,8 +202,8 @@ def audit_record_many(*, by: Actor, items: list[AuditItem]) -> list[AuditEntry]:
             entry.mac = mac = compute_mac(entry.prev_mac, entry_payload(entry))
             entries.append(entry)
         AuditEntry.objects.bulk_create(entries, batch_size=500)
-        head.seq, head.mac = seq, mac
-        head.save(update_fields=["seq", "mac"])
+        head.seq, head.mac, head.head_mac = seq, mac, head_mac(seq, mac)
+        head.save(update_fields=["seq", "mac", "head_mac"])
     return entries
 
 
@@ -201,11 +213,15 @@ class ChainBreak:
     reason: str
 
 
-def audit_verify_chain(*, batch_size: int = 2000) -> ChainBreak | None:
-    """Walk the chain in order; return the first broken link, or None if the chain is whole."""
+def audit_verify_chain(*, batch_size: int = 2000, checkpoints: list["Checkpoint"] | None = None) -> ChainBreak | None:
+    """Walk the chain in order; return the first broken link, or None if the chain is whole.
+    The head must exist and carry its own valid MAC, and must name the last entry. Each of
+    `checkpoints` (signed lines kept outside the database) must still match: its entry present
+    with the same MAC, so a tail cut below it, a wipe or a head copied from an older state shows."""
     expected_prev = "0" * 64
     expected_seq = 1
     last_seq = 0
+    pinned = {c.seq: c for c in checkpoints or () if c.seq > 0}
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size):
         if entry.seq != expected_seq:
             return ChainBreak(expected_seq, f"缺少第 {expected_seq} 条记录（下一条为第 {entry.seq} 条）")
@@ -213,11 +229,74 @@ def audit_verify_chain(*, batch_size: int = 2000) -> ChainBreak | None:
             return ChainBreak(entry.seq, "与上一条记录的链接不符")
         if not hmac.compare_digest(entry.mac, compute_mac(entry.prev_mac, entry_payload(entry))):
             return ChainBreak(entry.seq, "记录内容与其校验值不符（被修改过）")
+        if entry.seq in pinned and not hmac.compare_digest(entry.mac, pinned[entry.seq].mac):
+            return ChainBreak(entry.seq, f"与 {pinned[entry.seq].at} 的检查点不符（该处记录被整体替换过）")
         expected_prev, expected_seq, last_seq = entry.mac, entry.seq + 1, entry.seq
+    if pinned and max(pinned) > last_seq:
+        latest = pinned[max(pinned)]
+        return ChainBreak(last_seq + 1, f"链尾被截断：{latest.at} 的检查点记到第 {latest.seq} 条，"
+                                        f"数据库中只有 {last_seq} 条")
     head = AuditHead.objects.filter(id=1).first()
-    if head and head.seq != last_seq:
+    if head is None:
+        return ChainBreak(last_seq + 1, "链头缺失（链头被删除，记录可能被整体清除）")
+    if not hmac.compare_digest(head.head_mac, head_mac(head.seq, head.mac)):
+        return ChainBreak(head.seq + 1, f"链头校验值不符：链头被改写（记为第 {head.seq} 条），链尾可能被截断或整体清除")
+    if head.seq != last_seq:
         return ChainBreak(last_seq + 1, f"链尾缺少记录：链头记为第 {head.seq} 条，实际只有 {last_seq} 条")
+    if head.mac != expected_prev:
+        return ChainBreak(last_seq, "链头与最后一条记录的校验值不符")
     return None
+
+
+# Signed checkpoints: a line per run of `audit_checkpoint`, kept by the operator outside the
+# database (a file, syslog). Each names the head at that moment and is signed with the chain's key.
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    mac: str
+    at: str
+
+    def signed(self) -> dict:
+        return {"seq": self.seq, "mac": self.mac, "at": self.at, "signature": _checkpoint_signature(self)}
+
+
+def _checkpoint_signature(checkpoint: Checkpoint) -> str:
+    return _keyed("audit-checkpoint", f"{checkpoint.seq}:{checkpoint.mac}:{checkpoint.at}")
+
+
+class CheckpointError(Exception):
+    """A checkpoint file that cannot be trusted (Chinese message naming the line)."""
+
+
+def checkpoint_take() -> tuple[Checkpoint, "ChainBreak | None"]:
+    """The head as it stands, as a checkpoint, and the chain's state (a checkpoint of a broken
+    chain is still written, so the break is on record outside the database)."""
+    head = AuditHead.objects.filter(id=1).first()
+    seq, mac = (head.seq, head.mac) if head else (0, "0" * 64)
+    return Checkpoint(seq=seq, mac=mac, at=timezone.localtime().isoformat(timespec="seconds")), audit_verify_chain()
+
+
+def checkpoint_line(checkpoint: Checkpoint) -> str:
+    return json.dumps(checkpoint.signed(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def checkpoints_read(lines) -> list[Checkpoint]:
+    """Parse a checkpoint file's lines; any line that is not a checkpoint signed with the chain's
+    key is refused (a forged or edited file must not vouch for a cut chain)."""
+    found = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            checkpoint = Checkpoint(seq=int(data["seq"]), mac=str(data["mac"]), at=str(data["at"]))
+            signature = str(data["signature"])
+        except (ValueError, KeyError, TypeError):
+            raise CheckpointError(f"检查点文件第 {number} 行格式不正确") from None
+        if not hmac.compare_digest(signature, _checkpoint_signature(checkpoint)):
+            raise CheckpointError(f"检查点文件第 {number} 行签名无效（被改写或来自别的密钥）")
+        found.append(checkpoint)
+    return found
 
 
 # What each kind of export is called in the trail: one action code per kind, one wording for all.

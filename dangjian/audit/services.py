@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -166,6 +167,33 @@ def head_mac(seq: int, mac: str) -> str:
     return _keyed("audit-head", f"{seq}:{mac}")
 
 
+# Personal numbers written anywhere in an entry's text (a log-in name typed as an ID number, a
+# phone in a note or an object's name) are masked before the entry is written: an 18-character ID
+# number (17 digits and a digit or X), a mobile number (11 digits from 13 to 19), a fixed line with
+# its area code and a hyphen. Only whole numbers: digits or letters on either side do not match.
+_PERSONAL_NUMBER_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?:(?P<id>\d{17}[\dXx])|(?P<mobile>1[3-9]\d{9})|(?P<line>0\d{2,3}-\d{7,8}))(?![0-9A-Za-z])",
+    re.ASCII,
+)
+
+
+def _mask_match(match: re.Match) -> str:
+    if match.group("id"):
+        return mask_id_number(match.group("id").upper())
+    return mask_phone(match.group(0))
+
+
+def mask_personal_numbers(value):
+    """`value` (text, or JSON made of dicts, lists and text) with every ID number and phone masked."""
+    if isinstance(value, str):
+        return _PERSONAL_NUMBER_RE.sub(_mask_match, value)
+    if isinstance(value, dict):
+        return {key: mask_personal_numbers(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_personal_numbers(item) for item in value]
+    return value
+
+
 def audit_record(
     *, by: Actor, action: str, obj=None, before: dict | None = None, after: dict | None = None, note: str = ""
 ) -> AuditEntry:
@@ -191,13 +219,14 @@ def audit_record_many(*, by: Actor, items: list[AuditItem]) -> list[AuditEntry]:
         for item in items:
             obj = item.obj
             seq += 1
+            masked = mask_personal_numbers
             entry = AuditEntry(
-                seq=seq, at=at, actor=by.user, actor_name=by.name[:150], roles=",".join(by.roles)[:300],
+                seq=seq, at=at, actor=by.user, actor_name=masked(by.name)[:150], roles=",".join(by.roles)[:300],
                 source_ip=by.ip, action=item.action,
                 object_type=obj._meta.label_lower if obj is not None else "",
                 object_id=str(obj.pk) if obj is not None else "",
-                object_repr=str(obj)[:200] if obj is not None else "",
-                before=item.before, after=item.after, note=item.note[:300], prev_mac=mac,
+                object_repr=masked(str(obj))[:200] if obj is not None else "",
+                before=masked(item.before), after=masked(item.after), note=masked(item.note)[:300], prev_mac=mac,
             )
             entry.mac = mac = compute_mac(entry.prev_mac, entry_payload(entry))
             entries.append(entry)

@@ -185,6 +185,7 @@ EXEMPT: dict[str, str] = {
     "audit.compute_mac": "pure: an HMAC",
     "audit.audit_verify_chain": "read: walks the chain and reports the first broken link",
     "audit.head_mac": "pure: the head's HMAC over (seq, mac)",
+    "audit.mask_personal_numbers": "pure: masks ID numbers and phones in an entry's text",
     "audit.checkpoint_take": "read: the head as a checkpoint, and the chain's state",
     "audit.checkpoint_line": "pure: a checkpoint as one signed JSON line",
     "audit.checkpoints_read": "pure: parses and checks the signatures of a checkpoint file",

@@ -4,6 +4,7 @@ Every value that comes from the environment is parsed here and a bad value stops
 message naming the variable (healthchecks style): a typo must not silently fall back to a default.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -56,6 +57,16 @@ AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "dev-only-audit-key" if DEBUG else No
 # `manage.py audit_checkpoint` appends a signed line naming the chain's head to this file (kept by
 # the operator, outside the database and its backups), so a cut tail or a wipe shows against it.
 AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE") or None
+# Proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "127.0.0.1,10.0.0.0/24");
+# empty: the header is ignored and REMOTE_ADDR is the client (dangjian/core/client_ip.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
+# The lockout counts failures per the same client address the audit trail records.
+AXES_CLIENT_IP_CALLABLE = "dangjian.core.client_ip.client_ip"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

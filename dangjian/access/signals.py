@@ -4,10 +4,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from dangjian.audit.services import Actor, audit_record
+from dangjian.core.client_ip import client_ip
 
 
 def _actor(request, user=None, name=None):
-    ip = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip = client_ip(request) if request is not None else None
     if user is not None:
         from dangjian.access import policy
 

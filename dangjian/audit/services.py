@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dangjian.audit.models import AuditEntry, AuditHead
+from dangjian.core.client_ip import client_ip
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.core.transitions import Move, Workflow, transition
 from dangjian.core.updates import Changes, model_update
@@ -41,7 +42,7 @@ class Actor:
             user=user if user.is_authenticated else None,
             name=user.get_username() if user.is_authenticated else "匿名",
             roles=_roles_of(user),
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
 
     @classmethod

@@ -158,3 +158,28 @@ def test_checkpoint_of_a_broken_chain_is_written_and_reports_the_break(checkpoin
         call_command("audit_checkpoint")
     assert checkpoints.read_text().count("\n") == 1
     assert audit_verify_chain() is not None
+
+
+def test_checkpoint_reaches_syslog_when_configured(tmp_path):
+    # A separate process with the deployment's environment: the signed line arrives on the socket.
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    address = str(tmp_path / "log.sock")
+    sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sink.bind(address)
+    sink.settimeout(10)
+    env = {**os.environ, "DEBUG": "1", "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+           "AUDIT_SYSLOG_ADDRESS": address, "AUDIT_CHECKPOINT_FILE": str(tmp_path / "ckpt.jsonl")}
+    env.pop("DATABASE_URL", None)
+    manage = [sys.executable, str(Path(__file__).resolve().parents[2] / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, capture_output=True)
+    done = subprocess.run([*manage, "audit_checkpoint"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    received = sink.recv(4096).decode()
+    sink.close()
+    line = (tmp_path / "ckpt.jsonl").read_text().strip()
+    assert line in received and '"signature"' in line

@@ -174,6 +174,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "dangjian.access.passwords.CharacterClassValidator",
         "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES},
     },
+    {"NAME": "dangjian.access.passwords.PatternValidator"},
 ]
 
 # Lockout: 5 failures within a sliding 15-minute window lock the username (and username+address);

@@ -4,6 +4,7 @@ Every value that comes from the environment is parsed here and a bad value stops
 message naming the variable (healthchecks style): a typo must not silently fall back to a default.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -45,6 +46,17 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP networks (10.9.0.0/24; a bare address is a /32), normalised."""
+    networks = []
+    for item in env_list(name, ""):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be comma-separated networks (10.9.0.0/24), got {item!r}") from None
+    return networks
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -177,19 +189,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "dangjian.access.passwords.PatternValidator"},
 ]
 
-# Lockout: 5 failures within a sliding 15-minute window lock the username (and username+address);
-# each failure expires on its own after the window (AXES_USE_ATTEMPT_EXPIRATION), so the lock lifts
-# when the failures age out. The database handler keeps the counter in the shared database, so it
-# holds across app servers; AxesStandaloneBackend refuses a locked log-in before any password hash.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Lockout (dangjian/access/lockout.py): failures within a sliding 15-minute window are counted per
+# account (5 lock it, from whatever addresses) and per address (10 lock it, over whatever accounts,
+# so a password spray from one address stops). The three admins are counted per (account, address)
+# instead, so nobody can lock them out from elsewhere; `manage.py unlock_account` lifts a lock.
+# Each failure expires on its own after the window (AXES_USE_ATTEMPT_EXPIRATION). The database
+# handler keeps the counters in the shared database, so they hold across app servers;
+# AxesStandaloneBackend refuses a locked log-in before any password hash.
+AXES_HANDLER = "dangjian.access.lockout.LoginThrottleHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1)
 AXES_COOLOFF_TIME = LOGIN_FAILURE_WINDOW_MINUTES / 60  # hours
 AXES_USE_ATTEMPT_EXPIRATION = True
-AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "dangjian.access.lockout.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "dangjian.access.lockout.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
+# Tries refused by a lock are not counted: a locked address cannot go on to lock accounts.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
 AXES_VERBOSE = False
+
+
+# The three admins (系统/安全/审计管理员) may log in only from these networks; empty = anywhere.
+ADMIN_LOGIN_NETWORKS = env_networks("ADMIN_LOGIN_NETWORKS")
 
 # Sessions live in the database (stateless app servers). The idle timeout slides with activity.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

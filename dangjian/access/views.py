@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from dangjian.access import policy, services
-from dangjian.access.forms import RoleGrantForm, UserCreateForm
+from dangjian.access.forms import LoginForm, RoleGrantForm, UserCreateForm
 from dangjian.access.models import RoleAssignment
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
@@ -15,6 +15,7 @@ from dangjian.core.forms import apply_service_errors
 
 class LoginView(auth_views.LoginView):
     template_name = "access/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
 

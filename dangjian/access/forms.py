@@ -76,7 +76,7 @@ class LoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         address = client_ip(self.request)
-        if user.role_assignments.filter(role__in=THREE_ADMINS).exists() and not address_allowed_for_admin(address):
+        if not address_allowed_for_admin(address) and user.role_assignments.filter(role__in=THREE_ADMINS).exists():
             audit_record(by=Actor(user=None, name=user.get_username(), ip=address or None),
                          action="auth.login_refused", obj=user, note=f"管理员账号不允许从地址 {address or '未知'} 登录")
             raise forms.ValidationError("管理员账号只能从指定的管理网络登录，本次登录已拒绝并记录。", code="admin_address")

@@ -43,7 +43,15 @@ def lockout_parameters(request_or_attempt, credentials=None) -> list:
         username = get_client_username(request_or_attempt, credentials)
     else:  # an AccessAttempt row
         username = getattr(request_or_attempt, "username", None)
-    if is_admin_name(username):
+    # axes asks several times per log-in; remember the answer on the request.
+    known = getattr(request_or_attempt, "_admin_names", None)
+    if known is None:
+        known = {}
+        if hasattr(request_or_attempt, "POST"):
+            request_or_attempt._admin_names = known
+    if username not in known:
+        known[username] = is_admin_name(username)
+    if known[username]:
         return [list(ACCOUNT_AT_ADDRESS), ADDRESS]
     return [ACCOUNT, ADDRESS]
 

@@ -59,3 +59,10 @@ def test_a_bad_network_stops_start_up_with_a_message(monkeypatch):
         env_networks("ADMIN_LOGIN_NETWORKS")
     monkeypatch.setenv("ADMIN_LOGIN_NETWORKS", "10.9.0.0/24, 10.8.0.1")
     assert env_networks("ADMIN_LOGIN_NETWORKS") == ["10.9.0.0/24", "10.8.0.1/32"]
+
+
+def test_the_page_states_the_configured_limits(db, settings):
+    settings.AXES_FAILURE_LIMIT, settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6, 12
+    settings.LOGIN_FAILURE_WINDOW_MINUTES = 20
+    page = Client().get(LOGIN).content.decode()
+    assert "同一账号输错密码6次、同一地址输错12次，将锁定20分钟；30分钟无操作自动退出。" in page

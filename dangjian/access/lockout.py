@@ -11,6 +11,7 @@ import ipaddress
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
 
@@ -74,6 +75,17 @@ class LoginThrottleHandler(AxesDatabaseHandler):
             failures = attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
             worst = max(worst, failures * account_limit // _limit_of(parameter))
         return worst
+
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        """On a successful log-in axes deletes every counter the request matches, the address's
+        included: anyone with one working account could then spray, log in, and spray again. Forgive
+        only the account's own failures (an admin's at this address only)."""
+        username = get_client_username(request, credentials)
+        attempts = AccessAttempt.objects.filter(username=username)
+        if lockout_parameters(request, credentials)[0] == list(ACCOUNT_AT_ADDRESS):
+            attempts = attempts.filter(ip_address=request.axes_ip_address)
+        return attempts.delete()[0]
 
 
 def address_allowed_for_admin(address: str) -> bool:

@@ -91,3 +91,14 @@ def test_the_console_refuses_bad_input_and_changes_nothing(bureau, args, message
         call_command("unlock_account", *args)
     assert _login("10.9.0.5", "anquan", PASSWORD).status_code == 429
     assert not AuditEntry.objects.filter(action="auth.unlock").exists()
+
+
+def test_a_successful_log_in_forgives_only_its_own_account_not_the_address(bureau):
+    for name in ACCOUNTS[1:5]:  # 8 failures from one address over four names
+        for _ in range(2):
+            _login("10.0.0.66", name, "Wrong#pass1")
+    _login("10.0.0.66", "dangban", "Wrong#pass1")  # and 1 on the insider's own account: 9
+    assert _login("10.0.0.66", "dangban", PASSWORD).status_code == 302
+    # dangban's own failure is forgiven (8 left at the address); the spray is not.
+    assert _login("10.0.0.66", "zhangsan", "Wrong#pass1").status_code == 200  # 9
+    assert _login("10.0.0.66", "zhangsan", "Wrong#pass1").status_code == 429  # 10: locked

@@ -48,6 +48,17 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP networks (10.9.0.0/24; a bare address is a /32), normalised."""
+    networks = []
+    for item in env_list(name, ""):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be comma-separated networks (10.9.0.0/24), got {item!r}") from None
+    return networks
+
+
 DEBUG = env_bool("DEBUG", False)
 # In DEBUG a fixed development key is acceptable; in production the key must be provided.
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-0123456789abcdef0123456789abcdef" if DEBUG else None)
@@ -65,8 +76,6 @@ for _proxy in TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy, strict=False)
     except ValueError:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
-# The lockout counts failures per the same client address the audit trail records.
-AXES_CLIENT_IP_CALLABLE = "dangjian.core.client_ip.client_ip"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -188,21 +197,35 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "dangjian.access.passwords.CharacterClassValidator",
         "OPTIONS": {"min_classes": PASSWORD_MIN_CHARACTER_CLASSES},
     },
+    {"NAME": "dangjian.access.passwords.PatternValidator"},
 ]
 
-# Lockout: 5 failures within a sliding 15-minute window lock the username (and username+address);
-# each failure expires on its own after the window (AXES_USE_ATTEMPT_EXPIRATION), so the lock lifts
-# when the failures age out. The database handler keeps the counter in the shared database, so it
-# holds across app servers; AxesStandaloneBackend refuses a locked log-in before any password hash.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Lockout (dangjian/access/lockout.py): failures within a sliding 15-minute window are counted per
+# account (5 lock it, from whatever addresses) and per address (10 lock it, over whatever accounts,
+# so a password spray from one address stops). The three admins are counted per (account, address)
+# instead, so nobody can lock them out from elsewhere; `manage.py unlock_account` lifts a lock.
+# Each failure expires on its own after the window (AXES_USE_ATTEMPT_EXPIRATION). The database
+# handler keeps the counters in the shared database, so they hold across app servers;
+# AxesStandaloneBackend refuses a locked log-in before any password hash.
+AXES_HANDLER = "dangjian.access.lockout.LoginThrottleHandler"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15, minimum=1)
 AXES_COOLOFF_TIME = LOGIN_FAILURE_WINDOW_MINUTES / 60  # hours
 AXES_USE_ATTEMPT_EXPIRATION = True
-AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "dangjian.access.lockout.lockout_parameters"
+# The lockout counts failures per the same client address the audit trail records
+# (dangjian/core/client_ip.py, which honours TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "dangjian.access.lockout.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
+# Tries refused by a lock are not counted: a locked address cannot go on to lock accounts.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
 AXES_VERBOSE = False
+
+
+# The three admins (系统/安全/审计管理员) may log in only from these networks; empty = anywhere.
+ADMIN_LOGIN_NETWORKS = env_networks("ADMIN_LOGIN_NETWORKS")
 
 # Sessions live in the database (stateless app servers). The idle timeout slides with activity.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

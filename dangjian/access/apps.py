@@ -7,7 +7,7 @@ class AccessConfig(AppConfig):
     verbose_name = "账号与权限"
 
     def ready(self):
-        from dangjian.access import checks, signals  # noqa: F401
+        from dangjian.access import checks, lockout, signals  # noqa: F401
         from dangjian.audit.actions import register_labels
 
         register_labels({

@@ -1,8 +1,12 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 
+from dangjian.access.lockout import address_allowed_for_admin
 from dangjian.access.models import User
 from dangjian.access.roles import THREE_ADMINS, UNIT_ROLES, Role
+from dangjian.audit.services import Actor, audit_record
+from dangjian.core.client_ip import client_ip
 from dangjian.core.forms import BootstrapMixin, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization, Unit
 
@@ -62,3 +66,17 @@ class RoleGrantForm(BootstrapMixin, forms.Form):
         elif role and (organization is None or unit is not None):
             self.add_error("organization", f"{Role(role).label}须授予在党组织上。")
         return data
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, plus: the three admins only from ADMIN_LOGIN_NETWORKS (refused and
+    audited elsewhere). Checked after the password, like a disabled account, so the refusal tells
+    nothing to someone who does not know the password."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        address = client_ip(self.request)
+        if not address_allowed_for_admin(address) and user.role_assignments.filter(role__in=THREE_ADMINS).exists():
+            audit_record(by=Actor(user=None, name=user.get_username(), ip=address or None),
+                         action="auth.login_refused", obj=user, note=f"管理员账号不允许从地址 {address or '未知'} 登录")
+            raise forms.ValidationError("管理员账号只能从指定的管理网络登录，本次登录已拒绝并记录。", code="admin_address")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -6,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from dangjian.access import policy, services
-from dangjian.access.forms import RoleGrantForm, UserCreateForm
+from dangjian.access.forms import LoginForm, RoleGrantForm, UserCreateForm
 from dangjian.access.models import RoleAssignment
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
@@ -15,7 +16,14 @@ from dangjian.core.forms import apply_service_errors
 
 class LoginView(auth_views.LoginView):
     template_name = "access/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        """The limits the page states, as configured."""
+        return super().get_context_data(
+            **kwargs, account_limit=settings.AXES_FAILURE_LIMIT, address_limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+            window_minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES, idle_minutes=settings.SESSION_COOKIE_AGE // 60)
 
 
 @login_required

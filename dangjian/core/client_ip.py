@@ -6,7 +6,7 @@ address in it. So the header is read only when `REMOTE_ADDR` is a proxy listed i
 `TRUSTED_PROXIES` setting (addresses or networks), and it is read from the right: each hop that is
 itself a trusted proxy is skipped, and the right-most address that is not trusted is the client
 (anything left of it was written by the client and proves nothing). Axes uses the same function
-(`AXES_CLIENT_IP_CALLABLE = "dangjian.core.client_ip.client_ip"`), so the trail and the lockout
+(`AXES_CLIENT_IP_CALLABLE`, through `access.lockout.axes_client_ip`), so the trail and the lockout
 name the same address.
 """
 

@@ -73,7 +73,7 @@ def test_idle_session_expires_after_30_minutes(bureau):
 
 @pytest.mark.parametrize(("password", "ok"), [
     ("Tqzv7plm", True), ("tqzv7pl!", True), ("abcdefgh", False), ("Abc1!", False), ("ABCDEFGH12", False),
-    ("A" * 30 + "b1" + "x" * 40, True),
+    ("Tqzv7plm" * 9, True),  # a long password is accepted (no upper bound)
 ])
 def test_password_rules(password, ok):
     if ok:

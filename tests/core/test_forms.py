@@ -68,6 +68,7 @@ PAGES = {
 }
 # Forms no page of this kind shows, with the reason.
 EXEMPT = {
+    "LoginForm": "the log-in page, seen signed out (these cases sign in); its two fields are written by hand, both required",
     "MemberFilterForm": "the roster's filter (GET): nothing is required, its empty choices mean 全部",
     "RevealForm": "one reason field posted by htmx from the member page; it answers with its own message",
     "_RowForm": "the base of the meeting form's row forms (AgendaItemForm, GuestForm), never shown itself",

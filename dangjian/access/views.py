@@ -3,6 +3,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,7 +11,7 @@ from dangjian.access import policy, services
 from dangjian.access.forms import MemberBindForm, PasswordChangeForm, RoleGrantForm, UserCreateForm
 from dangjian.access.models import RoleAssignment
 from dangjian.access.passwords import must_change_password
-from dangjian.access.roles import Perm
+from dangjian.access.roles import THREE_ADMINS, Perm
 from dangjian.audit.services import Actor
 from dangjian.core.forms import apply_service_errors
 
@@ -34,7 +35,8 @@ def users(request):
         else:
             messages.success(request, f"已创建账号 {user.username}，首次登录须修改初始密码。角色和对应党员由安全管理员设置。")
             return redirect("access:users")
-    rows = policy.users_manageable(request.user).order_by("username")
+    admin_grant = RoleAssignment.objects.filter(user=OuterRef("pk"), role__in=THREE_ADMINS)
+    rows = policy.users_manageable(request.user).annotate(is_admin=Exists(admin_grant)).order_by("username")
     return render(request, "access/users.html", {"users": rows, "form": form})
 
 

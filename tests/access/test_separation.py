@@ -148,3 +148,12 @@ def test_the_system_admin_still_disables_an_ordinary_account(bureau, client_for)
     client_for("sys_admin").post(reverse("access:user_toggle", args=[target.pk]))
     target.refresh_from_db()
     assert not target.is_active
+
+
+def test_the_account_page_offers_no_disable_or_reset_on_admin_rows(bureau, client_for):
+    page = client_for("sys_admin").get(reverse("access:users")).content.decode()
+    for persona in ("audit_admin", "security_admin", "sys_admin"):
+        pk = bureau.users[persona].pk
+        assert reverse("access:user_toggle", args=[pk]) not in page
+        assert reverse("access:user_password_reset", args=[pk]) not in page
+    assert reverse("access:user_toggle", args=[bureau.users["leader"].pk]) in page

@@ -11,7 +11,7 @@ from dangjian.organizations.models import Member, Organization, Unit
 class UserCreateForm(BootstrapMixin, forms.Form):
     username = forms.CharField(label="用户名", max_length=150)
     full_name = forms.CharField(label="姓名", max_length=50)
-    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, help_text="至少8位，含大写、小写、数字、符号中的3类。")
+    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, help_text="至少8位，含大写、小写、数字、符号中的3类。本人首次登录时须改为自己的密码。")
 
     def clean(self):
         """The service's checks of name and password, here too, so that one submission lists every

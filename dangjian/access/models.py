@@ -16,6 +16,9 @@ class User(AbstractUser):
     # 等保 8.1.4.1: a password someone else set (a new account, a reset) is changed at the next log-in.
     must_change_password = models.BooleanField("须修改密码", default=False)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    # 三员分立: set when a 三员 role is granted and never cleared, so revoking the admin role does not
+    # turn the admin's account into a business one (the person gets a separate business account).
+    admin_account = models.BooleanField("三员账号", default=False, editable=False)
 
     class Meta:
         verbose_name = "账号"

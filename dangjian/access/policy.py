@@ -239,7 +239,7 @@ def accounts_bindable(user) -> QuerySet[User]:
     """Accounts the security admin may bind to a member: active, not yet bound, holding no 三员 role."""
     if not has_perm(user, Perm.MANAGE_ROLES):
         return User.objects.none()
-    return (User.objects.filter(is_active=True, member__isnull=True)
+    return (User.objects.filter(is_active=True, member__isnull=True, admin_account=False)
             .exclude(role_assignments__role__in=THREE_ADMINS).order_by("username"))
 
 

@@ -127,8 +127,8 @@ def user_bind_member(*, by: Actor, user: User, member) -> User:
     if User.objects.filter(member=member).exists():
         raise ValidationError({"member": f"{member.name}已有对应账号。"})
     admin_roles = _held(user) & THREE_ADMINS
-    if admin_roles:
-        raise ValidationError({"user": f"三员分立：{_labels(admin_roles)}账号不能对应党员。"})
+    if admin_roles or user.admin_account:
+        raise ValidationError({"user": f"三员分立：{_labels(admin_roles) or '管理员（三员）'}账号不能对应党员。"})
     if by.user is not None and by.user.pk == user.pk:
         raise ValidationError({"user": "不能为自己的账号对应党员。"})
     changes = model_update(instance=user, fields=["member"], data={"member": member})
@@ -186,6 +186,9 @@ def role_grant(*, by: Actor, user: User, role: str, organization=None, unit=None
     if role not in THREE_ADMINS and held & THREE_ADMINS:
         raise ValidationError({"role": f"三员分立：该账号是{_labels(held & THREE_ADMINS)}，"
                                        f"不能再授予业务角色{Role(role).label}。"})
+    if role not in THREE_ADMINS and user.admin_account:
+        raise ValidationError({"role": f"三员分立：该账号曾是管理员（三员）账号，不能授予业务角色{Role(role).label}；"
+                                       "请为本人另建业务账号。"})
     if role in THREE_ADMINS and user.member_id is not None:
         raise ValidationError({"role": f"三员分立：该账号已对应党员，不能授予{Role(role).label}。"})
     if role in THREE_ADMINS:
@@ -205,6 +208,9 @@ def role_grant(*, by: Actor, user: User, role: str, organization=None, unit=None
         raise ValidationError("该账号已在此节点上拥有该角色。")
     assignment = RoleAssignment.objects.create(user=user, role=role, organization=organization, unit=unit,
                                                include_descendants=include_descendants)
+    if role in THREE_ADMINS and not user.admin_account:
+        user.admin_account = True
+        user.save(update_fields=["admin_account"])
     audit_record(by=by, action="role.grant", obj=assignment,
                  after={"user": user.username, "role": role, "organization": getattr(organization, "code", None),
                         "unit": getattr(unit, "code", None), "include_descendants": include_descendants})

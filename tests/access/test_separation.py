@@ -157,3 +157,20 @@ def test_the_account_page_offers_no_disable_or_reset_on_admin_rows(bureau, clien
         assert reverse("access:user_toggle", args=[pk]) not in page
         assert reverse("access:user_password_reset", args=[pk]) not in page
     assert reverse("access:user_toggle", args=[bureau.users["leader"].pk]) in page
+
+
+def test_replay_revoke_the_admin_role_then_grant_a_business_role(bureau, client_for):
+    """The probe's attack with one step more: take the system admin's role away, then grant the same
+    account party_office. An account that once was a 三员 account stays one."""
+    target = bureau.users["no_role"]
+    services.role_grant(by=BY, user=target, role=Role.SYS_ADMIN)
+    client = client_for("security_admin")
+    assignment = RoleAssignment.objects.get(user=target, role=Role.SYS_ADMIN)
+    assert client.post(reverse("access:role_revoke", args=[assignment.pk])).status_code == 302
+    response = client.post(reverse("access:roles"), {"user": target.pk, "role": "party_office",
+                                                     "organization": bureau.root.pk, "include_descendants": "on"})
+    assert "曾是管理员（三员）账号" in response.content.decode()
+    assert not RoleAssignment.objects.filter(user=target).exists()
+    assert target not in policy.accounts_bindable(bureau.users["security_admin"])
+    with pytest.raises(ValidationError, match="三员分立"):
+        services.user_bind_member(by=BY, user=target, member=Member.objects.filter(user__isnull=True).first())

@@ -5,6 +5,7 @@ log-out until the password is changed."""
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 from dangjian.access.passwords import must_change_password
 
@@ -20,8 +21,7 @@ class PasswordChangeRequiredMiddleware:
             if request.path not in allowed and not request.path.startswith("/static/"):
                 if request.path.startswith("/api/"):
                     return JsonResponse({"detail": "请先修改密码。"}, status=403)
-                response = redirect("access:password_change")
-                if getattr(request, "htmx", False):
-                    response["HX-Redirect"] = response["Location"]
-                return response
+                if getattr(request, "htmx", False):  # a fragment request: the browser goes to the page
+                    return HttpResponseClientRedirect(reverse("access:password_change"))
+                return redirect("access:password_change")
         return self.get_response(request)

@@ -156,3 +156,11 @@ def test_the_demo_accounts_are_not_forced_to_change(db):
 
     call_command("demo", verbosity=0)
     assert not User.objects.filter(must_change_password=True).exists()
+
+
+def test_an_htmx_request_of_a_forced_user_is_sent_to_the_change_page(bureau):
+    User.objects.filter(username="shuji_a").update(must_change_password=True)
+    client = _login("shuji_a", OLD)
+    response = client.get(reverse("organizations:members"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response["HX-Redirect"] == reverse("access:password_change")
+    assert client.post(reverse("access:logout")).status_code == 302  # log-out still works

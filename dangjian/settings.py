@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
+    "dangjian.access.middleware.PasswordChangeRequiredMiddleware",
     # AxesMiddleware last, as django-axes documents: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -241,6 +242,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 
 LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "home"
+# 等保 8.1.4.1: a new password may not be one of the last N; after this many days a change is forced.
+PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90, minimum=1)
 LOGOUT_REDIRECT_URL = "access:login"
 
 LANGUAGE_CODE = "zh-hans"

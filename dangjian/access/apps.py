@@ -16,4 +16,8 @@ class AccessConfig(AppConfig):
             "user.create": "创建账号",
             "user.disable": "停用账号",
             "user.enable": "启用账号",
+            "user.password_change": "修改密码",
+            "user.password_reset": "重置密码",
+            "user.bind_member": "账号对应党员",
+            "user.unbind_member": "解除账号与党员的对应",
         })

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 
+from dangjian.access import policy
 from dangjian.access.lockout import address_allowed_for_admin
 from dangjian.access.models import User
 from dangjian.access.roles import THREE_ADMINS, UNIT_ROLES, Role
@@ -14,8 +15,7 @@ from dangjian.organizations.models import Member, Organization, Unit
 class UserCreateForm(BootstrapMixin, forms.Form):
     username = forms.CharField(label="用户名", max_length=150)
     full_name = forms.CharField(label="姓名", max_length=50)
-    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, help_text="至少8位，含大写、小写、数字、符号中的3类。")
-    member_id_number = forms.CharField(label="对应党员身份证号（可选）", max_length=18, required=False)
+    password = forms.CharField(label="初始密码", widget=forms.PasswordInput, help_text="至少8位，含大写、小写、数字、符号中的3类。本人首次登录时须改为自己的密码。")
 
     def clean(self):
         """The service's checks of name and password, here too, so that one submission lists every
@@ -30,19 +30,7 @@ class UserCreateForm(BootstrapMixin, forms.Form):
             except forms.ValidationError as exc:
                 for message in exc.messages:
                     self.add_error("password", message)
-        member = data.get("member_id_number")
-        if member is not None and User.objects.filter(member=member).exists():
-            self.add_error("member_id_number", f"{member.name}已有账号。")
         return data
-
-    def clean_member_id_number(self):
-        number = self.cleaned_data["member_id_number"].strip().upper()
-        if not number:
-            return None
-        member = Member.objects.filter(id_number=number).first()
-        if member is None:
-            raise forms.ValidationError("没有找到该身份证号的党员。")
-        return member
 
 
 class RoleGrantForm(BootstrapMixin, forms.Form):
@@ -80,3 +68,31 @@ class LoginForm(AuthenticationForm):
             audit_record(by=Actor(user=None, name=user.get_username(), ip=address or None),
                          action="auth.login_refused", obj=user, note=f"管理员账号不允许从地址 {address or '未知'} 登录")
             raise forms.ValidationError("管理员账号只能从指定的管理网络登录，本次登录已拒绝并记录。", code="admin_address")
+
+
+class MemberBindForm(BootstrapMixin, forms.Form):
+    """The security admin picks an account and the member of the same person, by name and
+    organisation: no ID number is typed, so the form answers nothing about who is on the roll."""
+
+    user = forms.ModelChoiceField(label="账号", queryset=User.objects.none())
+    member = forms.ModelChoiceField(label="党员（姓名 · 所在党组织）", queryset=Member.objects.none())
+
+    def __init__(self, *args, by, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = policy.accounts_bindable(by)
+        self.fields["member"].queryset = policy.members_bindable(by)
+        self.fields["member"].label_from_instance = lambda m: f"{m.name} · {m.organization.name}"
+
+
+class PasswordChangeForm(BootstrapMixin, forms.Form):
+    old_password = forms.CharField(label="原密码", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password1 = forms.CharField(label="新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                    help_text="至少8位，含大写、小写、数字、符号中的3类；不能与最近使用过的密码相同。")
+    new_password2 = forms.CharField(label="再次输入新密码",
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password1") and data.get("new_password2") and data["new_password1"] != data["new_password2"]:
+            self.add_error("new_password2", "两次输入的新密码不一致。")
+        return data

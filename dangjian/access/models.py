@@ -13,6 +13,12 @@ class User(AbstractUser):
         related_name="user", verbose_name="对应党员",
     )
     full_name = models.CharField("姓名", max_length=50, blank=True)
+    # 等保 8.1.4.1: a password someone else set (a new account, a reset) is changed at the next log-in.
+    must_change_password = models.BooleanField("须修改密码", default=False)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    # 三员分立: set when a 三员 role is granted and never cleared, so revoking the admin role does not
+    # turn the admin's account into a business one (the person gets a separate business account).
+    admin_account = models.BooleanField("三员账号", default=False, editable=False)
 
     class Meta:
         verbose_name = "账号"
@@ -68,3 +74,20 @@ class RoleAssignment(models.Model):
     def __str__(self):
         node = self.organization or self.unit or "全局"
         return f"{self.user} · {self.get_role_display()} · {node}"
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords: a new password may not be one of the last
+    `settings.PASSWORD_HISTORY`."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,4 +1,18 @@
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+
+def password_expired(user) -> bool:
+    """Whether the password is older than PASSWORD_MAX_AGE_DAYS (a change is then forced)."""
+    since = user.password_changed_at or user.date_joined
+    return since is not None and timezone.now() - since > dt.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+
+def must_change_password(user) -> bool:
+    return bool(user.is_authenticated and (user.must_change_password or password_expired(user)))
 
 
 class CharacterClassValidator:

@@ -23,7 +23,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from dangjian.access.models import RoleAssignment, User
-from dangjian.access.roles import ROLE_PERMISSIONS, Perm
+from dangjian.access.roles import ROLE_PERMISSIONS, THREE_ADMINS, Perm
 from dangjian.organizations.models import Member, Organization, Unit
 
 _NOTHING = Q(pk__in=[])
@@ -233,3 +233,26 @@ def can_on_record(user, record, perm: Perm) -> bool:
 
 def users_manageable(user) -> QuerySet[User]:
     return User.objects.all() if has_perm(user, Perm.MANAGE_USERS) else User.objects.none()
+
+
+def accounts_bindable(user) -> QuerySet[User]:
+    """Accounts the security admin may bind to a member: active, not yet bound, holding no 三员 role."""
+    if not has_perm(user, Perm.MANAGE_ROLES):
+        return User.objects.none()
+    return (User.objects.filter(is_active=True, member__isnull=True, admin_account=False)
+            .exclude(role_assignments__role__in=THREE_ADMINS).order_by("username"))
+
+
+def members_bindable(user) -> QuerySet[Member]:
+    """Members on the roll without an account, for the security admin's binding list. The page shows
+    name and organisation only (no number, date or phone)."""
+    if not has_perm(user, Perm.MANAGE_ROLES):
+        return Member.objects.none()
+    return (Member.objects.filter(status=Member.Status.ACTIVE, user__isnull=True)
+            .select_related("organization").only("pk", "name", "organization__name").order_by("organization__path", "name_key"))
+
+
+def bound_accounts(user) -> QuerySet[User]:
+    if not has_perm(user, Perm.MANAGE_ROLES):
+        return User.objects.none()
+    return User.objects.filter(member__isnull=False).select_related("member__organization").order_by("username")

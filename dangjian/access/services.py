@@ -1,20 +1,28 @@
 """Accounts and role grants (三员: the system admin manages accounts, the security admin grants
 roles). Each write is audited in its own transaction."""
 
+import secrets
+import string
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.access.models import RoleAssignment, User
+from dangjian.access.models import PasswordHistory, RoleAssignment, User
 from dangjian.access.roles import THREE_ADMINS, UNIT_ROLES, Role
 from dangjian.audit.services import Actor, audit_changes, audit_record
 from dangjian.core.updates import model_update
 
 
 @transaction.atomic
-def user_create(*, by: Actor, username: str, full_name: str, password: str, member=None) -> User:
+def user_create(*, by: Actor, username: str, full_name: str, password: str, member=None,
+                must_change_password: bool = True) -> User:
+    """A new account. Its password was set by someone else, so it is changed at the first log-in
+    (only the demo, whose accounts are for trying out, passes must_change_password=False)."""
     username = username.strip()
     if not username:
         raise ValidationError({"username": "请填写用户名。"})
@@ -27,16 +35,126 @@ def user_create(*, by: Actor, username: str, full_name: str, password: str, memb
         validate_password(password, candidate)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from None
-    user = User.objects.create_user(username=username, password=password, full_name=full_name.strip(), member=member)
+    user = User.objects.create_user(username=username, password=password, full_name=full_name.strip(), member=member,
+                                    must_change_password=must_change_password, password_changed_at=timezone.now())
+    _remember_password(user)
     audit_record(by=by, action="user.create", obj=user,
-                 after={"username": username, "full_name": user.full_name, "member": member.pk if member else None})
+                 after={"username": username, "full_name": user.full_name, "member": member.pk if member else None,
+                        "must_change_password": must_change_password})
     return user
 
 
-def _end_sessions(user: User) -> int:
+def _remember_password(user: User) -> None:
+    """Keep the hash just set; drop those older than the last PASSWORD_HISTORY."""
+    PasswordHistory.objects.create(user=user, password=user.password)
+    keep = PasswordHistory.objects.filter(user=user).order_by("-created_at", "-pk")[:settings.PASSWORD_HISTORY]
+    PasswordHistory.objects.filter(user=user).exclude(pk__in=list(keep.values_list("pk", flat=True))).delete()
+
+
+@transaction.atomic
+def password_change(*, by: Actor, user: User, old_password: str, new_password: str,
+                    keep_session: str | None = None) -> User:
+    """The user changes their own password: the old one must be right, the new one follow the rules
+    and not be one of the last PASSWORD_HISTORY. Every other session of the user ends."""
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": "原密码不正确。"})
+    problems = []  # every problem at once: a reused password may also break a rule
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        problems += exc.messages
+    # Each comparison is a full hash (~0.4 s): the current password is checked only when the history,
+    # which normally holds it, does not (accounts from before the history).
+    recent = list(PasswordHistory.objects.filter(user=user).order_by("-created_at", "-pk")
+                  .values_list("password", flat=True)[:settings.PASSWORD_HISTORY])
+    hashes = recent if user.password in recent else [user.password, *recent]
+    if any(check_password(new_password, h) for h in hashes):
+        problems.append(f"新密码不能与最近{settings.PASSWORD_HISTORY}次使用过的密码相同。")
+    if problems:
+        raise ValidationError({"new_password1": problems})
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    _remember_password(user)
+    ended = _end_sessions(user, keep=keep_session)
+    audit_record(by=by, action="user.password_change", obj=user,
+                 note=f"结束其他会话 {ended} 个" if ended else "")
+    return user
+
+
+# Read aloud or copied by hand: no look-alikes (I, l, O, 0, 1, o).
+TEMPORARY_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "IlO01o") + "!@#%*?"
+
+
+def _temporary_password() -> str:
+    while True:
+        candidate = "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(14))
+        try:
+            validate_password(candidate)
+        except ValidationError:
+            continue
+        return candidate
+
+
+@transaction.atomic
+def password_reset(*, by: Actor, user: User) -> tuple[User, str]:
+    """The system admin resets a forgotten password: a random one-time password, shown once, that
+    the user must change at the next log-in. Not for 三员 accounts (their own change page, or the
+    server console), so that no admin ever holds a working password of another admin."""
+    if by.user is not None and by.user.pk == user.pk:
+        raise ValidationError("不能重置自己的密码，请使用“修改密码”。")
+    admin_roles = _held(user) & THREE_ADMINS
+    if admin_roles:
+        raise ValidationError(f"三员分立：不能在此重置{_labels(admin_roles)}的密码（本人修改，或在服务器控制台重置）。")
+    temporary = _temporary_password()
+    user.set_password(temporary)
+    user.must_change_password = True
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    _remember_password(user)
+    ended = _end_sessions(user)
+    audit_record(by=by, action="user.password_reset", obj=user, note=f"结束会话 {ended} 个" if ended else "")
+    return user, temporary
+
+
+def _held(user: User) -> set[str]:
+    return set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+
+
+def _labels(roles) -> str:
+    return "、".join(Role(r).label for r in sorted(roles))
+
+
+@transaction.atomic
+def user_bind_member(*, by: Actor, user: User, member) -> User:
+    """The security admin binds an account to the member record of the same person (the account
+    then reads that record in full). Never a 三员 account: that would let an admin read a member."""
+    if user.member_id is not None:
+        raise ValidationError({"user": f"账号 {user.username} 已对应党员，请先解除。"})
+    if User.objects.filter(member=member).exists():
+        raise ValidationError({"member": f"{member.name}已有对应账号。"})
+    admin_roles = _held(user) & THREE_ADMINS
+    if admin_roles or user.admin_account:
+        raise ValidationError({"user": f"三员分立：{_labels(admin_roles) or '管理员（三员）'}账号不能对应党员。"})
+    if by.user is not None and by.user.pk == user.pk:
+        raise ValidationError({"user": "不能为自己的账号对应党员。"})
+    changes = model_update(instance=user, fields=["member"], data={"member": member})
+    audit_changes(by=by, action="user.bind_member", obj=user, changes=changes, always=True)
+    return user
+
+
+@transaction.atomic
+def user_unbind_member(*, by: Actor, user: User) -> User:
+    changes = model_update(instance=user, fields=["member"], data={"member": None})
+    audit_changes(by=by, action="user.unbind_member", obj=user, changes=changes, always=True)
+    return user
+
+
+def _end_sessions(user: User, keep: str | None = None) -> int:
     """Sessions carry the user id inside their data, so scan live sessions (a small table)."""
     ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
             ended += 1
@@ -48,6 +166,9 @@ def user_set_active(*, by: Actor, user: User, active: bool) -> User:
     """Disable or enable an account; disabling ends its sessions at once (ASVS 7.4.2)."""
     if by.user is not None and by.user.pk == user.pk and not active:
         raise ValidationError("不能停用自己的账号。")
+    admin_roles = _held(user) & THREE_ADMINS
+    if by.user is not None and admin_roles and not active:
+        raise ValidationError(f"三员分立：不能停用{_labels(admin_roles)}的账号。")
     changes = model_update(instance=user, fields=["is_active"], data={"is_active": active})
     ended = 0 if active else _end_sessions(user)
     # Written even when the account already was so: disabling again still ends stray sessions,
@@ -60,10 +181,24 @@ def user_set_active(*, by: Actor, user: User, active: bool) -> User:
 @transaction.atomic
 def role_grant(*, by: Actor, user: User, role: str, organization=None, unit=None,
                include_descendants: bool = True) -> RoleAssignment:
-    """Grant a role on a node. 三员 roles are global and exclude one another (等保 8.1.5)."""
+    """Grant a role on a node. 三员 roles are global and exclude one another and every business role;
+    no one grants a role to themselves (等保 8.1.5)."""
     if role not in Role.values:
         raise ValidationError({"role": "请选择角色。"})
-    held = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+    if by.user is not None and by.user.pk == user.pk:
+        raise ValidationError({"user": "不能给自己授予角色。"})
+    held = _held(user)
+    if role in THREE_ADMINS and held - THREE_ADMINS:
+        raise ValidationError({"role": f"三员分立：该账号已有业务角色（{_labels(held - THREE_ADMINS)}），"
+                                       f"不能再授予{Role(role).label}。"})
+    if role not in THREE_ADMINS and held & THREE_ADMINS:
+        raise ValidationError({"role": f"三员分立：该账号是{_labels(held & THREE_ADMINS)}，"
+                                       f"不能再授予业务角色{Role(role).label}。"})
+    if role not in THREE_ADMINS and user.admin_account:
+        raise ValidationError({"role": f"三员分立：该账号曾是管理员（三员）账号，不能授予业务角色{Role(role).label}；"
+                                       "请为本人另建业务账号。"})
+    if role in THREE_ADMINS and user.member_id is not None:
+        raise ValidationError({"role": f"三员分立：该账号已对应党员，不能授予{Role(role).label}。"})
     if role in THREE_ADMINS:
         if organization or unit:
             raise ValidationError({"role": "系统、安全、审计管理员为全局角色，不需要选择党组织或单位。"})
@@ -81,6 +216,9 @@ def role_grant(*, by: Actor, user: User, role: str, organization=None, unit=None
         raise ValidationError("该账号已在此节点上拥有该角色。")
     assignment = RoleAssignment.objects.create(user=user, role=role, organization=organization, unit=unit,
                                                include_descendants=include_descendants)
+    if role in THREE_ADMINS and not user.admin_account:
+        user.admin_account = True
+        user.save(update_fields=["admin_account"])
     audit_record(by=by, action="role.grant", obj=assignment,
                  after={"user": user.username, "role": role, "organization": getattr(organization, "code", None),
                         "unit": getattr(unit, "code", None), "include_descendants": include_descendants})

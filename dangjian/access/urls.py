@@ -9,6 +9,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("users/", views.users, name="users"),
     path("users/<int:pk>/toggle/", views.user_toggle, name="user_toggle"),
+    path("users/<int:pk>/password-reset/", views.user_password_reset, name="user_password_reset"),
+    path("password/", views.password_change, name="password_change"),
+    path("bindings/", views.bindings, name="bindings"),
+    path("bindings/<int:pk>/remove/", views.binding_remove, name="binding_remove"),
     path("roles/", views.roles, name="roles"),
     path("roles/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
 ]

@@ -74,7 +74,9 @@ def step(ctx: DemoContext) -> None:
         node, member = nodes.get(login.username, (None, None))
         user = access_services.user_create(by=ctx.by, username=login.username,
                                            full_name=member.name if member else OFFICE_NAMES[login.username],
-                                           password=settings.DEMO_PASSWORD, member=member)
+                                           password=settings.DEMO_PASSWORD, member=member,
+                                           # the demo is for trying out: its shared password counts as changed
+                                           must_change_password=False)
         access_services.role_grant(by=ctx.by, user=user, role=login.role,
                                    organization=node if isinstance(node, Organization) else None,
                                    unit=node if isinstance(node, Unit) else None)

@@ -113,6 +113,14 @@ CASES: dict[str, Case] = {
     "access.role_grant": Case("role.grant", lambda b, by: access().role_grant(
         by=by, user=b.users["member"], role=Role.BRANCH_SECRETARY, organization=b.branch_b), "security_admin"),
     "access.role_revoke": Case("role.revoke", lambda b, by: _revoke(b, by), "security_admin"),
+    "access.password_change": Case("user.password_change", lambda b, by: access().password_change(
+        by=by, user=b.users["party_office"], old_password="Test@12345", new_password="Qz7!another-pass")),
+    "access.password_reset": Case("user.password_reset", lambda b, by: access().password_reset(
+        by=by, user=b.users["member"])[0], "sys_admin"),
+    "access.user_bind_member": Case("user.bind_member", lambda b, by: access().user_bind_member(
+        by=by, user=b.users["no_role"], member=_ordinary_member(b)), "security_admin"),
+    "access.user_unbind_member": Case("user.unbind_member", lambda b, by: access().user_unbind_member(
+        by=by, user=b.users["member"]), "security_admin"),
     # audit: the helpers every service writes through
     "audit.audit_record": Case("test.record", lambda b, by: audit.audit_record(
         by=by, action="test.record", obj=b.member_a) and b.member_a),

@@ -60,6 +60,8 @@ PAGES = {
     "离开花名册": Page("party_office", "organizations:member_leave", lambda b: [b.member_b.pk], ("LeaveForm",)),
     "账号管理": Page("sys_admin", "access:users", forms=("UserCreateForm",)),
     "角色授权": Page("security_admin", "access:roles", forms=("RoleGrantForm",)),
+    "账号对应党员": Page("security_admin", "access:bindings", forms=("MemberBindForm",)),
+    "修改密码": Page("branch_secretary", "access:password_change", forms=("PasswordChangeForm",)),
     # The meeting pages (their forms belong to orglife) include the same shared pieces.
     "记录会议": Page("party_office", "orglife:meeting_create", forms=("MeetingForm", "AgendaItemForm", "GuestForm")),
     "修改会议记录": Page("party_office", "orglife:meeting_edit", lambda b: [_meeting(b).pk]),

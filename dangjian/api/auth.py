@@ -1,7 +1,9 @@
 """The API's two ways in, tried in this order:
 
 1. `Authorization: Bearer <secret>`: an `ApiToken`. A presented token that is unknown, revoked or
-   whose user is inactive answers 401 at once (it does not fall through to the session).
+   whose user is inactive answers 401 at once (it does not fall through to the session); so does a
+   token of a user who must change their password first (a new or reset account, or one past
+   PASSWORD_MAX_AGE_DAYS), as the pages send that user to the change page.
 2. The browser session (the same log-in as the pages), with Django's CSRF check on unsafe methods.
    Without a logged-in session nothing is checked here, so an anonymous call gets 401, not 403.
 
@@ -12,9 +14,11 @@ from django.conf import settings
 from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from dangjian.access.passwords import must_change_password
 from dangjian.api.tokens import api_token_user
 
 UNAUTHENTICATED = "未登录，或访问令牌无效、已吊销。"
+MUST_CHANGE_PASSWORD = "该账号须先登录页面修改密码，令牌暂不可用。"
 
 
 class BearerToken(HttpBearer):
@@ -22,6 +26,8 @@ class BearerToken(HttpBearer):
         user = api_token_user(token)
         if user is None:
             raise AuthenticationError(message=UNAUTHENTICATED)
+        if must_change_password(user):
+            raise AuthenticationError(message=MUST_CHANGE_PASSWORD)
         request.user = user
         return user
 

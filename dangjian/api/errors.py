@@ -137,7 +137,10 @@ def install(api) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc: AuthenticationError):
-        response = _json(api, request, 401, UNAUTHENTICATED)
+        # The message our own authenticators chose (e.g. a token whose user must change their
+        # password first); ninja's default message is English, so anything else reads as ours.
+        detail = exc.message if exc.message and exc.message != "Unauthorized" else UNAUTHENTICATED
+        response = _json(api, request, 401, detail)
         response["WWW-Authenticate"] = "Bearer"
         return response
 

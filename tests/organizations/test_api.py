@@ -297,6 +297,21 @@ def test_token_of_inactive_user_is_refused(bureau):
     assert token_client(secret).get("/api/organizations").status_code == 401
 
 
+def test_token_of_a_reset_account_is_refused_until_the_password_is_changed(bureau):
+    from dangjian.access import services as access_services
+
+    user = bureau.users["party_office"]
+    _, secret = api_token_create(by=Actor.system("test"), user=user, name="报表")
+    assert token_client(secret).get("/api/organizations").status_code == 200
+    _, temporary = access_services.password_reset(by=Actor(user=bureau.users["sys_admin"], name="xitong"), user=user)
+    response = token_client(secret).get("/api/organizations")
+    assert response.status_code == 401
+    assert "须先登录页面修改密码" in response.json()["detail"]
+    access_services.password_change(by=Actor(user=user, name=user.username), user=user, old_password=temporary,
+                                    new_password="Nw#Secret2026")
+    assert token_client(secret).get("/api/organizations").status_code == 200
+
+
 def test_a_bad_token_is_refused_even_alongside_a_session(bureau, client_for):
     client = client_for("party_office")
     assert client.get("/api/organizations", headers={"Authorization": "Bearer not-a-token"}).status_code == 401

@@ -192,10 +192,10 @@ def _meeting_form(request, meeting=None):
     leaders = selectors.nameable_leaders(user)
     # Who may be named (the one selector), narrowed to a short list: the chosen organisation's
     # active members, the leaders, and whoever the record already names.
-    offered = Q(status=Member.Status.ACTIVE) | Q(pk__in=leaders.order_by().values("pk"))
+    own = Q(status=Member.Status.ACTIVE)
     if chosen is not None:
-        offered = Q(status=Member.Status.ACTIVE, organization__path__startswith=chosen.path) | Q(
-            pk__in=leaders.order_by().values("pk"))
+        own &= Q(organization__path__startswith=chosen.path)
+    offered = own | Q(pk__in=leaders.order_by().values("pk"))
     contact_guests = []
     if meeting is not None:
         offered |= Q(pk__in=[pk for pk in (meeting.host_id, meeting.recorder_id, meeting.lecturer_id) if pk])

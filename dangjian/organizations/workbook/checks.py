@@ -123,24 +123,9 @@ class RowChecks:
         seen: dict[str, tuple[int, str | None]] = {}  # code -> (row, kind) of rows above
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
-            code = cell.key(cells.get("编码"))
-            if not code:
-                errs.add("编码", "请填写编码。")
-            elif len(code) > Organization._meta.get_field("code").max_length:
-                errs.add("编码", "编码不能超过32个字符。")
-            elif code in seen:
-                errs.add("编码", f"编码 {code} 与第 {seen[code][0]} 行重复。")
-            elif code in self.db_orgs:
-                existing = self.db_orgs[code]
-                # Codes are unique bureau-wide, so a taken code is refused; whose it is, only if visible.
-                owner = f"党组织“{existing.name}”" if self.scope.on_organization(
-                    existing, Perm.VIEW_ORGANIZATIONS) else ""
-                errs.add("编码", f"编码 {code} 已被{owner}使用；已导入过的党组织请从本表删去。")
-            name = cell.text(cells.get("名称"))
-            if not name:
-                errs.add("名称", "请填写名称。")
-            elif len(name) > 100:
-                errs.add("名称", "名称不能超过100个字。")
+            code, name = self._code_and_name(
+                errs, cells, model=Organization, noun="党组织", row_above=lambda c: seen[c][0] if c in seen else None,
+                existing=self.db_orgs, visible=lambda o: self.scope.on_organization(o, Perm.VIEW_ORGANIZATIONS))
             kind = ORG_KINDS.get(cell.key(cells.get("类型")))
             if kind is None:
                 errs.add("类型", "类型应为：" + "、".join(ORG_KINDS) + "。")
@@ -192,6 +177,30 @@ class RowChecks:
             if self._define(errs, defines, stand_in, self.orgs_by_code, self.orgs_by_name, self.broken_orgs):
                 self.org_plans.append(OrgPlan(row, code, name, kind, parent_code, founded_on))
 
+    @staticmethod
+    def _code_and_name(errs: RowErrors, cells, *, model, noun: str, row_above, existing: dict, visible
+                       ) -> tuple[str, str]:
+        """The 编码 and 名称 columns of a tree's sheet (organisations, units): both required, within
+        their columns' lengths, the code neither repeated above in the sheet (`row_above(code)` gives
+        that row) nor taken in the database. Codes are unique bureau-wide, so a taken code is refused;
+        whose it is is said only if the importer may see it (`visible`)."""
+        code = cell.key(cells.get("编码"))
+        if not code:
+            errs.add("编码", "请填写编码。")
+        elif len(code) > model._meta.get_field("code").max_length:
+            errs.add("编码", f"编码不能超过{model._meta.get_field('code').max_length}个字符。")
+        elif (above := row_above(code)) is not None:
+            errs.add("编码", f"编码 {code} 与第 {above} 行重复。")
+        elif code in existing:
+            owner = f"{noun}“{existing[code].name}”" if visible(existing[code]) else ""
+            errs.add("编码", f"编码 {code} 已被{owner}使用；已导入过的{noun}请从本表删去。")
+        name = cell.text(cells.get("名称"))
+        if not name:
+            errs.add("名称", "请填写名称。")
+        elif len(name) > 100:
+            errs.add("名称", "名称不能超过100个字。")
+        return code, name
+
     def _define(self, errs: RowErrors, defines: bool, stand_in, by_code: dict, by_name: dict, broken: set) -> bool:
         """Register a row that defines a new organisation or unit, so later rows and sheets can refer
         to it (a bad row is remembered as broken, so referrers are not blamed twice). Emits the
@@ -215,22 +224,9 @@ class RowChecks:
         seen: dict[str, int] = {}
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
-            code = cell.key(cells.get("编码"))
-            if not code:
-                errs.add("编码", "请填写编码。")
-            elif len(code) > Unit._meta.get_field("code").max_length:
-                errs.add("编码", "编码不能超过32个字符。")
-            elif code in seen:
-                errs.add("编码", f"编码 {code} 与第 {seen[code]} 行重复。")
-            elif code in self.db_units:
-                existing = self.db_units[code]
-                owner = f"单位“{existing.name}”" if self.scope.on_unit(existing, Perm.VIEW_UNITS) else ""
-                errs.add("编码", f"编码 {code} 已被{owner}使用；已导入过的单位请从本表删去。")
-            name = cell.text(cells.get("名称"))
-            if not name:
-                errs.add("名称", "请填写名称。")
-            elif len(name) > 100:
-                errs.add("名称", "名称不能超过100个字。")
+            code, name = self._code_and_name(
+                errs, cells, model=Unit, noun="单位", row_above=seen.get, existing=self.db_units,
+                visible=lambda u: self.scope.on_unit(u, Perm.VIEW_UNITS))
             kind = UNIT_KINDS.get(cell.key(cells.get("类型")))
             if kind is None:
                 errs.add("类型", "类型应为：" + "、".join(UNIT_KINDS) + "。")

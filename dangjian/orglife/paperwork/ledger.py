@@ -158,10 +158,8 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
     their meetings and 应到/实到, the attendance per
     member, and the four of selectors.compliance (the fourth only when a secretary is in post); plus
     the user's grants if this request has not loaded them yet."""
-    subtree = Organization.objects.filter(path__startswith=organization.path)
-    orgs = policy.organizations(user, Perm.VIEW_MEETINGS).filter(path__startswith=organization.path)
-    meetings = selectors.meetings_in_year(
-        policy.records(user, Meeting, Perm.VIEW_MEETINGS).filter(organization__in=subtree.values("pk")), year)
+    orgs = policy.organizations_under(user, Perm.VIEW_MEETINGS, organization)
+    meetings = selectors.meeting_list(user, organization=organization, year=year)
     in_scope = meetings.values("pk")
     rows = list(selectors.meeting_rows(meetings).select_related("host").order_by("starts_at", "pk"))
     absences: dict[int, list[str]] = defaultdict(list)

@@ -1,7 +1,9 @@
-"""Chinese resident ID numbers (GB 11643-1999) and phone numbers: validation and masking."""
+"""Chinese resident ID numbers (GB 11643-1999), phone numbers and people's names: validation,
+normalisation and masking."""
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 
@@ -40,6 +42,22 @@ def birth_date_from_id(number: str) -> dt.date:
 
 def gender_from_id(number: str) -> str:
     return "male" if int(number[16]) % 2 else "female"
+
+
+_HAN = r"[\u3400-\u9fff\uf900-\ufaff]"
+_SPACE_BETWEEN_HAN = re.compile(rf"(?<={_HAN})\s+(?={_HAN}|·)|(?<=·)\s+(?={_HAN})|(?<={_HAN})\s+(?=·)")
+# The separator of transcribed names (阿依古丽·买买提) as people type it: full-width dot, bullet,
+# katakana middle dot, hyphenation point. One form, U+00B7, so the same person is not two names.
+_NAME_DOTS = re.compile(r"[．・•‧∙⋅]")
+
+
+def normalize_person_name(raw: str) -> str:
+    """A name as it should be stored: spaces between Chinese characters dropped (吴  辉, 吴　辉 →
+    吴辉), the dot of transcribed names in one form, other runs of spaces (a name in Latin
+    letters) single. Full-width letters fold to half-width."""
+    name = unicodedata.normalize("NFKC", _NAME_DOTS.sub("·", raw or ""))
+    name = _SPACE_BETWEEN_HAN.sub("", name)
+    return re.sub(r"\s+", " ", name).strip()
 
 
 def normalize_phone(raw: str) -> str:

@@ -20,7 +20,13 @@ from dangjian.audit.services import (
 )
 from dangjian.core import rules
 from dangjian.core.dates import add_years
-from dangjian.core.identity import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+from dangjian.core.identity import (
+    normalize_id_number,
+    normalize_person_name,
+    normalize_phone,
+    validate_id_number,
+    validate_phone,
+)
 from dangjian.core.transitions import Workflow
 from dangjian.core.updates import model_update
 from dangjian.organizations.collation import name_key
@@ -273,7 +279,7 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
     with one Chinese message per field. Shared by the form, the API and the workbook import."""
     errors: dict[str, str] = {}
     data = dict(data)
-    data["name"] = (data.get("name") or "").strip()
+    data["name"] = normalize_person_name(data.get("name") or "")
     if not data["name"]:
         errors["name"] = "请填写姓名。"
     data["id_number"] = normalize_id_number(data.get("id_number") or "")

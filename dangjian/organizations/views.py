@@ -339,6 +339,8 @@ def member_import(request):
             if result.ok:
                 counts = "，".join(f"{k} {v} 条" for k, v in result.created.items())
                 messages.success(request, f"导入成功：{counts}。")
+                for note in result.notes:
+                    messages.warning(request, note)
                 return redirect("organizations:members")
     return render(request, "organizations/import.html", {"result": result})
 

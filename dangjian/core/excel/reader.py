@@ -6,7 +6,9 @@ Contract for importers built on it:
 - `read_sheet(ws, name, headers, errors, required=..., required_one_of=..., aliases=...)` finds
   each column by its header text in row 1, in any order; headers are compared after dropping
   spaces, `*` and a trailing note in brackets ("身份证号*", "出生日期（选填）"), then through
-  `aliases`. Columns not in `headers` are the person's own and ignored. Rows blank in every column
+  `aliases`. `extra` headers are read too (columns the importer checks without storing); a column
+  in none of these is not read, and is listed in `Sheet.unknown` (or `Sheet.ignored` when it is one
+  of `ignored`, columns known not to be stored) so the importer can say so. Rows blank in every column
   read are skipped; row numbers stay those Excel shows. It returns a `Sheet` whose rows map each
   canonical header to the raw cell value, or None when the sheet cannot be used (missing required
   header, duplicate header, damaged part, runaway size), with the reasons appended to `errors`.
@@ -56,6 +58,8 @@ class Sheet:
     headers: tuple[str, ...]  # canonical headers, in the order a row's errors are reported
     columns: dict[str, str]  # canonical header -> header text as written in the file
     rows: list[tuple[int, dict]]  # (Excel row number, canonical header -> raw cell value)
+    unknown: tuple[str, ...] = ()  # headers as written of the columns not read, in file order
+    ignored: tuple[str, ...] = ()  # headers as written of the columns known and deliberately not read
 
 
 class RowErrors:
@@ -64,17 +68,23 @@ class RowErrors:
     def __init__(self, sheet: Sheet, row: int, cells: dict):
         self.sheet, self.row, self.cells = sheet, row, cells
         self.by_header: dict[str, tuple[str, str]] = {}
+        self.marked: set[str] = set()  # columns whose problem the importer reports elsewhere
 
     def add(self, header: str, message: str, value=None) -> None:
-        if header not in self.by_header:
+        if header not in self.by_header and header not in self.marked:
             raw = self.cells.get(header) if value is None else value
             self.by_header[header] = (display(raw), message)
 
+    def mark(self, header: str) -> None:
+        """The row has a problem in `header` that is reported elsewhere (e.g. once for every row
+        that shares it): the row is not clean, and no error of its own is emitted."""
+        self.marked.add(header)
+
     def __contains__(self, header: str) -> bool:
-        return header in self.by_header
+        return header in self.by_header or header in self.marked
 
     def __bool__(self) -> bool:
-        return bool(self.by_header)
+        return bool(self.by_header or self.marked)
 
     def emit(self, into: list[RowError]) -> None:
         order = self.sheet.headers
@@ -102,7 +112,7 @@ def open_workbook(file, errors: list[RowError]):
 
 def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *, required: Sequence[str] = (),
                required_one_of: Sequence[Sequence[str]] = (), aliases: Mapping[str, str] | None = None,
-               ) -> Sheet | None:
+               extra: Sequence[str] = (), ignored: Sequence[str] = ()) -> Sheet | None:
     """Read one sheet's header row and data rows (blank rows skipped). `required` headers must be
     present; of each group in `required_one_of` at least one must be (the first is named when none
     is). None if the sheet is unusable; an empty sheet reads as a sheet with no rows."""
@@ -125,10 +135,15 @@ def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *,
         return Sheet(name, headers, {}, [])
     index: dict[str, int] = {}
     columns: dict[str, str] = {}
+    unknown, skipped = [], []
     for position, value in enumerate(raw_rows[0]):
         header = canonical_header(value, aliases)
-        if header not in headers:
-            continue  # extra columns (序号, 备注…) are the person's own
+        if header not in headers and header not in extra:
+            if header in ignored:
+                skipped.append(text(value))
+            elif header:
+                unknown.append(text(value))
+            continue
         if header in index:
             errors.append(RowError(name, 1, text(value), text(value),
                                    f"表头「{header}」出现了两次，请删去多余的一列。"))
@@ -147,7 +162,7 @@ def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *,
         if all(is_blank(v) for v in cells.values()):
             continue
         rows.append((number, cells))
-    return Sheet(name, headers, columns, rows)
+    return Sheet(name, headers, columns, rows, tuple(unknown), tuple(skipped))
 
 
 def renamed(errors: list[RowError], old: str, new: str) -> list[RowError]:

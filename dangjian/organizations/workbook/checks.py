@@ -11,18 +11,27 @@ from django.utils import timezone
 from dangjian.access.roles import Perm
 from dangjian.core.excel import RowError, RowErrors, Sheet
 from dangjian.core.excel import cells as cell
-from dangjian.core.identity import birth_date_from_id, gender_from_id
+from dangjian.core.excel.reader import canonical_header
+from dangjian.core.identity import birth_date_from_id, gender_from_id, normalize_person_name
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
 from dangjian.organizations.services import ALLOWED_PARENTS, member_clean
 from dangjian.organizations.workbook.layout import (
+    AMBIGUOUS_VALUES,
+    APPOINTMENT_SHEET,
     CATEGORIES,
     EDUCATIONS,
     FIELD_HEADERS,
     GENDERS,
+    GUARDED_HEADERS,
+    HEADER_ALIASES,
     ORG_KINDS,
+    ORG_SHEET,
     ROLES,
     ROSTER_SHEET,
+    SHEET_HEADERS,
     UNIT_KINDS,
+    UNIT_SHEET,
+    WORKBOOK_SHEETS,
 )
 from dangjian.organizations.workbook.scope import OUT_OF_SCOPE, ImportScope
 
@@ -73,9 +82,16 @@ class RowChecks:
     """Checks every sheet against the database, the rest of the file and the user's scope; the rows
     that pass become plans (`org_plans`, `unit_plans`, `member_plans`, `appointment_plans`)."""
 
-    def __init__(self, *, scope: ImportScope):
+    def __init__(self, *, scope: ImportScope, sheets=WORKBOOK_SHEETS):
         self.errors: list[RowError] = []
+        self.notes: list[str] = []  # said after a clean import: what was not taken as typed
         self.scope = scope
+        self.sheets = frozenset(sheets)  # the sheets this file has
+        # References to codes or names that resolve to nothing usable, gathered so that a code
+        # missing on many rows is reported once: (sheet, column, written) -> rows.
+        self._unresolved: dict[tuple[str, str, str], list[int]] = {}
+        self._unresolved_messages: dict[tuple[str, str, str], str] = {}
+        self._renamed: list[tuple[int, str, str]] = []  # roster rows whose name was tidied
         # One query each: everything a reference in the file may point at. A bureau has tens of
         # organisations and units, a city a few thousand; both fit in memory with room to spare.
         # Whether the user may use each one is asked of the scope as it is referred to.
@@ -114,12 +130,67 @@ class RowChecks:
             self._top_level_units = self.scope.may_found_top_level_unit()
         return self._top_level_units
 
+    # ------------------------------------------------ columns
+
+    def check_columns(self, sheet: Sheet) -> None:
+        """Columns the import does not store are said, never dropped without a word: a header one
+        letter off a known one is refused as a likely typo; others are named after the import
+        (aliases.toml lists the known ones: the national system's export). A guarded column (党籍状态,
+        撤销日期 …) is read, and a row it says is not current is refused until that history imports."""
+        known = (*SHEET_HEADERS[sheet.name], *HEADER_ALIASES.get(sheet.name, {}), *GUARDED_HEADERS.get(sheet.name, {}))
+        unread = []
+        for written in sheet.unknown:
+            header = canonical_header(written)
+            typo = next((k for k in known if len(header) >= 3 and _one_edit_apart(header, k)), None)
+            if typo:
+                target = HEADER_ALIASES.get(sheet.name, {}).get(typo, typo)
+                self.errors.append(RowError(sheet.name, 1, written, written,
+                                            f"不认识表头「{written}」，是否应为「{target}」？请改正表头后再导入。"))
+            else:
+                unread.append(written)
+        if unread:
+            self.notes.append(f"工作表「{sheet.name}」中的列" + "".join(f"「{c}」" for c in unread)
+                              + "不是可导入的列，其内容没有导入。")
+        if sheet.ignored:
+            self.notes.append(f"工作表「{sheet.name}」中的列" + "".join(f"「{c}」" for c in sheet.ignored)
+                              + "按设计不导入（见导入说明“其他系统导出的表”）。")
+        guarded = {h: v for h, v in GUARDED_HEADERS.get(sheet.name, {}).items() if h in sheet.columns}
+        meaning = {ROSTER_SHEET: "在册党员", ORG_SHEET: "现有党组织", UNIT_SHEET: "现有单位",
+                   APPOINTMENT_SHEET: "现任职务"}[sheet.name]
+        for row, cells in sheet.rows:
+            errs = RowErrors(sheet, row, cells)
+            for header, neutral in guarded.items():
+                value = cell.key(cells.get(header))
+                if value and value not in neutral:
+                    errs.add(header, f"本平台暂不导入「{header}」，而这一行的“{cell.display(cells.get(header))}”"
+                                     f"说明它已不是{meaning}：照常导入会把它当作{meaning}。请从表中删去这一行，"
+                                     "在系统中办理相应手续。")
+            errs.emit(self.errors)
+
+    def finish(self) -> None:
+        """After every sheet: a reference that resolves to nothing on several rows, once; names tidied."""
+        for key, rows in self._unresolved.items():
+            sheet, column, _written = key
+            message = self._unresolved_messages[key]
+            if len(rows) > 1:
+                shown = "、".join(str(r) for r in rows[:10]) + ("等" if len(rows) > 10 else "")
+                message += f"（共 {len(rows)} 行引用它：第 {shown} 行）"
+            self.errors.append(RowError(sheet, rows[0], column, _written, message))
+        # In the order a person reads the file: by sheet, then row (a row's own columns stay in order).
+        self.errors.sort(key=lambda e: (WORKBOOK_SHEETS.index(e.sheet) if e.sheet in WORKBOOK_SHEETS else -1, e.row))
+        if self._renamed:
+            shown = "；".join(f"第 {row} 行“{typed}”→“{name}”" for row, typed, name in self._renamed[:10])
+            more = f"等 {len(self._renamed)} 行" if len(self._renamed) > 10 else ""
+            self.notes.append(f"工作表「{ROSTER_SHEET}」中姓名里的空格或间隔号已统一：{shown}{more}。")
+
     # ------------------------------------------------ 党组织
 
     def check_orgs(self, sheet: Sheet) -> None:
-        first_row = {}
+        first_row, parents = {}, {}
         for row, cells in sheet.rows:
             first_row.setdefault(cell.key(cells.get("编码")), row)
+            parents.setdefault(cell.key(cells.get("编码")), cell.key(cells.get("上级编码")))
+        loops = _loops(parents)
         seen: dict[str, tuple[int, str | None]] = {}  # code -> (row, kind) of rows above
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
@@ -131,7 +202,10 @@ class RowChecks:
                 errs.add("类型", "类型应为：" + "、".join(ORG_KINDS) + "。")
             parent_code = cell.key(cells.get("上级编码"))
             parent_kind, parent_known, parent = None, True, None
-            if parent_code:
+            if code in loops:
+                parent_known = False
+                _report_loop(errs, loops[code], first_row)
+            elif parent_code:
                 parent_known = False
                 if parent_code in seen:
                     parent_kind = seen[parent_code][1]
@@ -218,9 +292,11 @@ class RowChecks:
     # ------------------------------------------------ 单位
 
     def check_units(self, sheet: Sheet) -> None:
-        first_row = {}
+        first_row, parents = {}, {}
         for row, cells in sheet.rows:
             first_row.setdefault(cell.key(cells.get("编码")), row)
+            parents.setdefault(cell.key(cells.get("编码")), cell.key(cells.get("上级编码")))
+        loops = _loops(parents)
         seen: dict[str, int] = {}
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
@@ -231,7 +307,9 @@ class RowChecks:
             if kind is None:
                 errs.add("类型", "类型应为：" + "、".join(UNIT_KINDS) + "。")
             parent_code = cell.key(cells.get("上级编码"))
-            if not parent_code:
+            if code in loops:
+                _report_loop(errs, loops[code], first_row)
+            elif not parent_code:
                 if not self._may_found_top_level_unit():
                     errs.add("上级编码", "请填写上级单位编码：只有管理顶层党组织的用户才能新建顶层单位。")
             elif parent_code in seen:
@@ -266,7 +344,10 @@ class RowChecks:
         seen_ids: dict[str, int] = {}
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
-            data: dict = {"name": cell.text(cells.get("姓名"))}
+            typed = cell.text(cells.get("姓名"))
+            data: dict = {"name": normalize_person_name(typed)}
+            if data["name"] != typed:
+                self._renamed.append((row, typed, data["name"]))
             if len(data["name"]) > 50:
                 errs.add("姓名", "姓名不能超过50个字。")
             for header, key in (("身份证号", "id_number"), ("联系电话", "phone")):
@@ -363,10 +444,12 @@ class RowChecks:
         reads as one that does not exist. Returns (object or None, whether anything was written)."""
         code_column = column + "编码"
         code, text = cell.key(cells.get(code_column)), cell.text(cells.get(column))
+        sheet_of = {"党组织": ORG_SHEET, "单位": UNIT_SHEET}[noun]
+        hint = "" if sheet_of in self.sheets else f"本文件没有「{sheet_of}」工作表，被引用的{noun}须已在系统中。"
         if code:
             found = by_code.get(code)
             if found is None or not usable(found):
-                errs.add(code_column, self._unknown(noun, code))
+                self._unresolvable(errs, code_column, code, self._unknown(noun, code, hint))
                 return None, True
             if text and text not in (found.name, found.code) and cell.key(text) != found.code:
                 errs.add(column, f"「{column}」填的是“{text}”，而编码 {code} 是“{found.name}”："
@@ -384,9 +467,18 @@ class RowChecks:
             return None, True
         if not candidates:
             where = "找不到" + f"{noun}“{text}”" if self.scope.unscoped else f"{noun}“{text}”{OUT_OF_SCOPE}"
-            errs.add(column, f"{where}：{missing}")
+            self._unresolvable(errs, column, text, f"{where}：{hint or missing}")
             return None, True
         return candidates[0], True
+
+    def _unresolvable(self, errs: RowErrors, column: str, written: str, message: str) -> None:
+        """A reference that resolves to nothing: reported once per value with the rows using it
+        (`finish`), so a missing sheet or a code mistyped in a template is one line, not hundreds.
+        The row still counts as having an error (nothing is written)."""
+        key = (errs.sheet.name, errs.sheet.columns.get(column, column), written)
+        self._unresolved.setdefault(key, []).append(errs.row)
+        self._unresolved_messages[key] = message
+        errs.mark(column)
 
     # ------------------------------------------------ 任职
 
@@ -486,8 +578,45 @@ class RowChecks:
             return None
         value = mapping.get(text)
         if value is None:
-            errs.add(header, message)
+            means = AMBIGUOUS_VALUES.get(header, {}).get(text)
+            errs.add(header, f"“{text}”可能是{'或'.join(means)}，请写明其一。" if means else message)
         return value
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One letter replaced, added or dropped: 身份正号 for 身份证号, 出生日 for 出生日期."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _loops(parents: dict[str, str]) -> dict[str, list[str]]:
+    """Each code on a loop of 上级编码 within the sheet -> the loop, starting at its first row's code
+    (A → B → A: neither can be founded first, and reordering the rows cannot help)."""
+    loops: dict[str, list[str]] = {}
+    for start in parents:
+        path, current = [start], parents[start]
+        while current in parents and current not in path and current not in loops:
+            path.append(current)
+            current = parents[current]
+        if current == start and len(path) > 1:
+            for code in path:
+                loops[code] = path
+    return loops
+
+
+def _report_loop(errs: RowErrors, loop: list[str], first_row: dict[str, int]) -> None:
+    """Once, on the loop's first row; its other rows are not clean and say nothing more."""
+    if first_row[loop[0]] != errs.row:
+        errs.mark("上级编码")
+        return
+    chain = " → ".join([*loop, loop[0]])
+    rows = "、".join(str(first_row[c]) for c in loop)
+    errs.add("上级编码", f"上级编码形成了循环：{chain}（第 {rows} 行），这些组织互为上级，没有一个能先成立："
+                        "请改正其中一个上级编码。")
 
 
 def _by_name(objects) -> dict[str, list]:

@@ -31,10 +31,14 @@ from dangjian.organizations.workbook.checks import RowChecks
 from dangjian.organizations.workbook.layout import (
     APPOINTMENT_SHEET,
     FIELD_HEADERS,
+    GUARDED_HEADERS,
+    HEADER_ALIASES,
+    IGNORED_HEADERS,
     ORG_SHEET,
     REQUIRED_HEADERS,
     REQUIRED_ONE_OF,
     ROSTER_SHEET,
+    SHEET_ALIASES,
     SHEET_HEADERS,
     UNIT_SHEET,
     WORKBOOK_SHEETS,
@@ -49,6 +53,8 @@ class ImportResult:
 
     errors: list[RowError] = field(default_factory=list)
     created: dict[str, int] = field(default_factory=dict)
+    # What the import did not take as typed, said after it: columns not imported, names tidied.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -128,33 +134,43 @@ def _write_failed(errors: list[RowError], at: list, exc: Exception, columns: dic
 
 # ---------------------------------------------------------------- the service
 
-def _read(file, *, roster_only: bool) -> tuple[list[Sheet], list[RowError], str]:
-    """The sheets to import, the file's errors, and the title of the sheet read as 花名册 (errors
-    name the sheet as the person sees it in the file)."""
+def _sheet_label(title: str) -> str:
+    """Our name for a sheet titled `title` in the file: our own names, or another system's (aliases.toml)."""
+    title = title.strip()
+    return SHEET_ALIASES.get(title, title)
+
+
+def _read(file, *, roster_only: bool) -> tuple[list[Sheet], list[RowError], dict[str, str]]:
+    """The sheets to import, the file's errors, and the title each sheet has in the file (errors
+    name a sheet as the person sees it)."""
     errors: list[RowError] = []
     wb = open_workbook(file, errors)
     if wb is None:
-        return [], errors, ROSTER_SHEET
+        return [], errors, {}
     try:
-        names = {name.strip(): name for name in wb.sheetnames}
-        if roster_only:
-            ws = wb[names[ROSTER_SHEET]] if ROSTER_SHEET in names else wb.worksheets[0]
-            found = {ROSTER_SHEET: ws}
-        else:
-            found = {label: wb[names[label]] for label in WORKBOOK_SHEETS if label in names}
+        found = {}
+        for ws in wb.worksheets:  # the first sheet of a name wins, as the person sees them in order
+            label = _sheet_label(ws.title)
+            if label in WORKBOOK_SHEETS and (label == ROSTER_SHEET or not roster_only):
+                found.setdefault(label, ws)
+        if roster_only and ROSTER_SHEET not in found:
+            found[ROSTER_SHEET] = wb.worksheets[0]
         sheets = []
-        for label, ws in found.items():
-            sheet = read_sheet(ws, label, SHEET_HEADERS[label], errors, required=REQUIRED_HEADERS[label],
-                               required_one_of=REQUIRED_ONE_OF.get(label, ()))
+        for label in WORKBOOK_SHEETS:
+            if label not in found:
+                continue
+            sheet = read_sheet(found[label], label, SHEET_HEADERS[label], errors, required=REQUIRED_HEADERS[label],
+                               required_one_of=REQUIRED_ONE_OF.get(label, ()), aliases=HEADER_ALIASES.get(label),
+                               extra=tuple(GUARDED_HEADERS.get(label, {})), ignored=IGNORED_HEADERS.get(label, ()))
             if sheet is not None:
                 sheets.append(sheet)
-        roster_title = found[ROSTER_SHEET].title if roster_only else ROSTER_SHEET
+        titles = {label: ws.title for label, ws in found.items()}
     finally:
         wb.close()
     if not errors and not found:
         errors.append(RowError("", 0, "", "", "工作簿中没有可导入的工作表：工作表应命名为"
                                               "「党组织」「单位」「花名册」「任职」（至少其一）。"))
-    return sheets, errors, roster_title
+    return sheets, errors, titles
 
 
 def import_workbook(file, *, by: Actor, user, roster_only: bool = False) -> ImportResult:
@@ -170,13 +186,15 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False) -> Impo
     All or nothing: any error anywhere writes nothing, and every error is returned with its sheet,
     row and column. Each record is written by its service (with its audit entry), plus one audit
     entry for the import."""
-    sheets, errors, roster_title = _read(file, roster_only=roster_only)
+    sheets, errors, titles = _read(file, roster_only=roster_only)
     if not errors:
-        checks = RowChecks(scope=ImportScope(user))
+        checks = RowChecks(scope=ImportScope(user), sheets={s.name for s in sheets})
         check = {ORG_SHEET: checks.check_orgs, UNIT_SHEET: checks.check_units,
                  ROSTER_SHEET: checks.check_members, APPOINTMENT_SHEET: checks.check_appointments}
         for sheet in sheets:
+            checks.check_columns(sheet)
             check[sheet.name](sheet)
+        checks.finish()
         errors = checks.errors
         if not errors:
             at = ["", 0]
@@ -186,8 +204,16 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False) -> Impo
             except (ValidationError, IntegrityError) as exc:
                 _write_failed(errors, at, exc, {s.name: s.columns for s in sheets})
             else:
-                return ImportResult(created=created)
-    return ImportResult(errors=renamed(errors, ROSTER_SHEET, roster_title))
+                return ImportResult(created=created, notes=[_titled(n, titles) for n in checks.notes])
+    for label, title in titles.items():
+        errors = renamed(errors, label, title)
+    return ImportResult(errors=errors)
+
+
+def _titled(note: str, titles: dict[str, str]) -> str:
+    for label, title in titles.items():
+        note = note.replace(f"「{label}」", f"「{title}」")
+    return note
 
 
 def import_roster(file, *, by: Actor, user) -> ImportResult:

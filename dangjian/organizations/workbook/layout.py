@@ -1,6 +1,11 @@
 """The bureau workbook's layout: sheet names, column headers, and the labels people type for each
 choice. Shared by the importer and the exporter; docs/import-workbook.md describes it for people."""
 
+import tomllib
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
 
 ORG_SHEET, UNIT_SHEET, ROSTER_SHEET, APPOINTMENT_SHEET = "党组织", "单位", "花名册", "任职"
@@ -37,19 +42,51 @@ FIELD_HEADERS = {
     APPOINTMENT_SHEET: {"organization": "党组织编码", "member": "身份证号", "role": "职务", "start": "任职日期"},
 }
 
-# The labels people type, beyond the exact choice labels, that mean the same thing.
-ORG_KINDS = {label: value for value, label in Organization.Kind.choices}
-UNIT_KINDS = {label: value for value, label in Unit.Kind.choices}
-GENDERS = {label: value for value, label in Member.Gender.choices}
-CATEGORIES = {label: value for value, label in Member.Category.choices} | {
-    "正式": Member.Category.FULL, "预备": Member.Category.PROBATIONARY,
+# The labels people type, beyond the exact choice labels, that mean the same thing: our own short
+# forms here, other systems' wording in aliases.toml.
+ALIASES_FILE = Path(__file__).with_name("aliases.toml")
+
+
+def _read_aliases() -> dict:
+    with ALIASES_FILE.open("rb") as f:
+        data = tomllib.load(f)
+    for section in ("headers", "guarded"):
+        for sheet, entries in data.get(section, {}).items():
+            unknown = set(entries.values() if section == "headers" else ()) - set(SHEET_HEADERS.get(sheet, ()))
+            if sheet not in SHEET_HEADERS or unknown:
+                raise ImproperlyConfigured(f"{ALIASES_FILE}: [{section}.{sheet}] names an unknown sheet or header {unknown}")
+    return data
+
+
+ALIASES = _read_aliases()
+SHEET_ALIASES: dict[str, str] = ALIASES.get("sheets", {})
+HEADER_ALIASES: dict[str, dict[str, str]] = ALIASES.get("headers", {})
+# Columns read and not stored (named after an import), and columns that change a row's meaning
+# (read; a cell other than blank or one of the neutral values is refused).
+IGNORED_HEADERS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in ALIASES.get("ignored", {}).items()}
+GUARDED_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
+    sheet: {header: tuple(values) for header, values in entries.items()}
+    for sheet, entries in ALIASES.get("guarded", {}).items()
 }
-EDUCATIONS = {label: value for value, label in Member.Education.choices} | {
-    "研究生": Member.Education.POSTGRADUATE, "博士": Member.Education.POSTGRADUATE,
-    "硕士": Member.Education.POSTGRADUATE, "博士研究生": Member.Education.POSTGRADUATE,
-    "硕士研究生": Member.Education.POSTGRADUATE, "本科": Member.Education.BACHELOR,
-    "大专": Member.Education.JUNIOR_COLLEGE, "专科": Member.Education.JUNIOR_COLLEGE,
-    "中专": Member.Education.SECONDARY, "高中": Member.Education.SECONDARY, "中专及高中": Member.Education.SECONDARY,
-    "初中": Member.Education.BELOW, "小学": Member.Education.BELOW,
+AMBIGUOUS_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
+    column: {value: tuple(means) for value, means in entries.items()}
+    for column, entries in ALIASES.get("ambiguous", {}).items()
 }
-ROLES = {label: value for value, label in Appointment.Role.choices}
+
+
+def _choices(column: str, choices) -> dict[str, str]:
+    """Label -> value for a choice column: our labels, then the aliases of aliases.toml."""
+    by_label = {label: value for value, label in choices}
+    for alias, label in ALIASES.get("values", {}).get(column, {}).items():
+        if label not in by_label:
+            raise ImproperlyConfigured(f"{ALIASES_FILE}: [values.{column}] {alias} = {label}: no such choice")
+        by_label.setdefault(alias, by_label[label])
+    return by_label
+
+
+ORG_KINDS = _choices("类型", Organization.Kind.choices)
+UNIT_KINDS = _choices("单位类型", Unit.Kind.choices)
+GENDERS = _choices("性别", Member.Gender.choices)
+CATEGORIES = _choices("党员类别", Member.Category.choices)
+EDUCATIONS = _choices("学历", Member.Education.choices)
+ROLES = _choices("职务", Appointment.Role.choices)

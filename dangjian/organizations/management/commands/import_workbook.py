@@ -30,4 +30,6 @@ class Command(BaseCommand):
             raise CommandError(f"导入失败：共 {len(result.errors)} 处问题，未写入任何数据。请修改后重新导入。")
         for label, count in result.created.items():
             self.stdout.write(f"{label}：导入 {count} 行")
+        for note in result.notes:
+            self.stdout.write(self.style.WARNING(f"注意：{note}"))
         self.stdout.write(self.style.SUCCESS("导入完成。"))

@@ -157,16 +157,41 @@ def test_clean_workbook_imports_every_sheet_through_the_services(bureau):
     assert actions[-1] == "workbook.import"
 
 
-def test_reimporting_the_same_workbook_creates_no_duplicates(bureau):
-    sheets = {"党组织": ORGS, "单位": UNITS, "花名册": roster(5)}
+def test_reimporting_the_same_workbook_creates_no_duplicates_and_says_so_once(bureau):
+    appointments = [["党组织编码", "身份证号", "职务", "任职日期"], ["XB1", person(1)[4], "书记", "2021-1-1"]]
+    sheets = {"党组织": ORGS, "单位": UNITS, "花名册": roster(200), "任职": appointments}
     assert import_workbook(xlsx(sheets), by=OFFICER, user=None).ok
     before = counts()
 
     again = import_workbook(xlsx(sheets), by=OFFICER, user=None)
 
-    assert not again.ok
-    assert {(e.sheet, e.column) for e in again.errors} == {("党组织", "编码"), ("单位", "编码"), ("花名册", "身份证号")}
+    assert [str(e) for e in again.errors] == [
+        "这个文件已经导入过：其中每一行都已在系统中（「党组织」4 行、「单位」3 行、「花名册」200 行、「任职」1 行），"
+        "本次未导入任何数据。如要补充新的党组织、党员或任职，请只在表中保留新的行。"]
     assert counts() == before
+
+
+def test_a_file_partly_imported_before_names_the_rows_already_there_once_per_sheet(bureau):
+    assert import_workbook(xlsx({"党组织": ORGS, "单位": UNITS, "花名册": roster(30)}), by=OFFICER, user=None).ok
+    before = counts()
+
+    again = import_workbook(xlsx({"花名册": roster(31)}), by=OFFICER, user=None)  # one new member, row 32
+
+    assert [str(e) for e in again.errors] == [
+        "工作表「花名册」：第 2、3、4、5、6、7、8、9、10、11等 行共 30 行已在系统中（以前导入或录入过），"
+        "请从表中删去这些行，只保留新的行。"]
+    assert counts() == before
+    assert import_workbook(xlsx({"花名册": [ROSTER, roster(31)[31]]}), by=OFFICER, user=None).ok
+
+
+def test_a_code_taken_under_another_name_is_still_a_clash_on_its_row(bureau):
+    assert import_workbook(xlsx({"党组织": ORGS}), by=OFFICER, user=None).ok
+    renamed = [ORGS[0], ["XB1", "另一个党支部", "党支部", "XOC", "2016-5-4"]]
+
+    again = import_workbook(xlsx({"党组织": renamed}), by=OFFICER, user=None)
+
+    assert [(e.sheet, e.row, e.column) for e in again.errors] == [("党组织", 2, "编码")]
+    assert "已被党组织“水务局第一党支部”使用" in again.errors[0].message
 
 
 def test_a_service_refusing_a_row_mid_write_rolls_back_everything(bureau, monkeypatch):

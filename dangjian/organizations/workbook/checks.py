@@ -92,6 +92,10 @@ class RowChecks:
         self._unresolved: dict[tuple[str, str, str], list[int]] = {}
         self._unresolved_messages: dict[tuple[str, str, str], str] = {}
         self._renamed: list[tuple[int, str, str]] = []  # roster rows whose name was tidied
+        # Rows already in the system exactly as the file has them (a file imported twice): said
+        # once for all of them, not as a complaint on every column of every row.
+        self.existing: dict[str, list[int]] = {}
+        self.rows_read: dict[str, int] = {}
         # One query each: everything a reference in the file may point at. A bureau has tens of
         # organisations and units, a city a few thousand; both fit in memory with room to spare.
         # Whether the user may use each one is asked of the scope as it is referred to.
@@ -167,8 +171,13 @@ class RowChecks:
                                      "在系统中办理相应手续。")
             errs.emit(self.errors)
 
+    def _already_there(self, sheet: Sheet, row: int) -> None:
+        self.existing.setdefault(sheet.name, []).append(row)
+
     def finish(self) -> None:
-        """After every sheet: a reference that resolves to nothing on several rows, once; names tidied."""
+        """After every sheet: rows already imported, said once; a reference that resolves to nothing
+        on several rows, once; names tidied."""
+        self._report_existing()
         for key, rows in self._unresolved.items():
             sheet, column, _written = key
             message = self._unresolved_messages[key]
@@ -183,6 +192,20 @@ class RowChecks:
             more = f"等 {len(self._renamed)} 行" if len(self._renamed) > 10 else ""
             self.notes.append(f"工作表「{ROSTER_SHEET}」中姓名里的空格或间隔号已统一：{shown}{more}。")
 
+    def _report_existing(self) -> None:
+        if not self.existing:
+            return
+        counts = "、".join(f"「{sheet}」{len(rows)} 行" for sheet, rows in self.existing.items())
+        if sum(map(len, self.existing.values())) == sum(self.rows_read.values()):
+            message = (f"这个文件已经导入过：其中每一行都已在系统中（{counts}），本次未导入任何数据。"
+                       "如要补充新的党组织、党员或任职，请只在表中保留新的行。")
+            self.errors.insert(0, RowError("", 0, "", "", message))
+            return
+        for sheet, rows in self.existing.items():
+            shown = "、".join(str(r) for r in rows[:10]) + ("等" if len(rows) > 10 else "")
+            self.errors.append(RowError(sheet, 0, "", "", f"第 {shown} 行共 {len(rows)} 行已在系统中（以前导入或录入过），"
+                                                          "请从表中删去这些行，只保留新的行。"))
+
     # ------------------------------------------------ 党组织
 
     def check_orgs(self, sheet: Sheet) -> None:
@@ -192,7 +215,10 @@ class RowChecks:
             parents.setdefault(cell.key(cells.get("编码")), cell.key(cells.get("上级编码")))
         loops = _loops(parents)
         seen: dict[str, tuple[int, str | None]] = {}  # code -> (row, kind) of rows above
+        self.rows_read[sheet.name] = len(sheet.rows)
         for row, cells in sheet.rows:
+            if self._is_existing(sheet, row, cells, self.db_orgs, Perm.VIEW_ORGANIZATIONS):
+                continue
             errs = RowErrors(sheet, row, cells)
             code, name = self._code_and_name(
                 errs, cells, model=Organization, noun="党组织", row_above=lambda c: seen[c][0] if c in seen else None,
@@ -251,6 +277,19 @@ class RowChecks:
             if self._define(errs, defines, stand_in, self.orgs_by_code, self.orgs_by_name, self.broken_orgs):
                 self.org_plans.append(OrgPlan(row, code, name, kind, parent_code, founded_on))
 
+    def _is_existing(self, sheet: Sheet, row: int, cells: dict, existing: dict, perm: Perm) -> bool:
+        """A row whose code is in the system under the same name, where the user may see it: imported
+        before. (A code taken by another name is a clash, reported on the row; one the user may not
+        see reads as any taken code.)"""
+        found = existing.get(cell.key(cells.get("编码")))
+        if found is None or found.name != cell.text(cells.get("名称")) or not self._visible(found, perm):
+            return False
+        self._already_there(sheet, row)
+        return True
+
+    def _visible(self, obj, perm: Perm) -> bool:
+        return self.scope.on_unit(obj, perm) if isinstance(obj, Unit) else self.scope.on_organization(obj, perm)
+
     @staticmethod
     def _code_and_name(errs: RowErrors, cells, *, model, noun: str, row_above, existing: dict, visible
                        ) -> tuple[str, str]:
@@ -298,7 +337,10 @@ class RowChecks:
             parents.setdefault(cell.key(cells.get("编码")), cell.key(cells.get("上级编码")))
         loops = _loops(parents)
         seen: dict[str, int] = {}
+        self.rows_read[sheet.name] = len(sheet.rows)
         for row, cells in sheet.rows:
+            if self._is_existing(sheet, row, cells, self.db_units, Perm.VIEW_UNITS):
+                continue
             errs = RowErrors(sheet, row, cells)
             code, name = self._code_and_name(
                 errs, cells, model=Unit, noun="单位", row_above=seen.get, existing=self.db_units,
@@ -342,7 +384,12 @@ class RowChecks:
 
     def check_members(self, sheet: Sheet) -> None:
         seen_ids: dict[str, int] = {}
+        self.rows_read[sheet.name] = len(sheet.rows)
+        registered = self._registered_here(sheet)
         for row, cells in sheet.rows:
+            if _id_cell(cells) in registered:
+                self._already_there(sheet, row)
+                continue
             errs = RowErrors(sheet, row, cells)
             typed = cell.text(cells.get("姓名"))
             data: dict = {"name": normalize_person_name(typed)}
@@ -414,6 +461,15 @@ class RowChecks:
                 errs.emit(self.errors)
             else:
                 self.member_plans.append(MemberPlan(row, data))
+
+    def _registered_here(self, sheet: Sheet) -> set[str]:
+        """The file's ID numbers already registered to a member the user may see, under the same
+        name: rows imported before (one query). Others are checked row by row as today: a number
+        registered to someone else, or outside the user's scope, is refused on its row."""
+        wanted = {i for _row, cells in sheet.rows if (i := _id_cell(cells))}
+        names = {_id_cell(cells): normalize_person_name(cell.text(cells.get("姓名"))) for _row, cells in sheet.rows}
+        return {m.id_number for m in self.scope.members().filter(id_number__in=wanted).only("id_number", "name")
+                if names.get(m.id_number) == m.name}
 
     def _resolve_org(self, errs: RowErrors, cells: dict) -> tuple[Organization | None, bool]:
         """所在党组织 (code or exact name) and/or 所在党组织编码, among the organisations on which the
@@ -502,7 +558,11 @@ class RowChecks:
                 secretary_since[org_code] = (start, name)
         seen: dict[tuple, int] = {}
         roster_names = {p.data["id_number"]: p.data["name"] for p in self.member_plans}
+        self.rows_read[sheet.name] = len(sheet.rows)
         for row, cells in sheet.rows:
+            if self._is_open_post(cells, open_posts):
+                self._already_there(sheet, row)
+                continue
             errs = RowErrors(sheet, row, cells)
             org_code = cell.key(cells.get("党组织编码"))
             org = self.orgs_by_code.get(org_code) if org_code else None
@@ -559,6 +619,17 @@ class RowChecks:
             else:
                 self.appointment_plans.append(AppointmentPlan(row, org_code, id_number, role, start))
 
+    def _is_open_post(self, cells: dict, open_posts: dict) -> bool:
+        """The same person in the same post of an organisation the user manages, since the same day."""
+        org = self.db_orgs.get(cell.key(cells.get("党组织编码")))
+        role = ROLES.get(cell.key(cells.get("职务")))
+        try:
+            start = cell.date(cells.get("任职日期"))
+        except cell.CellError:
+            return False
+        held = open_posts.get((org.code if org else "", _id_cell(cells), role))
+        return bool(held and held[0] == start and self.scope.on_organization(org, Perm.MANAGE_ORGANIZATIONS))
+
     # ------------------------------------------------ helpers
 
     def _required_date(self, errs: RowErrors, cells: dict, header: str) -> dt.date | None:
@@ -581,6 +652,13 @@ class RowChecks:
             means = AMBIGUOUS_VALUES.get(header, {}).get(text)
             errs.add(header, f"“{text}”可能是{'或'.join(means)}，请写明其一。" if means else message)
         return value
+
+
+def _id_cell(cells: dict) -> str:
+    try:
+        return cell.number_text(cells.get("身份证号"), "身份证号").upper()
+    except cell.CellError:
+        return ""
 
 
 def _one_edit_apart(a: str, b: str) -> bool:

@@ -243,6 +243,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "home"
 # 等保 8.1.4.1: a new password may not be one of the last N; after this many days a change is forced.
+# How long a previewed workbook import waits for its uploader to confirm it.
+PENDING_IMPORT_MINUTES = env_int("PENDING_IMPORT_MINUTES", 60, minimum=5)
 PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
 PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90, minimum=1)
 LOGOUT_REDIRECT_URL = "access:login"

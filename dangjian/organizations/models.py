@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 
@@ -238,3 +240,22 @@ class OrganizationEvent(models.Model):
 
     def __str__(self):
         return f"{self.on} {self.get_kind_display()} {self.organization}"
+
+
+class PendingImport(models.Model):
+    """A workbook checked and previewed, waiting for its uploader to confirm it. Kept in the
+    database (not on one app server's disk) so the confirmation may reach any server; deleted on
+    confirmation or cancellation, and ignored (then purged) after PENDING_IMPORT_MINUTES."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField("文件名", max_length=200)
+    content = models.BinaryField()
+    roster_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "待确认的导入"
+        verbose_name_plural = "待确认的导入"
+
+    def __str__(self):
+        return self.file_name

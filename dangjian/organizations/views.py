@@ -1,6 +1,7 @@
 """Pages for organisations, units and members. Thin views: parse input, make one domain call
 (a selector or a service), render. Every object is fetched through the access policy."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -325,22 +326,35 @@ def _export_root(user) -> Organization | None:
 
 @login_required
 def member_import(request):
+    """Upload → a preview of what the import would create and what it would not take (a rehearsal,
+    rolled back) → 确认导入 imports it, checked again; any problem at either step writes nothing."""
     policy.require_perm(request.user, Perm.IMPORT_WORKBOOK)
-    from dangjian.organizations.workbook import import_workbook
+    from dangjian.organizations.workbook import import_cancel, import_confirm, import_preview
 
-    result = None
+    result = pending = None
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None or not upload.name.lower().endswith(".xlsx"):
-            messages.error(request, "请选择一个 .xlsx 格式的工作簿。")
-        else:
-            # Every row is checked against this user's grants; nothing is written if any is refused.
-            result = import_workbook(upload, by=Actor.from_request(request), user=request.user)
+        action = request.POST.get("action")
+        if action == "cancel":
+            import_cancel(pending_id=request.POST.get("pending"), user=request.user)
+            messages.info(request, "已取消，未导入任何数据。")
+            return redirect("organizations:member_import")
+        if action == "confirm":
+            result = import_confirm(pending_id=request.POST.get("pending"), by=Actor.from_request(request),
+                                    user=request.user)
             if result.ok:
                 counts = "，".join(f"{k} {v} 条" for k, v in result.created.items())
                 messages.success(request, f"导入成功：{counts}。")
                 for note in result.notes:
                     messages.warning(request, note)
                 return redirect("organizations:members")
-    return render(request, "organizations/import.html", {"result": result})
+        else:
+            upload = request.FILES.get("file")
+            if upload is None or not upload.name.lower().endswith(".xlsx"):
+                messages.error(request, "请选择一个 .xlsx 格式的工作簿。")
+            else:
+                # Every row is checked against this user's grants; nothing is kept if any is refused.
+                result, pending = import_preview(upload, by=Actor.from_request(request), user=request.user,
+                                                 file_name=upload.name)
+    return render(request, "organizations/import.html", {"result": result, "pending": pending,
+                                                         "pending_minutes": settings.PENDING_IMPORT_MINUTES})
 

@@ -5,14 +5,21 @@ and the messages point at the real cause (a loop, a missing sheet, a name typed 
 import datetime as dt
 
 import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from dangjian.access.roles import Role
+from dangjian.audit.models import AuditEntry
 from dangjian.audit.services import Actor
-from dangjian.organizations.models import Member, Organization, Unit
+from dangjian.organizations.models import Member, Organization, PendingImport, Unit
 from dangjian.organizations.services import member_create
 from dangjian.organizations.workbook import import_roster, import_workbook
+from dangjian.organizations.workbook.importer import EXPIRED
 from dangjian.organizations.workbook.layout import EDUCATIONS, HEADER_ALIASES, SHEET_HEADERS
-from tests.factories import valid_id_number
+from tests.factories import make_user, valid_id_number
 from tests.organizations.test_organizations import member_data
 from tests.organizations.test_workbook import ORGS, UNITS, xlsx
 
@@ -216,15 +223,118 @@ def test_the_roster_upload_of_a_branch_reads_the_national_layout_too(bureau):
     assert Member.objects.filter(name="王一", organization=bureau.branch_a).exists()
 
 
+def _upload(rows, name="党员信息导出.xlsx"):
+    upload = xlsx({"花名册": rows})
+    upload.name = name
+    return upload
+
+
+@pytest.mark.django_db
+def test_the_import_page_previews_then_imports_on_confirmation(bureau, client_for):
+    client = client_for("party_office")
+    rows = [[*NATIONAL_HEADERS, "入党介绍人"], [*national_row(1, org=bureau.branch_a.code), "张三"],
+            national_row(2, org=bureau.branch_a.code) + [""]]
+    members, entries = Member.objects.count(), AuditEntry.objects.count()
+
+    preview = client.post(reverse("organizations:member_import"), {"file": _upload(rows)})
+
+    assert preview.context["result"].preview and preview.context["result"].created == {"花名册": 2}
+    page = preview.content.decode()
+    assert "校验通过，尚未导入" in page and "确认导入" in page
+    assert "工作表「花名册」中的列「入党介绍人」不是可导入的列，其内容没有导入。" in page
+    # A rehearsal: written in full, then rolled back, the audit trail included.
+    assert (Member.objects.count(), AuditEntry.objects.count()) == (members, entries)
+    pending = preview.context["pending"]
+
+    done = client.post(reverse("organizations:member_import"), {"action": "confirm", "pending": pending.pk}, follow=True)
+
+    shown = [str(m) for m in done.context["messages"]]
+    assert shown[0] == "导入成功：花名册 2 条。"
+    assert "工作表「花名册」中的列「入党介绍人」不是可导入的列，其内容没有导入。" in shown
+    assert Member.objects.count() == members + 2
+    assert AuditEntry.objects.filter(action="workbook.import").count() == 1
+    assert not PendingImport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_preview_is_confirmed_once_by_its_uploader_within_the_time_allowed(bureau, client_for, settings):
+    settings.PENDING_IMPORT_MINUTES = 10  # within the 30-minute idle session
+    rows = [NATIONAL_HEADERS, national_row(1, org=bureau.branch_a.code)]
+    office = client_for("party_office")
+    pending = office.post(reverse("organizations:member_import"), {"file": _upload(rows)}).context["pending"]
+    before = Member.objects.count()
+
+    stranger = make_user("dangban2", Role.PARTY_OFFICE, bureau.root)
+    stranger_client = Client()
+    stranger_client.force_login(stranger)
+    refused = stranger_client.post(reverse("organizations:member_import"), {"action": "confirm", "pending": pending.pk})
+    assert [e.message for e in refused.context["result"].errors] == [EXPIRED]
+
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=settings.PENDING_IMPORT_MINUTES + 1)):
+        late = office.post(reverse("organizations:member_import"), {"action": "confirm", "pending": pending.pk})
+    assert [e.message for e in late.context["result"].errors] == [EXPIRED]
+    assert Member.objects.count() == before
+
+    office.post(reverse("organizations:member_import"), {"action": "confirm", "pending": pending.pk})
+    twice = office.post(reverse("organizations:member_import"), {"action": "confirm", "pending": pending.pk})
+    assert [e.message for e in twice.context["result"].errors] == [EXPIRED]
+    assert Member.objects.count() == before + 1
+
+    junk = office.post(reverse("organizations:member_import"), {"action": "confirm", "pending": "x'--"})
+    assert junk.status_code == 200 and [e.message for e in junk.context["result"].errors] == [EXPIRED]
+
+
+@pytest.mark.django_db
+def test_cancelling_a_preview_imports_nothing(bureau, client_for):
+    office = client_for("party_office")
+    rows = [NATIONAL_HEADERS, national_row(1, org=bureau.branch_a.code)]
+    pending = office.post(reverse("organizations:member_import"), {"file": _upload(rows)}).context["pending"]
+    before = Member.objects.count()
+
+    response = office.post(reverse("organizations:member_import"), {"action": "cancel", "pending": pending.pk}, follow=True)
+
+    assert "已取消，未导入任何数据。" in [str(m) for m in response.context["messages"]]
+    assert not PendingImport.objects.exists() and Member.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_a_confirmation_is_checked_again_against_what_changed_since_the_preview(bureau, client_for):
+    office = client_for("party_office")
+    rows = [NATIONAL_HEADERS, national_row(1, org=bureau.branch_a.code)]
+    pending = office.post(reverse("organizations:member_import"), {"file": _upload(rows)}).context["pending"]
+    assert import_workbook(xlsx({"花名册": [NATIONAL_HEADERS, national_row(1, org=bureau.branch_a.code)]}),
+                           by=OFFICER, user=None).ok  # someone else imported the same member meanwhile
+    before = Member.objects.count()
+
+    response = office.post(reverse("organizations:member_import"), {"action": "confirm", "pending": pending.pk})
+
+    assert "这个文件已经导入过" in response.context["result"].errors[0].message
+    assert Member.objects.count() == before
+
+
 @pytest.mark.django_db
 def test_the_import_page_shows_what_was_not_imported_after_the_counts(bureau, client_for):
     client = client_for("party_office")
     upload = xlsx({"花名册": [[*NATIONAL_HEADERS, "入党介绍人"], [*national_row(1, org=bureau.branch_a.code), "张三"]]})
     upload.name = "党员信息导出.xlsx"
 
-    response = client.post(reverse("organizations:member_import"), {"file": upload}, follow=True)
+    preview = client.post(reverse("organizations:member_import"), {"file": upload})
+    response = client.post(reverse("organizations:member_import"),
+                           {"action": "confirm", "pending": preview.context["pending"].pk}, follow=True)
 
     shown = [str(m) for m in response.context["messages"]]
     assert shown[0] == "导入成功：花名册 1 条。"
     assert "工作表「花名册」中的列「入党介绍人」不是可导入的列，其内容没有导入。" in shown
     assert any("按设计不导入" in m for m in shown)
+
+
+@pytest.mark.django_db
+def test_the_command_rehearses_with_dry_run_and_keeps_nothing(tmp_path, capsys):
+    path = tmp_path / "bureau.xlsx"
+    path.write_bytes(xlsx({"党组织": ORGS, "党员信息": [NATIONAL_HEADERS, national_row(1)]}).getvalue())
+
+    call_command("import_workbook", str(path), "--dry-run")
+
+    out = capsys.readouterr().out
+    assert "党组织：将导入 4 行" in out and "花名册：将导入 1 行" in out and "未写入任何数据" in out
+    assert not Organization.objects.exists() and not Member.objects.exists() and not AuditEntry.objects.exists()

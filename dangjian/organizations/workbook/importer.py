@@ -12,15 +12,19 @@ so it never creates duplicates, and it never changes or moves a record that alre
 The user-facing description of the format is docs/import-workbook.md; keep the two in step.
 """
 
+import datetime as dt
+import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from dangjian.audit.services import Actor, audit_record
 from dangjian.core.excel import RowError, Sheet, open_workbook, read_sheet
 from dangjian.core.excel.reader import renamed
-from dangjian.organizations.models import Organization, Unit
+from dangjian.organizations.models import Organization, PendingImport, Unit
 from dangjian.organizations.services import (
     appointment_create,
     member_bulk_create,
@@ -55,6 +59,8 @@ class ImportResult:
     created: dict[str, int] = field(default_factory=dict)
     # What the import did not take as typed, said after it: columns not imported, names tidied.
     notes: list[str] = field(default_factory=list)
+    # A rehearsal: `created` is what the import would create; nothing was kept.
+    preview: bool = False
 
     @property
     def ok(self) -> bool:
@@ -173,7 +179,12 @@ def _read(file, *, roster_only: bool) -> tuple[list[Sheet], list[RowError], dict
     return sheets, errors, titles
 
 
-def import_workbook(file, *, by: Actor, user, roster_only: bool = False) -> ImportResult:
+class _Rehearsed(Exception):
+    def __init__(self, created: dict[str, int]):
+        self.created = created
+
+
+def import_workbook(file, *, by: Actor, user, roster_only: bool = False, dry_run: bool = False) -> ImportResult:
     """The one import: sheets 党组织, 单位, 花名册, 任职 (any present, in that order; with
     `roster_only`, just the 花名册: the sheet so named, else the first sheet), columns found by header
     text. `file` is a path or a binary file.
@@ -185,7 +196,10 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False) -> Impo
 
     All or nothing: any error anywhere writes nothing, and every error is returned with its sheet,
     row and column. Each record is written by its service (with its audit entry), plus one audit
-    entry for the import."""
+    entry for the import.
+
+    With `dry_run`, the import is rehearsed: written in full, then rolled back, so the counts it
+    returns (`preview=True`) and every refusal are exactly those of the real import."""
     sheets, errors, titles = _read(file, roster_only=roster_only)
     if not errors:
         checks = RowChecks(scope=ImportScope(user), sheets={s.name for s in sheets})
@@ -198,13 +212,19 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False) -> Impo
         errors = checks.errors
         if not errors:
             at = ["", 0]
+            notes = [_titled(n, titles) for n in checks.notes]
             try:
-                created = _write(checks, at, by=by, action="roster.import" if roster_only else "workbook.import",
-                                 labels=tuple(s.name for s in sheets))
+                with transaction.atomic():
+                    created = _write(checks, at, by=by, action="roster.import" if roster_only else "workbook.import",
+                                     labels=tuple(s.name for s in sheets))
+                    if dry_run:
+                        raise _Rehearsed(created)
+            except _Rehearsed as rehearsal:
+                return ImportResult(created=rehearsal.created, notes=notes, preview=True)
             except (ValidationError, IntegrityError) as exc:
                 _write_failed(errors, at, exc, {s.name: s.columns for s in sheets})
             else:
-                return ImportResult(created=created, notes=[_titled(n, titles) for n in checks.notes])
+                return ImportResult(created=created, notes=notes)
     for label, title in titles.items():
         errors = renamed(errors, label, title)
     return ImportResult(errors=errors)
@@ -214,6 +234,54 @@ def _titled(note: str, titles: dict[str, str]) -> str:
     for label, title in titles.items():
         note = note.replace(f"「{label}」", f"「{title}」")
     return note
+
+
+# ---------------------------------------------------------------- preview, then confirm
+
+EXPIRED = "这次预览已过期（或已经确认、取消过），未导入任何数据：请重新上传文件。"
+
+
+def import_preview(file, *, by: Actor, user, file_name: str, roster_only: bool = False
+                   ) -> tuple[ImportResult, PendingImport | None]:
+    """Check and rehearse an upload (`dry_run`); when it is clean, keep it for its uploader to
+    confirm (`import_confirm`) after seeing what it would create and what it would not take."""
+    content = file.read()
+    result = import_workbook(io.BytesIO(content), by=by, user=user, roster_only=roster_only, dry_run=True)
+    if not result.ok:
+        return result, None
+    PendingImport.objects.filter(created_at__lt=_pending_since()).delete()
+    pending = PendingImport.objects.create(user=user, file_name=file_name[:200], content=content,
+                                           roster_only=roster_only)
+    return result, pending
+
+
+def import_confirm(*, pending_id, by: Actor, user) -> ImportResult:
+    """Import a previewed upload for real: checked again (the system may have changed since), all or
+    nothing as ever. A preview is its uploader's alone, confirmed once, within the time allowed."""
+    pending = _pending(pending_id, user)
+    if pending is None:
+        return ImportResult(errors=[RowError("", 0, "", "", EXPIRED)])
+    result = import_workbook(io.BytesIO(bytes(pending.content)), by=by, user=user, roster_only=pending.roster_only)
+    pending.delete()
+    return result
+
+
+def import_cancel(*, pending_id, user) -> None:
+    pending = _pending(pending_id, user)
+    if pending is not None:
+        pending.delete()
+
+
+def _pending_since() -> dt.datetime:
+    return timezone.now() - dt.timedelta(minutes=settings.PENDING_IMPORT_MINUTES)
+
+
+def _pending(pending_id, user) -> PendingImport | None:
+    try:
+        pk = int(pending_id)
+    except (TypeError, ValueError):
+        return None
+    return PendingImport.objects.filter(pk=pk, user=user, created_at__gte=_pending_since()).first()
 
 
 def import_roster(file, *, by: Actor, user) -> ImportResult:

@@ -18,18 +18,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the .xlsx workbook")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="check and rehearse the import, print what it would create, keep nothing")
 
-    def handle(self, *args, file, **options):
+    def handle(self, *args, file, dry_run=False, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{path}")
-        result = import_workbook(path, by=Actor.system("命令行导入"), user=None)
+        result = import_workbook(path, by=Actor.system("命令行导入"), user=None, dry_run=dry_run)
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(str(error))
             raise CommandError(f"导入失败：共 {len(result.errors)} 处问题，未写入任何数据。请修改后重新导入。")
+        verb = "将导入" if result.preview else "导入"
         for label, count in result.created.items():
-            self.stdout.write(f"{label}：导入 {count} 行")
+            self.stdout.write(f"{label}：{verb} {count} 行")
         for note in result.notes:
             self.stdout.write(self.style.WARNING(f"注意：{note}"))
-        self.stdout.write(self.style.SUCCESS("导入完成。"))
+        if result.preview:
+            self.stdout.write(self.style.SUCCESS("校验通过（--dry-run：未写入任何数据）。"))
+        else:
+            self.stdout.write(self.style.SUCCESS("导入完成。"))

@@ -5,7 +5,7 @@ organisation one record of every kind the access policy knows (its own three: or
 members; and every type an area registered, read from `policy.registered()`), each text field
 carrying a unique marker 哨NNN兵 that names the record it belongs to. Every persona (every role of
 access/roles.py on its natural node, the two grants without descendants, a member seeing only
-their own record, an account with no role) then reads:
+their own record, an account with no role, one account holding two roles on different nodes) reads:
 
 - every page the crawl reaches from the home page (tests/access/crawling.py), this year's only;
 - every route of the URLconf with the id of every sentinel record of its kind substituted;
@@ -55,6 +55,7 @@ from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest,
 from dangjian.orglife.services import AgendaInput, GuestInput, MeetingInput
 from tests.access.crawling import NOW, at, crawl, record_the_year
 from tests.factories import MemberFactory, make_unit, make_user
+from tests.factories import grant as grant_role
 
 YEAR = NOW.year
 MARK = re.compile(r"哨(\d{3})兵")
@@ -86,10 +87,12 @@ NAMES: dict[type[Model], tuple[str, ...]] = {
     ContactPoint: ("organization", "leader"),
 }
 
-# Every role on its natural node, the two grants without descendants, and an account without a role.
+# Every role on its natural node, the two grants without descendants, an account without a role, and
+# one holding two roles on different nodes (巡察办 on the 党组, so figures everywhere, but members only
+# as the secretary of 第二党支部: a figure's records need the figure's permission, not VIEW_METRICS).
 PERSONAS = ["party_office", "branch_secretary", "sibling_secretary", "leader", "inspection_office", "unit_liaison",
             "discipline", "member", "sys_admin", "security_admin", "audit_admin", "no_role", "narrow",
-            "narrow_secretary"]
+            "narrow_secretary", "two_roles"]
 # URL arguments → the kind of record they name ("metric": a metric key). A route with an argument
 # not listed here fails `test_every_route_argument_is_scanned`.
 ROUTE_ARGS: dict[str, dict[str, object]] = {
@@ -205,7 +208,8 @@ def build_sentinels(bureau) -> Sentinels:
     for day, org in enumerate(orgs, start=1):
         org.name = f"{org.name}{s.mark(org)}"
         Organization.objects.filter(pk=org.pk).update(name=org.name)
-        unit = make_unit(bureau.bureau_unit, organization=org)
+        # 第二党支部's unit lies under 城东分局, the unit liaison's grant.
+        unit = make_unit(bureau.east if org == bureau.branch_b else bureau.bureau_unit, organization=org)
         Unit.objects.filter(pk=unit.pk).update(name=f"单位{s.mark(unit)}")
         member = _sentinel_member(s, org, unit)
         membership = Membership.objects.get(member=member)
@@ -235,6 +239,9 @@ def build_sentinels(bureau) -> Sentinels:
         attachment.name = f"{marker}.txt"
         attachment.file.save("a.txt", ContentFile(marker.encode()), save=False)
         attachment.save()
+        # A member named by no other record (joined after the meeting, holding no post): seen only
+        # where members are read (the roster, a member's page, the member figures' drill-downs).
+        _sentinel_member(s, org, unit)
         if org.kind == Organization.Kind.BRANCH:  # a leader of the 党组 linked to the branch
             leader = _sentinel_member(s, bureau.root, None)
             point = ContactPoint.objects.create(leader=leader, organization=org, year=YEAR)
@@ -569,6 +576,8 @@ def sentinel_bureau(bureau, settings, tmp_path):
     bureau.users["narrow"] = make_user("zongzhi", Role.PARTY_OFFICE, bureau.general_branch, include_descendants=False)
     bureau.users["narrow_secretary"] = make_user("zhibu_a", Role.BRANCH_SECRETARY, bureau.branch_a,
                                                  include_descendants=False)
+    bureau.users["two_roles"] = make_user("xuncha_zhibu", Role.INSPECTION_OFFICE, bureau.root)
+    grant_role(bureau.users["two_roles"], Role.BRANCH_SECRETARY, bureau.branch_b)
     with time_machine.travel(NOW, tick=False):
         record_the_year(bureau)
         bureau.sentinels = build_sentinels(bureau)

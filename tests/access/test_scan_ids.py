@@ -21,7 +21,10 @@ from the persona's role assignments and the role table (not by asking the policy
 leaks cannot vouch for itself). A record may be read when the persona holds one of the permissions
 its kind needs (READ_PERMS) on its organisation, or when it is named by such a record (a member as
 a meeting's attendee or an organisation's committee member, the organisation a member belongs to:
-NAMES). Any route given the id of a record the persona may not read at all must answer 404.
+NAMES), or is an ancestor of a readable organisation (its heading shows the path), or, to whoever
+records an organisation's meetings, a member of it or of its 党小组 (the expected attendees the
+meeting form lists, names only). Any route given the id of a record the persona may not read at all
+must answer 404.
 
 Two exposures are by design (三员分立): the audit administrator reads the whole trail, so markers
 quoted in audit entries on /audit/ are not counted for a persona holding VIEW_AUDIT; the security

@@ -16,10 +16,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from tests.access.test_crawl import _Links, _same_site, recorded_bureau  # noqa: F401 (a fixture)
+from tests.access.test_crawl import NOW, _Links, _same_site, record_the_year
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
@@ -105,11 +106,21 @@ def crawl_pages(client: Client, start: str = "/", cap: int = CRAWL_CAP):
 # ---------------------------------------------------------------- every page the crawl reaches
 
 
+@pytest.fixture
+def recorded(bureau, settings, tmp_path):
+    """The bureau with half a year of organisational life (tests/access/test_crawl.py), so the
+    meeting, ledger and decision pages have something to show."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    with time_machine.travel(NOW, tick=False):
+        record_the_year(bureau)
+        yield bureau
+
+
 @pytest.mark.parametrize("persona", CRAWLERS)
-def test_every_crawled_page_has_the_strict_csp_and_no_inline_code(recorded_bureau, settings, persona):
+def test_every_crawled_page_has_the_strict_csp_and_no_inline_code(recorded, settings, persona):
     settings.DEBUG = False  # as production (django-csp leaves DEBUG's 404/500 pages alone)
     client = Client()
-    client.force_login(recorded_bureau.users[persona])
+    client.force_login(recorded.users[persona])
     html_pages, problems = 0, []
     for url, response in crawl_pages(client):
         assert_strict_csp(response)
@@ -122,11 +133,11 @@ def test_every_crawled_page_has_the_strict_csp_and_no_inline_code(recorded_burea
     assert html_pages >= {"member": 2, "sys_admin": 2, "security_admin": 2, "audit_admin": 2}.get(persona, 20)
 
 
-def test_pages_outside_the_crawl_have_the_csp_and_no_inline_code(recorded_bureau, settings, client_for):
+def test_pages_outside_the_crawl_have_the_csp_and_no_inline_code(recorded, settings, client_for):
     """The log-in page, a refused form (its error summary), an htmx fragment, the error pages and the
     API's JSON."""
     settings.DEBUG = False
-    bureau = recorded_bureau
+    bureau = recorded
     anonymous = Client()
     secretary = client_for("branch_secretary")
     refused = secretary.post(reverse("orglife:meeting_create"), {"organization": bureau.branch_a.pk})

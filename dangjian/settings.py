@@ -264,7 +264,7 @@ CONTENT_SECURITY_POLICY = {
 # Browser features no page uses, refused to the page and anything it might embed
 # (dangjian/core/middleware.py PermissionsPolicyMiddleware writes the header).
 PERMISSIONS_POLICY = {feature: [] for feature in (
-    "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "geolocation", "gyroscope", "hid",
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "hid",
     "idle-detection", "magnetometer", "microphone", "midi", "payment", "screen-wake-lock", "serial", "usb",
     "xr-spatial-tracking",
 )}

@@ -216,7 +216,7 @@ def test_no_template_has_inline_script_handler_or_style():
 def test_permissions_referrer_and_opener_policies(client_for):
     response = client_for("party_office").get(reverse("home"))
     features = dict(item.strip().split("=", 1) for item in response.headers["Permissions-Policy"].split(","))
-    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth", "hid"):
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial", "hid"):
         assert features.get(feature) == "()", feature
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"

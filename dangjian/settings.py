@@ -275,6 +275,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Stored uploads are readable by the app's user only (they are served through the access policy).
 FILE_UPLOAD_PERMISSIONS = 0o600
+# How long the API keeps the first answer to a POST sent with an Idempotency-Key (`api/idempotency.py`).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
 # Rules as data: national defaults ship with the code; a deployment may add a file that tightens them.
 RULES_OVERRIDE_FILE = os.environ.get("RULES_OVERRIDE_FILE") or None

@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before any view (and the CSRF check, which parses a form's body) reads an oversize upload.
+    "dangjian.core.uploads.UploadSizeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
@@ -306,6 +308,17 @@ STATICFILES_DIRS = [
 ]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
+# Uploads (meeting attachments, workbooks): a larger POST is refused before its body is read
+# (`core/uploads.py`); keep nginx's client_max_body_size a little above it.
+UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 20, minimum=1)
+# A body other than files (a form's fields, an API call's JSON) is refused above 2.5 MB: the API
+# answers 413 JSON. Files above FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Stored uploads are readable by the app's user only (they are served through the access policy).
+FILE_UPLOAD_PERMISSIONS = 0o600
+# How long the API keeps the first answer to a POST sent with an Idempotency-Key (`api/idempotency.py`).
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
 # Rules as data: national defaults ship with the code; a deployment may add a file that tightens them.
 RULES_OVERRIDE_FILE = os.environ.get("RULES_OVERRIDE_FILE") or None

@@ -3,6 +3,9 @@
 - Service `ValidationError` (Chinese messages, by field)   → 422
 - malformed input caught by the schemas (pydantic)        → 422, messages translated to Chinese
 - body that is not JSON                                   → 400
+- body sent as something other than JSON (Content-Type)   → 415
+- body larger than DATA_UPLOAD_MAX_MEMORY_SIZE            → 413 (refused before it is read)
+- an Idempotency-Key reused for another request           → 422; its first request still running → 409
 - outside the caller's scope, or no such record            → 404 (never 403: existence is not revealed)
 - visible, but the caller may not change it                → 403
   (both decided by `dangjian.access.guards`, whose exceptions carry the message and the field)
@@ -12,12 +15,14 @@
 Nothing the caller sends should produce a 500.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from dangjian.access.guards import NotVisible, NotYours
 from dangjian.api.auth import UNAUTHENTICATED
@@ -26,6 +31,28 @@ from dangjian.core.cursors import BadCursor
 
 NOT_FOUND = "未找到该记录，或它不在您的权限范围内。"
 FORBIDDEN = "您无权进行此操作。"
+NOT_JSON = "请求体须为 JSON（Content-Type: application/json）。"
+TOO_LARGE = "请求体过大（不能超过 {mb} MB），未处理。"
+
+
+class UnsupportedMediaType(Exception):
+    pass
+
+
+class JsonOnlyParser(Parser):
+    """A body is read as JSON only when it says it is JSON (`application/json` or `…+json`): a
+    form or plain text sent to a JSON operation answers 415, not a parse error or a guess."""
+
+    def parse_body(self, request):
+        media_type = (request.content_type or "").lower()
+        if media_type != "application/json" and not (media_type.startswith("application/")
+                                                     and media_type.endswith("+json")):
+            raise UnsupportedMediaType
+        return super().parse_body(request)
+
+
+def too_large_message() -> str:
+    return TOO_LARGE.format(mb=f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024:g}")
 
 
 def _json(api, request, status: int, detail: str, errors: dict | None = None):
@@ -144,8 +171,15 @@ def install(api) -> None:
         response["WWW-Authenticate"] = "Bearer"
         return response
 
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        # Django raises it from `request.body` when CONTENT_LENGTH is over the limit, before reading.
+        return _json(api, request, 413, too_large_message())
+
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, UnsupportedMediaType):  # ninja wraps every parser error in a 400
+            return _json(api, request, 415, NOT_JSON)
         message = str(exc)
         for english, chinese in _HTTP_MESSAGES.items():
             if message.startswith(english):

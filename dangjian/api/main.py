@@ -26,6 +26,10 @@ Layout: this package holds what is the API's own (this instance, authentication 
 error answers, the shared schema types); each area owns its routes and shapes in its `api.py`
 (`dangjian.organizations.api`, `dangjian.orglife.api`), and they are mounted here in this order.
 
+Every POST takes an optional `Idempotency-Key` header (`idempotency`); bodies are JSON only (415
+otherwise) and at most DATA_UPLOAD_MAX_MEMORY_SIZE (413); every operation lists in the schema each
+status it can answer, with the error body (`core.api` READ_ERRORS/DETAIL_ERRORS/WRITE_ERRORS).
+
 The interactive docs page is off (`docs_url=None`): ninja's page loads Swagger UI from a CDN, and
 this product runs on intranets where no asset may come from another host.
 """
@@ -33,7 +37,7 @@ this product runs on intranets where no asset may come from another host.
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from dangjian.api import errors
+from dangjian.api import errors, idempotency
 from dangjian.api.auth import bearer_token, session
 from dangjian.organizations import api as organizations
 from dangjian.orglife import api as orglife
@@ -43,7 +47,12 @@ class ReadableJSON(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # Chinese as text, not \uXXXX escapes
 
 
-api = NinjaAPI(
+class DangjianAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        return idempotency.describe(super().get_openapi_schema(*args, **kwargs))
+
+
+api = DangjianAPI(
     title="党建工作管理平台 API",
     version="1",
     description="党组织、单位、党员的查询与党员花名册维护。权限与页面一致：只返回调用者权限范围内的数据。",
@@ -51,7 +60,12 @@ api = NinjaAPI(
     docs_url=None,
     auth=[bearer_token, session],
     renderer=ReadableJSON(),
+    parser=errors.JsonOnlyParser(),
 )
 errors.install(api)
+# ninja's "operation" mode wraps the view function (after authentication and validation), "view"
+# mode the whole operation (the response made).
+api.add_decorator(idempotency.reserve_or_replay, mode="operation")
+api.add_decorator(idempotency.keep_answer, mode="view")
 api.add_router("/", organizations.router)
 api.add_router("/", orglife.router)

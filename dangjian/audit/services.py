@@ -334,14 +334,16 @@ EXPORTS = {
     "roster": ("member.export", "花名册", "人"),
     "ledger": ("ledger.export", "组织生活台账", "条"),
     "minutes": ("minutes.export", "会议记录", "条"),
+    "attachment": ("attachment.export", "会议附件", "个"),
 }
 
 
-def audit_export(*, by: Actor, what: str, obj=None, count: int | None = None, masked: bool,
+def audit_export(*, by: Actor, what: str, obj=None, count: int | None = None, masked: bool | None,
                  note: str = "") -> AuditEntry:
     """Record that `by` took a copy of records out of the platform: `what` is a key of EXPORTS,
     `obj` the organisation or record exported (if one), `count` how many rows it carried, `masked`
-    whether ID numbers and phones were left out or masked. Call it once per file handed out, after
+    whether ID numbers and phones were left out or masked (None: a file the platform did not write,
+    such as an uploaded attachment, whose contents it cannot vouch for). Call it once per file handed out, after
     the file was made and before it leaves (inside the same transaction when the file is written to
     disk). Reading the trail tells who exported what, how much, and whether unmasked."""
     if what not in EXPORTS:
@@ -350,7 +352,8 @@ def audit_export(*, by: Actor, what: str, obj=None, count: int | None = None, ma
     text = f"导出{noun}"
     if count is not None:
         text += f" {count} {unit}"
-    text += "（不含完整身份证号和电话）" if masked else "（含完整身份证号和电话）"
+    if masked is not None:
+        text += "（不含完整身份证号和电话）" if masked else "（含完整身份证号和电话）"
     if note:
         text += f"：{note}"
     return audit_record(by=by, action=action, obj=obj, note=text)

@@ -26,6 +26,16 @@ class ErrorOut(Schema):
     errors: dict[str, str] = Field(default_factory=dict, description="出错的字段 → 中文说明")
 
 
+# What each kind of operation can answer besides its success, all with the ErrorOut body, so the
+# schema lists every code a client may see (a 401 without credentials, a 403 while the account
+# must change its password or for a failed CSRF check, a 422 for a parameter out of its range).
+READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+DETAIL_ERRORS = {**READ_ERRORS, 404: ErrorOut}
+# + malformed JSON 400, unknown or out-of-scope record 404, a collision (or an Idempotency-Key still
+# in use) 409, body too large 413, not sent as JSON 415
+WRITE_ERRORS = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut}
+
+
 class ApiError(Exception):
     """An answer other than 2xx with a Chinese message and, optionally, the body fields at fault
     (turned into its JSON body by `dangjian.api.errors`)."""

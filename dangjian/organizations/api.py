@@ -21,7 +21,7 @@ from dangjian.access import policy
 from dangjian.access.guards import get_for_change, get_visible
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.api import MAX_ID, MAX_PAGE, ApiError, ErrorOut, Id, text
+from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, text
 from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.organizations.models import Member, Organization, Unit
 from dangjian.organizations.selectors import (
@@ -34,7 +34,6 @@ from dangjian.organizations.selectors import (
 from dangjian.organizations.services import MEMBER_FIELDS, member_create, member_transfer, member_update
 
 router = Router()
-WRITE_RESPONSES = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 OrganizationKind = Literal[tuple(Organization.Kind.values)]
 UnitKind = Literal[tuple(Unit.Kind.values)]
@@ -273,7 +272,7 @@ def _unit_out(unit: Unit) -> dict:
 
 # ---------------------------------------------------------------- organisations and units: routes
 
-@router.get("/organizations", response=OrganizationPage, tags=["党组织"], summary="党组织列表",
+@router.get("/organizations", response={200: OrganizationPage, **READ_ERRORS}, tags=["党组织"], summary="党组织列表",
             description="权限范围内的党组织，按树的顺序；党员人数含下级党组织，只计在册党员。",
             operation_id="dangjian_api_organizations_organization_list")
 def organization_list(request, filters: Query[OrganizationFilters]):
@@ -284,14 +283,14 @@ def organization_list(request, filters: Query[OrganizationFilters]):
     return {"count": orgs.count(), "items": [_organization_out(o) for o in page]}
 
 
-@router.get("/organizations/{organization_id}", response={200: OrganizationOut, 404: ErrorOut},
+@router.get("/organizations/{organization_id}", response={200: OrganizationOut, **DETAIL_ERRORS},
             tags=["党组织"], summary="党组织详情", operation_id="dangjian_api_organizations_organization_detail")
 def organization_detail(request, organization_id: int = Path(..., ge=1, le=MAX_ID)):
     org = policy.get_organization(request.user, organization_id)
     return _organization_out(with_figures(request.user, Organization.objects.filter(pk=org.pk)).get())
 
 
-@router.get("/units", response=UnitPage, tags=["单位"], summary="单位列表",
+@router.get("/units", response={200: UnitPage, **READ_ERRORS}, tags=["单位"], summary="单位列表",
             description="直接授予的单位（联络人），或由权限范围内党组织服务的单位。",
             operation_id="dangjian_api_organizations_unit_list")
 def unit_list(request, filters: Query[UnitFilters]):
@@ -300,7 +299,7 @@ def unit_list(request, filters: Query[UnitFilters]):
     return {"count": units.count(), "items": [_unit_out(u) for u in page]}
 
 
-@router.get("/units/{unit_id}", response={200: UnitOut, 404: ErrorOut}, tags=["单位"], summary="单位详情",
+@router.get("/units/{unit_id}", response={200: UnitOut, **DETAIL_ERRORS}, tags=["单位"], summary="单位详情",
             operation_id="dangjian_api_organizations_unit_detail")
 def unit_detail(request, unit_id: int = Path(..., ge=1, le=MAX_ID)):
     unit = policy.get_unit(request.user, unit_id)
@@ -363,7 +362,7 @@ def _managed_member(user, pk: int) -> Member:
 
 # ---------------------------------------------------------------- members: routes
 
-@router.get("/members", response=MemberPage, tags=["党员"], summary="党员列表",
+@router.get("/members", response={200: MemberPage, **READ_ERRORS}, tags=["党员"], summary="党员列表",
             description="按姓名拼音排序（同音同字按 id），用 after 游标翻页（每页最多 200 条）。身份证号一律掩码（本人也不例外）。",
             operation_id="dangjian_api_members_member_list")
 def member_list(request, filters: Query[MemberFilters]):
@@ -384,13 +383,13 @@ def member_list(request, filters: Query[MemberFilters]):
     return {"items": [member_out(user, m) for m in rows], "next": encode_cursor(next_position)}
 
 
-@router.get("/members/{member_id}", response={200: MemberOut, 404: ErrorOut}, tags=["党员"], summary="党员详情",
+@router.get("/members/{member_id}", response={200: MemberOut, **DETAIL_ERRORS}, tags=["党员"], summary="党员详情",
             operation_id="dangjian_api_members_member_detail")
 def member_detail(request, member_id: int = Path(..., ge=1, le=MAX_ID)):
     return member_out(request.user, policy.get_member(request.user, member_id))
 
 
-@router.post("/members", response={201: MemberOut, **WRITE_RESPONSES}, tags=["党员"], summary="登记党员",
+@router.post("/members", response={201: MemberOut, **WRITE_ERRORS}, tags=["党员"], summary="登记党员",
              description="须对所选党组织有“管理党员”权限。", operation_id="dangjian_api_members_member_create_view")
 def member_create_view(request, payload: MemberCreateIn):
     user = request.user
@@ -402,7 +401,7 @@ def member_create_view(request, payload: MemberCreateIn):
     return Status(201, member_out(user, member))
 
 
-@router.patch("/members/{member_id}", response={200: MemberOut, **WRITE_RESPONSES}, tags=["党员"],
+@router.patch("/members/{member_id}", response={200: MemberOut, **WRITE_ERRORS}, tags=["党员"],
               summary="修改党员信息", description="只改所传字段。所在党组织用 /transfer 转接；身份证号照常校验。",
               operation_id="dangjian_api_members_member_update_view")
 def member_update_view(request, payload: MemberUpdateIn, member_id: int = Path(..., ge=1, le=MAX_ID)):
@@ -420,7 +419,7 @@ def member_update_view(request, payload: MemberUpdateIn, member_id: int = Path(.
     return member_out(user, member)
 
 
-@router.post("/members/{member_id}/transfer", response={200: MemberOut, **WRITE_RESPONSES}, tags=["党员"],
+@router.post("/members/{member_id}/transfer", response={200: MemberOut, **WRITE_ERRORS}, tags=["党员"],
              summary="组织关系转接", description="须对转出和转入的党组织都有“管理党员”权限。",
              operation_id="dangjian_api_members_member_transfer_view")
 def member_transfer_view(request, payload: TransferIn, member_id: int = Path(..., ge=1, le=MAX_ID)):

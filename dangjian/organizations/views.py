@@ -9,14 +9,15 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from dangjian.access import policy
 from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
+from dangjian.core import uploads
 from dangjian.core.cursors import BadCursor, decode_cursor, encode_cursor
+from dangjian.core.downloads import file_response
 from dangjian.core.forms import form_page, parse_id
 from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
@@ -305,13 +306,11 @@ def member_export(request):
     members = members.order_by("organization__path", "name_key", "id")
     content = export_roster(members, reveal=False)
     audit_export(by=Actor.from_request(request), what="roster", obj=scope, count=members.count(), masked=True)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     # e.g. 城东分局第一党支部花名册20261202.xlsx (RFC 6266 filename*, as the 台账 and 会议记录 are named)
     top = scope or _export_root(request.user)
     selectors.label_organizations([top])  # a cell is named with its branch: 第一党支部 · 第一党小组
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{top.display_name if top else '党员'}花名册{timezone.localdate():%Y%m%d}.xlsx")
-    return response
+    return file_response(content, content_type=uploads.KINDS["xlsx"].content_type,
+                         filename=f"{top.display_name if top else '党员'}花名册{timezone.localdate():%Y%m%d}.xlsx")
 
 
 def _export_root(user) -> Organization | None:
@@ -322,6 +321,15 @@ def _export_root(user) -> Organization | None:
     if top is None or scope.exclude(path__startswith=top.path).exists():
         return None
     return top
+
+
+def _refused_upload(upload) -> str:
+    """Why a workbook upload cannot be read (size, extension, content), or ""."""
+    try:
+        uploads.check_upload(upload, allowed=uploads.WORKBOOK_EXTENSIONS)
+    except ValidationError as exc:
+        return "；".join(exc.messages)
+    return ""
 
 
 @login_required
@@ -349,8 +357,9 @@ def member_import(request):
                 return redirect("organizations:members")
         else:
             upload = request.FILES.get("file")
-            if upload is None or not upload.name.lower().endswith(".xlsx"):
-                messages.error(request, "请选择一个 .xlsx 格式的工作簿。")
+            refused = "请选择一个 .xlsx 格式的工作簿。" if upload is None else _refused_upload(upload)
+            if refused:
+                messages.error(request, refused)
             else:
                 # Every row is checked against this user's grants; nothing is kept if any is refused.
                 result, pending = import_preview(upload, by=Actor.from_request(request), user=request.user,

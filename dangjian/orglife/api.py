@@ -37,7 +37,7 @@ from dangjian.access import policy
 from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.api import MAX_ID, MAX_PAGE, ApiError, ErrorOut, Id, text
+from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, text
 from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import selectors as orglife_selectors
@@ -46,7 +46,6 @@ from dangjian.orglife.models import AgendaItem, Attendance, Guest, Meeting, Meet
 from dangjian.orglife.selectors import decision_flags, decision_items, meeting_rows
 
 router = Router()
-WRITE_RESPONSES = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 # The service names the attendance problem "attendance"; the body calls the list "absences".
 SERVICE_FIELDS = {"attendance": "absences"}
 # How many decision-register rows one `flagged=true` request reads at most to fill a page (see
@@ -474,7 +473,7 @@ def _filter_node(organization_id: int | None) -> Organization | None:
 
 # ---------------------------------------------------------------- meetings
 
-@router.get("/meetings", response=MeetingPage, tags=["组织生活"], summary="会议列表",
+@router.get("/meetings", response={200: MeetingPage, **READ_ERRORS}, tags=["组织生活"], summary="会议列表",
             description="按时间从近到远（同一时间按 id），用 after 游标翻页（每页最多 200 条）。",
             operation_id="dangjian_api_orglife_meeting_list")
 def meeting_list(request, filters: Query[MeetingFilters]):
@@ -499,14 +498,14 @@ def meeting_list(request, filters: Query[MeetingFilters]):
     return {"items": items, "next": encode_cursor((last.starts_at, last.pk) if last else None)}
 
 
-@router.get("/meetings/{meeting_id}", response={200: MeetingDetailOut, 404: ErrorOut}, tags=["组织生活"],
+@router.get("/meetings/{meeting_id}", response={200: MeetingDetailOut, **DETAIL_ERRORS}, tags=["组织生活"],
             summary="会议详情", description="含出缺席、列席人员和议题（表决结果、是否通过、规则提示）。",
             operation_id="dangjian_api_orglife_meeting_detail")
 def meeting_detail(request, meeting_id: int = Path(..., ge=1, le=MAX_ID)):
     return _meeting_detail(_get_meeting(request.user, meeting_id))
 
 
-@router.post("/meetings", response={201: MeetingDetailOut, **WRITE_RESPONSES}, tags=["组织生活"],
+@router.post("/meetings", response={201: MeetingDetailOut, **WRITE_ERRORS}, tags=["组织生活"],
              summary="记录会议",
              description="须对该党组织有“记录会议”权限。应到人员按会议当天的组织关系（党组会等按任职）自动列出，"
                          "absences 之外的均计为出席。会后超过规定天数录入的标为补录。",
@@ -519,7 +518,7 @@ def meeting_create(request, payload: MeetingIn):
     return Status(201, _meeting_detail(meeting))
 
 
-@router.put("/meetings/{meeting_id}", response={200: MeetingDetailOut, **WRITE_RESPONSES}, tags=["组织生活"],
+@router.put("/meetings/{meeting_id}", response={200: MeetingDetailOut, **WRITE_ERRORS}, tags=["组织生活"],
             summary="修改会议记录",
             description="整体替换：未传的字段取默认值（如不传 minutes 即清空会议记录），出缺席按所传内容。"
                         "议题和列席人员带 id 的按 id 原地修改（保留其身份，后续记录对它的引用不失效），"
@@ -539,7 +538,7 @@ def meeting_update(request, payload: MeetingIn, meeting_id: int = Path(..., ge=1
 
 # ---------------------------------------------------------------- agenda items and decisions
 
-@router.post("/agenda-items", response={201: DecisionOut, **WRITE_RESPONSES}, tags=["组织生活"],
+@router.post("/agenda-items", response={201: DecisionOut, **WRITE_ERRORS}, tags=["组织生活"],
              summary="增加议题",
              description="议题必须属于一次已记录的党组会、党委会（支委会）或党员大会；票数不能超过实到人数。",
             operation_id="dangjian_api_orglife_agenda_item_create")
@@ -554,7 +553,7 @@ def _decision_position(item: AgendaItem) -> str:
     return encode_cursor((item.meeting.starts_at, item.meeting_id, item.order))
 
 
-@router.get("/decisions", response=DecisionPage, tags=["组织生活"], summary="“三重一大”等议题决策",
+@router.get("/decisions", response={200: DecisionPage, **READ_ERRORS}, tags=["组织生活"], summary="“三重一大”等议题决策",
             description="权限范围内会议上的议题，按会议时间从近到远、会内按序号；含应到、实到、是否通过和规则提示。"
                         "flagged=true 只列有提示的议题：一次最多检查 1000 条，所以一页可能不足 limit 条（甚至为空），"
                         "继续按 next 翻页，直到 next 为 null。",

@@ -28,6 +28,7 @@ class OrglifeConfig(AppConfig):
             "meeting.delete": "删除会议记录",
             "ledger.export": "导出组织生活台账",
             "minutes.export": "导出会议记录",
+            "attachment.export": "导出会议附件",
         })
         # Keys of audit entries that are not fields of the meeting (counts and the parts kept in
         # other tables).

@@ -3,7 +3,6 @@ items with votes) in one transaction with its audit entry; bad input raises Vali
 Chinese messages and nothing is saved. Late records are accepted and marked late, never refused."""
 
 import datetime as dt
-import os
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from dangjian.audit.services import Actor, audit_changes, audit_record, snapshot
 from dangjian.audit.services import present as audit_value
+from dangjian.core import uploads
 from dangjian.core.updates import model_update, normalise
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 from dangjian.organizations.selectors import memberships_on, open_on
@@ -595,19 +595,13 @@ def contact_point_set(*, by: Actor, leader: Member, organization: Organization, 
     return point
 
 
-ATTACHMENT_EXTENSIONS = {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".doc", ".xls", ".txt"}
-ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-
-
 @transaction.atomic
 def attachment_add(*, by: Actor, meeting: Meeting, upload) -> MeetingAttachment:
-    """Attach optional evidence to a meeting (never required). Type and size are checked."""
-    name = os.path.basename(upload.name or "")
-    extension = os.path.splitext(name)[1].lower()
-    if extension not in ATTACHMENT_EXTENSIONS:
-        raise ValidationError({"file": "附件只接受 PDF、图片（JPG/PNG）、Word、Excel 或文本文件。"})
-    if upload.size > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": "附件不能超过 20 MB。"})
-    attachment = MeetingAttachment.objects.create(meeting=meeting, file=upload, name=name[:200])
+    """Attach optional evidence to a meeting (never required). Size, type and content are checked
+    (`core.uploads`); the file is stored under a random name, the cleaned name is what people see."""
+    uploads.check_upload(upload, allowed=uploads.ATTACHMENT_EXTENSIONS)
+    name = uploads.display_name(upload.name)
+    upload.name = uploads.stored_name(name)
+    attachment = MeetingAttachment.objects.create(meeting=meeting, file=upload, name=name)
     audit_record(by=by, action="meeting.attach", obj=meeting, after={"attachment": attachment.name})
     return attachment

@@ -7,18 +7,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
+from dangjian.core.downloads import file_response
 from dangjian.core.forms import apply_service_errors, mark_invalid, parse_id
 from dangjian.core.templatetags.dangjian import compliance_badge
+from dangjian.core.uploads import KINDS, content_type_for
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
@@ -344,22 +345,29 @@ def attachment_upload(request, pk):
             messages.error(request, "请选择要上传的文件。")
         else:
             try:
-                services.attachment_add(by=Actor.from_request(request), meeting=meeting, upload=upload)
+                attachment = services.attachment_add(by=Actor.from_request(request), meeting=meeting, upload=upload)
             except ValidationError as exc:
                 messages.error(request, "；".join(exc.messages))
             else:
-                messages.success(request, f"已上传附件：{upload.name}。")
+                messages.success(request, f"已上传附件：{attachment.name}。")
     return redirect(meeting)
 
 
 @login_required
 def attachment_download(request, pk, attachment_pk):
-    """Attachments are served through the access policy, never from a public media URL."""
+    """Attachments are served through the access policy, never from a public media URL, and each
+    download is audited as an export."""
     meeting = policy.get_record(request.user, Meeting, pk, Perm.VIEW_MEETINGS)
     attachment = meeting.attachments.filter(pk=attachment_pk).first()
     if attachment is None:
         raise Http404
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+    try:
+        content = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    audit_export(by=Actor.from_request(request), what="attachment", obj=attachment, masked=None,
+                 note=attachment.name)
+    return file_response(content, filename=attachment.name, content_type=content_type_for(attachment.name))
 
 
 @login_required
@@ -369,12 +377,9 @@ def meeting_minutes(request, pk):
 
     content = meeting_minutes_docx(meeting)
     audit_export(by=Actor.from_request(request), what="minutes", obj=meeting, masked=True)
-    response = HttpResponse(content, content_type=(
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
     local = timezone.localtime(meeting.starts_at)
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{meeting.organization.name}{meeting.kind_label}会议记录{local:%Y%m%d}.docx")
-    return response
+    return file_response(content, content_type=KINDS["docx"].content_type,
+                         filename=f"{meeting.organization.name}{meeting.kind_label}会议记录{local:%Y%m%d}.docx")
 
 
 @login_required
@@ -387,10 +392,8 @@ def ledger(request, org_pk):
     year = _year(request)
     content = ledger_xlsx(user=request.user, organization=org, year=year)
     audit_export(by=Actor.from_request(request), what="ledger", obj=org, masked=True, note=f"{year}年")
-    response = HttpResponse(content, content_type=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-    response["Content-Disposition"] = content_disposition_header(True, f"{org.name}{year}年组织生活台账.xlsx")
-    return response
+    return file_response(content, content_type=KINDS["xlsx"].content_type,
+                         filename=f"{org.name}{year}年组织生活台账.xlsx")
 
 
 # ---------------------------------------------------------------- compliance

@@ -90,7 +90,7 @@ def test_sibling_secretary_refused_a_download_leaves_no_export_entry(bureau, cli
 
 def test_every_export_kind_has_its_own_action_with_a_chinese_label():
     actions = [action for action, _, _ in EXPORTS.values()]
-    assert len(set(actions)) == len(actions) == 3
+    assert len(set(actions)) == len(actions) == 4
     assert all(labels().get(action) for action in actions)
 
 

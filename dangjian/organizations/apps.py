@@ -25,7 +25,7 @@ class OrganizationsConfig(AppConfig):
             "member.create": "登记党员",
             "member.export": "导出花名册",
             "member.leave": "离开花名册",
-            "member.reveal_id_number": "查看完整身份证号",
+            "member.reveal_id_number": "查看完整身份证号和出生日期",
             "member.transfer": "组织关系转接",
             "member.update": "修改党员信息",
             "organization.create": "成立党组织",

@@ -25,6 +25,7 @@ class OrganizationsConfig(AppConfig):
             "member.create": "登记党员",
             "member.export": "导出花名册",
             "member.leave": "离开花名册",
+            "member.reencrypt": "重新加密党员个人信息（更换密钥）",
             "member.reveal_id_number": "查看完整身份证号和出生日期",
             "member.transfer": "组织关系转接",
             "member.update": "修改党员信息",

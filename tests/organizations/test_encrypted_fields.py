@@ -3,6 +3,7 @@ for uniqueness and lookups, a loud failure under a wrong key, rotation by `reenc
 data migration both ways, and the full birth date only through the audited reveal."""
 
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -147,12 +148,14 @@ def test_rotation_reads_old_rows_and_reencrypt_moves_them_to_the_new_key(bureau,
     settings.FIELD_SEARCH_KEY = "99" * 16
     assert dict(Member.objects.values_list("pk", "id_number")) == numbers  # old tokens still read
 
-    call_command("reencrypt_members", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    out = io.StringIO()
+    call_command("reencrypt_members", stdout=out)
 
     assert all(_raw(m)[0].startswith("s4g1:k2027:") for m in Member.objects.all())
     settings.FIELD_ENCRYPTION_KEYS = f"k2027:{'88' * 16}"  # the old key can now be retired
     assert dict(Member.objects.values_list("pk", "id_number")) == numbers
     assert Member.objects.with_id_numbers(bureau.member_a.id_number).get() == bureau.member_a  # new search key
+    assert "8 名党员" in out.getvalue()
     entry = AuditEntry.objects.get(action="member.reencrypt")
     assert entry.note.startswith("8 名党员")
 

@@ -8,8 +8,9 @@ A provider does three things:
 
 - `encrypt(plaintext, context=…)` → a token (text) that names the provider's format and the key id,
   so keys can rotate: old tokens stay readable with the old key while new ones use the new key;
-- `decrypt(token, context=…)` → the plaintext, or `DecryptionError` (a wrong key, an edited token or
-  an unknown key id fails loudly, never as garbage);
+- `decrypt(token, context=…)` → the plaintext (`decrypt_bytes` for a value encrypted from bytes,
+  such as an uploaded file), or `DecryptionError`: a wrong key, an edited token or an unknown key
+  id fails loudly, never as garbage;
 - `search_hash(value, kind=…)` → a fixed-length hex digest, the same for the same (normalised) value.
 
 The default, `SM4Provider`, is software on `cryptography` (OpenSSL): SM4-GCM with a random 96-bit
@@ -53,6 +54,10 @@ class CryptoProvider:
         raise NotImplementedError
 
     def decrypt(self, token: str, *, context: str) -> str:
+        return self.decrypt_bytes(token, context=context).decode()
+
+    def decrypt_bytes(self, token: str, *, context: str) -> bytes:
+        """The plaintext as bytes (a value encrypted from bytes, e.g. an uploaded file)."""
         raise NotImplementedError
 
     def search_hash(self, value: str, *, kind: str) -> str:
@@ -126,8 +131,8 @@ class SM4Provider(CryptoProvider):
         sealed = nonce + encryptor.update(data) + encryptor.finalize() + encryptor.tag
         return f"{self.PREFIX}:{self.current_id}:{base64.urlsafe_b64encode(sealed).decode().rstrip('=')}"
 
-    def decrypt(self, token: str, *, context: str) -> str:
-        prefix, kid, body = self._split(token)
+    def decrypt_bytes(self, token: str, *, context: str) -> bytes:
+        _prefix, kid, body = self._split(token)
         key = self.by_id.get(kid)
         if key is None:
             raise DecryptionError(f"no key with id {kid!r} is configured (FIELD_ENCRYPTION_KEYS)")
@@ -145,7 +150,7 @@ class SM4Provider(CryptoProvider):
         except InvalidTag:
             raise DecryptionError(
                 f"the token does not authenticate under key {kid!r}: a wrong key, or the value was changed") from None
-        return data.decode()
+        return data
 
     def _split(self, token: str) -> tuple[str, str, str]:
         parts = (token or "").split(":")

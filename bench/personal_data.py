@@ -21,9 +21,11 @@ absolute times move with the machine's load (bench/README.md).
 """
 
 import argparse
+import atexit
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def child(code_dir: str, rounds: int, rows: int) -> dict:
     sys.path.insert(0, code_dir)
     os.chdir(code_dir)
-    os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp()) / "bench-personal.sqlite3")
+    db_dir = tempfile.mkdtemp(prefix="bench-personal-")
+    atexit.register(shutil.rmtree, db_dir, ignore_errors=True)
+    os.environ["SQLITE_PATH"] = str(Path(db_dir) / "bench-personal.sqlite3")
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
     import django
@@ -116,8 +120,11 @@ def main() -> None:
     rev = args.before or subprocess.run(["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True,
                                         text=True, check=True).stdout.strip()
     before_dir = export(rev)
-    before = run(before_dir, args.rounds, args.rows)
-    after = run(str(ROOT), args.rounds, args.rows)
+    try:
+        before = run(before_dir, args.rounds, args.rows)
+        after = run(str(ROOT), args.rounds, args.rows)
+    finally:
+        shutil.rmtree(before_dir, ignore_errors=True)
     print(f"before = {rev[:10]}, after = working tree; {after['members']} members")
     print(f"{'figure':<22} {'before':>9} {'after':>9} {'after/before':>13}")
     for name in before:

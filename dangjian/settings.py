@@ -68,6 +68,43 @@ AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", "dev-only-audit-key" if DEBUG else No
 # `manage.py audit_checkpoint` appends a signed line naming the chain's head to this file (kept by
 # the operator, outside the database and its backups), so a cut tail or a wipe shows against it.
 AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE") or None
+
+
+def field_keys() -> dict[str, str]:
+    """The personal-data keys (dangjian/core/crypto.py), kept outside the database: from the
+    environment, or else from FIELD_KEYS_FILE (lines NAME=value, # comments), a file readable by the
+    app's user only. Their format is checked by the provider at start-up (system check E010)."""
+    names = ("FIELD_ENCRYPTION_KEYS", "FIELD_SEARCH_KEY")
+    found = {name: os.environ[name] for name in names if os.environ.get(name)}
+    path = os.environ.get("FIELD_KEYS_FILE")
+    if path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"FIELD_KEYS_FILE {path!r} cannot be read: {exc.strerror}") from None
+        for line in lines:
+            name, sep, value = line.strip().partition("=")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if not sep or name.strip() not in names:
+                raise ImproperlyConfigured(f"FIELD_KEYS_FILE: lines must be {' or '.join(names)}=value")
+            found.setdefault(name.strip(), value.strip())
+    if DEBUG:
+        # Development and tests only: fixed keys derived from a public label (the data is fake).
+        import hashlib
+
+        dev = hashlib.sha256(b"dangjian-dev-only-field-keys").hexdigest()
+        found.setdefault("FIELD_ENCRYPTION_KEYS", f"dev:{dev[:32]}")
+        found.setdefault("FIELD_SEARCH_KEY", dev[32:])
+    return found
+
+
+# ID numbers and phones are stored SM4-encrypted, ID numbers also as an HMAC-SM3 search hash. The
+# provider is a dotted path so that a deployment can plug a 服务器密码机 (hardware module) provider.
+FIELD_CRYPTO_PROVIDER = env_str("FIELD_CRYPTO_PROVIDER", "dangjian.core.crypto.SM4Provider")
+_field_keys = field_keys()
+FIELD_ENCRYPTION_KEYS = _field_keys.get("FIELD_ENCRYPTION_KEYS", "")  # "kid:hex32,kid:hex32": the first encrypts
+FIELD_SEARCH_KEY = _field_keys.get("FIELD_SEARCH_KEY", "")
 # Proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "127.0.0.1,10.0.0.0/24");
 # empty: the header is ignored and REMOTE_ADDR is the client (dangjian/core/client_ip.py).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")

@@ -3,6 +3,9 @@ from django.db import models
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
+from dangjian.core.crypto import search_hash
+from dangjian.core.fields import EncryptedTextField, SearchHashField
+
 
 class Organization(MP_Node):
     """A party organisation. A materialised-path tree: a role granted on a node flows down by path."""
@@ -74,6 +77,12 @@ class Unit(MP_Node):
         return self.name
 
 
+class MemberQuerySet(models.QuerySet):
+    def with_id_numbers(self, *numbers: str) -> "MemberQuerySet":
+        """The members with these ID numbers (any spelling: x or X, spaces), found by search hash."""
+        return self.filter(id_number_hash__in=[search_hash(number, kind="id_number") for number in numbers])
+
+
 class Member(models.Model):
     """A party member: the fields of a 党员花名册.
 
@@ -109,7 +118,11 @@ class Member(models.Model):
     gender = models.CharField("性别", max_length=10, choices=Gender.choices)
     ethnicity = models.CharField("民族", max_length=20, default="汉族")
     birth_date = models.DateField("出生日期")
-    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    # Personal data at rest (core/crypto.py): the ID number and the phone are SM4-encrypted tokens in
+    # the database (plaintext in Python); the ID number's search hash, unique, is what uniqueness and
+    # every lookup use (the tokens cannot be compared). Format checks are in `services.member_clean`.
+    id_number = EncryptedTextField("身份证号")
+    id_number_hash = SearchHashField("身份证号检索散列", source="id_number", kind="id_number", unique=True)
     joined_on = models.DateField("入党日期")
     full_on = models.DateField("转正日期", null=True, blank=True)
     category = models.CharField("党员类别", max_length=20, choices=Category.choices)
@@ -121,9 +134,11 @@ class Member(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="members", verbose_name="所在党组织"
     )
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = EncryptedTextField("联系电话", blank=True)
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.ACTIVE)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
 
     class Meta:
         verbose_name = "党员"

@@ -163,9 +163,10 @@ def member_numbers(user, member: Member) -> ShownNumbers:
       only by the audited reveal on the member page (a reason is asked and logged:
       `services.member_reveal_id_number`), open to holders of `Perm.UNMASK_ID` and to the member.
       The API has no such step, so it never gives the full number.
-    - Birth date: to the member themself only; others see the birth year. With the birth date
-      beside it, the mask (first 4 and last 2 characters) leaves only the district and sequence
-      digits to guess: a few thousand candidates, fewer with the gender.
+    - Birth date: to the member themself; others see the birth year. With the birth date beside
+      it, the mask (first 4 and last 2 characters) leaves only the district and sequence digits to
+      guess: a few thousand candidates, fewer with the gender. Holders of `Perm.UNMASK_ID` see it
+      in full through the same audited reveal as the number (`views.member_reveal`).
     - Phone: full with `Perm.SEE_PHONE` on the member (the member has it on their own record),
       masked otherwise.
 

@@ -288,7 +288,7 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
     except ValidationError as exc:
         errors["id_number"] = exc.messages[0]
     else:
-        clash = Member.objects.filter(id_number=data["id_number"])
+        clash = Member.objects.with_id_numbers(data["id_number"])
         if instance is not None:
             clash = clash.exclude(pk=instance.pk)
         if clash.exists():
@@ -376,6 +376,9 @@ def member_update(*, by: Actor, member: Member, data: dict) -> Member:
         # The sort key follows the name; derived, so not a change of its own in the audit entry.
         member.name_key = name_key(member.name)
         Member.objects.filter(pk=member.pk).update(name_key=member.name_key)
+    if "id_number" in changes:
+        # So does the search hash (computed by the field as the row is saved).
+        member.save(update_fields=["id_number_hash"])
     return member
 
 

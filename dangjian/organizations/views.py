@@ -232,7 +232,10 @@ def member_reveal(request, pk):
         return HttpResponse('<span class="text-danger">请填写查看事由。</span>', status=400)
     number = services.member_reveal_id_number(by=Actor.from_request(request), member=member,
                                               reason=form.cleaned_data["reason"])
-    return HttpResponse(f'<code>{number}</code> <span class="text-muted small">（已留痕）</span>')
+    # The same audited read shows the full birth date, which the page gives others as a year only
+    # (it is digits 7-14 of the number just revealed).
+    return HttpResponse(f'<code>{number}</code> <span class="text-muted small">（已留痕）</span>'
+                        f'<span id="birth-date" hx-swap-oob="innerHTML">{member.birth_date:%Y-%m-%d}</span>')
 
 
 @login_required

@@ -155,7 +155,7 @@ def test_branch_secretary_cannot_register_member_in_sibling_branch(bureau, clien
 
     assert response.status_code == 404
     assert "organization" in response.json()["errors"]
-    assert not Member.objects.filter(id_number=body["id_number"]).exists()
+    assert not Member.objects.with_id_numbers(body["id_number"]).exists()
     assert AuditEntry.objects.count() == audit_before
 
 

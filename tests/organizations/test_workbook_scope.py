@@ -95,7 +95,7 @@ def test_general_branch_officer_cannot_put_a_member_into_a_branch_of_another_gen
     assert all(OUT_OF_SCOPE in e.message for e in result.errors)
     assert "第三党支部" not in result.errors[0].message  # the code's owner is not named
     assert counts() == before
-    assert not Member.objects.filter(id_number__in=[inside[4], by_code[4], by_name[4]]).exists()
+    assert not Member.objects.with_id_numbers(inside[4], by_code[4], by_name[4]).exists()
 
 
 def test_general_branch_officer_cannot_replace_the_secretary_of_a_branch_out_of_scope(bureau, other, gb_officer):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from dangjian.access.roles import Perm
+from dangjian.core.crypto import search_hash
 from dangjian.core.excel import RowError, RowErrors, Sheet
 from dangjian.core.excel import cells as cell
 from dangjian.core.excel.reader import canonical_header
@@ -468,7 +469,7 @@ class RowChecks:
         registered to someone else, or outside the user's scope, is refused on its row."""
         wanted = {i for _row, cells in sheet.rows if (i := _id_cell(cells))}
         names = {_id_cell(cells): normalize_person_name(cell.text(cells.get("姓名"))) for _row, cells in sheet.rows}
-        return {m.id_number for m in self.scope.members().filter(id_number__in=wanted).only("id_number", "name")
+        return {m.id_number for m in self.scope.members().with_id_numbers(*wanted).only("id_number", "name")
                 if names.get(m.id_number) == m.name}
 
     def _resolve_org(self, errs: RowErrors, cells: dict) -> tuple[Organization | None, bool]:
@@ -546,14 +547,17 @@ class RowChecks:
             except cell.CellError:
                 pass
         # Members already registered that the user can see (as the 任职 page offers), and the open
-        # posts: two queries for the whole sheet.
-        self.db_members = {m.id_number: m for m in
-                           self.scope.members().filter(id_number__in=wanted_ids - self.roster_ids)}
+        # posts: two queries for the whole sheet. ID numbers are stored encrypted, so both match
+        # on the search hash (`by_hash` gives back the number as the sheet spells it).
+        by_hash = {search_hash(number, kind="id_number"): number for number in wanted_ids if number}
+        registered = [digest for digest, number in by_hash.items() if number not in self.roster_ids]
+        self.db_members = {by_hash[m.id_number_hash]: m for m in
+                           self.scope.members().filter(id_number_hash__in=registered)}
         open_posts = {}
         secretary_since: dict[str, tuple[dt.date, str]] = {}
-        for org_code, id_number, role, start, name in Appointment.objects.filter(end__isnull=True).values_list(
-                "organization__code", "member__id_number", "role", "start", "member__name"):
-            open_posts[(org_code, id_number, role)] = (start, name)
+        for org_code, id_hash, role, start, name in Appointment.objects.filter(end__isnull=True).values_list(
+                "organization__code", "member__id_number_hash", "role", "start", "member__name"):
+            open_posts[(org_code, by_hash.get(id_hash, id_hash), role)] = (start, name)
             if role == Appointment.Role.SECRETARY:
                 secretary_since[org_code] = (start, name)
         seen: dict[tuple, int] = {}

@@ -24,6 +24,7 @@ class OrganizationsConfig(AppConfig):
             "member.confirm_full": "预备党员转正",
             "member.create": "登记党员",
             "member.export": "导出花名册",
+            "member.history": "登记以前的组织关系",
             "member.leave": "离开花名册",
             "member.reveal_id_number": "查看完整身份证号",
             "member.transfer": "组织关系转接",

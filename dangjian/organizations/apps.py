@@ -24,6 +24,7 @@ class OrganizationsConfig(AppConfig):
             "member.confirm_full": "预备党员转正",
             "member.create": "登记党员",
             "member.export": "导出花名册",
+            "member.history": "登记以前的组织关系",
             "member.leave": "离开花名册",
             "member.reencrypt": "重新加密党员个人信息（更换密钥）",
             "member.reveal_id_number": "查看完整身份证号和出生日期",

@@ -355,10 +355,45 @@ def member_bulk_create(*, by: Actor, rows: list[dict]) -> list[Member]:
     members = Member.objects.bulk_create(
         [Member(**{k: row.get(k) for k in MEMBER_FIELDS if k in row}, name_key=name_key(row["name"]))
          for row in rows], batch_size=500)
+    # A row's `since` starts the stay (the day they came to this organisation); default the joining.
     Membership.objects.bulk_create(
-        [Membership(member=m, organization=m.organization, start=m.joined_on) for m in members], batch_size=500)
+        [Membership(member=m, organization=m.organization, start=row.get("since") or m.joined_on)
+         for m, row in zip(members, rows, strict=True)], batch_size=500)
     audit_record_many(by=by, items=[AuditItem("member.create", m, after=snapshot(m, MEMBER_FIELDS)) for m in members])
     return members
+
+
+@transaction.atomic
+def membership_history_add(*, by: Actor, stays: list[tuple[Member, Organization, dt.date, dt.date]]) -> list[Membership]:
+    """Earlier, closed stays of members (a bureau brought in with its history): each between its
+    member's joining and their current stay, within its organisation's life, none overlapping
+    another; one audit entry each."""
+    opened = dict(Membership.objects.filter(member__in=[m for m, *_ in stays], end__isnull=True)
+                  .values_list("member_id", "start"))
+    made = []
+    for member, organization, start, end in stays:
+        if end < start:
+            raise ValidationError({"end": "转出日期不能早于转入日期。"})
+        if start < member.joined_on:
+            raise ValidationError({"start": "转入日期不能早于入党日期。"})
+        if member.pk in opened and end > opened[member.pk]:
+            raise ValidationError({"end": "以前的组织关系应在转入现所在党组织之前结束。"})
+        if organization.kind not in MEMBER_HOLDING_KINDS:
+            raise ValidationError({"organization": "党员应编入党支部或党小组。"})
+        if start < organization.founded_on or (organization.dissolved_on and end > organization.dissolved_on):
+            raise ValidationError({"start": f"“{organization.name}”存续期间以外不能有组织关系。"})
+        made.append(Membership(member=member, organization=organization, start=start, end=end, note="以前的组织关系"))
+    by_member: dict[int, list[Membership]] = {}
+    for stay in sorted(made, key=lambda st: st.start):
+        earlier = by_member.setdefault(stay.member.pk, [])
+        if earlier and stay.start < earlier[-1].end:
+            raise ValidationError({"start": f"{stay.member.name}的两段组织关系时间重叠。"})
+        earlier.append(stay)
+    made = Membership.objects.bulk_create(made, batch_size=500)
+    audit_record_many(by=by, items=[AuditItem("member.history", st.member, after={
+        "organization": st.organization.name, "start": st.start.isoformat(), "end": st.end.isoformat()})
+        for st in made])
+    return made
 
 
 @transaction.atomic

@@ -156,6 +156,10 @@ CASES: dict[str, Case] = {
         by=by, data=_new_member_data(b))),
     "organizations.member_bulk_create": Case("member.create", lambda b, by: org.member_bulk_create(
         by=by, rows=[org.member_clean(_new_member_data(b))])[0]),
+    "organizations.membership_history_add": Case("member.history", prepared(
+        lambda b, by: org.member_create(by=by, data=_new_member_data(b), since=dt.date(2020, 1, 1)),
+        lambda b, by, member: org.membership_history_add(
+            by=by, stays=[(member, b.branch_b, dt.date(2018, 1, 1), dt.date(2019, 12, 31))])[0].member)),
     "organizations.member_update": Case("member.update", lambda b, by: org.member_update(
         by=by, member=b.member_a, data={"post": "副科长"})),
     "organizations.member_transfer": Case("member.transfer", lambda b, by: org.member_transfer(

@@ -122,29 +122,38 @@ def test_a_header_one_letter_off_a_known_one_is_refused_as_a_typo():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("sheet", "header", "value"), [
-    ("花名册", "党籍状态", "已转出"),
-    ("花名册", "去世日期", "2020-5-1"),
-    ("党组织", "撤销日期", "2021-1-1"),
+    ("花名册", "停止党籍日期", "2020-5-1"),
+    ("单位", "撤销日期", "2021-1-1"),
 ])
 def test_a_column_saying_a_row_is_not_current_is_refused_not_ignored(sheet, header, value):
-    orgs = [[*ORGS[0], "撤销日期"], *[[*r, ""] for r in ORGS[1:]]] if sheet == "党组织" else ORGS
+    units = [[*UNITS[0], header], *[[*r, ""] for r in UNITS[1:]]] if sheet == "单位" else UNITS
     roster = [NATIONAL_HEADERS, national_row(1)]
     if sheet == "花名册":
         roster = [[*NATIONAL_HEADERS, header], [*national_row(1), value]]
     else:
-        orgs[3][-1] = value  # XB1
+        units[2][-1] = value  # XU1
 
-    result = import_workbook(xlsx({"党组织": orgs, "花名册": roster}), by=OFFICER, user=None)
+    result = import_workbook(xlsx({"党组织": ORGS, "单位": units, "花名册": roster}), by=OFFICER, user=None)
 
-    assert (sheet, 4 if sheet == "党组织" else 2, header) in where(result)
-    message = next(e.message for e in result.errors if e.column == header)
+    assert where(result) == [(sheet, 3 if sheet == "单位" else 2, header)]
+    message = result.errors[0].message
     assert f"本平台暂不导入「{header}」" in message and "请从表中删去这一行" in message
     assert not Organization.objects.exists() and not Member.objects.exists()
 
 
 @pytest.mark.django_db
+def test_a_member_off_the_roster_needs_the_day_they_left():
+    roster = [[*NATIONAL_HEADERS, "党籍状态"], [*national_row(1), "已转出"]]
+
+    result = import_workbook(xlsx({"党组织": ORGS, "花名册": roster}), by=OFFICER, user=None)
+
+    assert [str(e) for e in result.errors] == [
+        "工作表「花名册」第 2 行「离开日期」：党籍状态为“已转出”，请填写离开日期（转出、去世或出党的日期）。"]
+
+
+@pytest.mark.django_db
 def test_a_guarded_column_holding_only_current_rows_loads():
-    roster = [[*NATIONAL_HEADERS, "党籍状态"], [*national_row(1), "正常"], [*national_row(2), ""]]
+    roster = [[*NATIONAL_HEADERS, "是否在册"], [*national_row(1), "是"], [*national_row(2), ""]]
 
     result = import_workbook(xlsx({"党组织": ORGS, "花名册": roster}), by=OFFICER, user=None)
 

@@ -15,7 +15,7 @@ from dangjian.core.excel import cells as cell
 from dangjian.core.excel.reader import canonical_header
 from dangjian.core.identity import birth_date_from_id, gender_from_id, normalize_person_name
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
-from dangjian.organizations.services import ALLOWED_PARENTS, member_clean
+from dangjian.organizations.services import ALLOWED_PARENTS, MEMBER_HOLDING_KINDS, member_clean, term_years
 from dangjian.organizations.workbook.layout import (
     AMBIGUOUS_VALUES,
     APPOINTMENT_SHEET,
@@ -30,6 +30,7 @@ from dangjian.organizations.workbook.layout import (
     ROLES,
     ROSTER_SHEET,
     SHEET_HEADERS,
+    STATUSES,
     UNIT_KINDS,
     UNIT_SHEET,
     WORKBOOK_SHEETS,
@@ -52,6 +53,8 @@ class OrgPlan:
     kind: str
     parent_code: str
     founded_on: dt.date
+    dissolved_on: dt.date | None = None
+    renewed_on: dt.date | None = None  # the last 换届, when after the founding
 
 
 @dataclass
@@ -68,6 +71,21 @@ class UnitPlan:
 class MemberPlan:
     row: int
     data: dict  # member_clean's output; organisation and unit may be unsaved stand-ins from the file
+    since: dt.date | None = None  # the start of the stay in the organisation the row names
+    status: str = Member.Status.ACTIVE  # another status: taken off the roster on `left_on`
+    left_on: dt.date | None = None
+    destination: str = ""
+
+
+@dataclass
+class StayPlan:
+    """An earlier, closed stay of a member of this file's roster (组织关系 sheet)."""
+
+    row: int
+    id_number: str
+    organization_code: str
+    start: dt.date
+    end: dt.date
 
 
 @dataclass
@@ -77,6 +95,7 @@ class AppointmentPlan:
     id_number: str
     role: str
     start: dt.date
+    end: dt.date | None = None
 
 
 class RowChecks:
@@ -116,7 +135,10 @@ class RowChecks:
         self.org_plans: list[OrgPlan] = []
         self.unit_plans: list[UnitPlan] = []
         self.member_plans: list[MemberPlan] = []
+        self.stay_plans: list[StayPlan] = []
         self.appointment_plans: list[AppointmentPlan] = []
+        self.roster_plans: dict[str, MemberPlan] = {}  # ID number -> this file's member row
+        self._defaulted_since = 0
         self.today = timezone.localdate()
         self._top_level_units: bool | None = None
 
@@ -161,7 +183,7 @@ class RowChecks:
                               + "按设计不导入（见导入说明“其他系统导出的表”）。")
         guarded = {h: v for h, v in GUARDED_HEADERS.get(sheet.name, {}).items() if h in sheet.columns}
         meaning = {ROSTER_SHEET: "在册党员", ORG_SHEET: "现有党组织", UNIT_SHEET: "现有单位",
-                   APPOINTMENT_SHEET: "现任职务"}[sheet.name]
+                   APPOINTMENT_SHEET: "现任职务"}.get(sheet.name, "")
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
             for header, neutral in guarded.items():
@@ -188,6 +210,15 @@ class RowChecks:
             self.errors.append(RowError(sheet, rows[0], column, _written, message))
         # In the order a person reads the file: by sheet, then row (a row's own columns stay in order).
         self.errors.sort(key=lambda e: (WORKBOOK_SHEETS.index(e.sheet) if e.sheet in WORKBOOK_SHEETS else -1, e.row))
+        if self._defaulted_since:
+            self.notes.append(f"工作表「{ROSTER_SHEET}」中 {self._defaulted_since} 名党员入党早于所在党组织成立，又没有填写"
+                              "“转入本组织日期”：按党组织成立日期计入。")
+        unknown_terms = [p.name for p in self.org_plans if not p.renewed_on and not p.dissolved_on
+                         and term_years(p.kind, p.founded_on) is None and term_years(p.kind, self.today) is not None]
+        if unknown_terms:
+            shown = "、".join(unknown_terms[:10]) + ("等" if len(unknown_terms) > 10 else "")
+            self.notes.append(f"{len(unknown_terms)} 个党组织任期未知（成立于任期制施行前，又没有填写“最近换届日期”）：{shown}。"
+                              "请在党组织页面登记最近一次换届。")
         if self._renamed:
             shown = "；".join(f"第 {row} 行“{typed}”→“{name}”" for row, typed, name in self._renamed[:10])
             more = f"等 {len(self._renamed)} 行" if len(self._renamed) > 10 else ""
@@ -271,12 +302,32 @@ class RowChecks:
             founded_on = self._required_date(errs, cells, "成立日期")
             if founded_on and founded_on > self.today:
                 errs.add("成立日期", "成立日期不能晚于今天。")
+            dissolved_on = self._dated_after(errs, cells, "撤销日期", founded_on, "成立日期")
+            renewed_on = self._dated_after(errs, cells, "最近换届日期", founded_on, "成立日期")
+            if renewed_on and dissolved_on and renewed_on > dissolved_on:
+                errs.add("最近换届日期", "最近换届日期不能晚于撤销日期。")
+            if renewed_on and kind and term_years(kind, renewed_on) is None:
+                errs.add("最近换届日期", f"{Organization.Kind(kind).label}不实行任期制换届，请留空。")
             defines = bool(code) and code not in seen and code not in self.db_orgs
             if code and code not in seen:
                 seen[code] = (row, kind)
-            stand_in = ImportScope.stand_in(parent, code=code, name=name, kind=kind or "", founded_on=founded_on)
+            stand_in = ImportScope.stand_in(parent, code=code, name=name, kind=kind or "", founded_on=founded_on,
+                                            dissolved_on=dissolved_on)
             if self._define(errs, defines, stand_in, self.orgs_by_code, self.orgs_by_name, self.broken_orgs):
-                self.org_plans.append(OrgPlan(row, code, name, kind, parent_code, founded_on))
+                self.org_plans.append(OrgPlan(row, code, name, kind, parent_code, founded_on, dissolved_on,
+                                              renewed_on if renewed_on != founded_on else None))
+        self._check_dissolved_children(sheet)
+
+    def _check_dissolved_children(self, sheet: Sheet) -> None:
+        """A 撤销 organisation's sub-organisations in the file are 撤销 too, no later than it."""
+        plans = {p.code: p for p in self.org_plans}
+        for plan in self.org_plans:
+            parent = plans.get(plan.parent_code)
+            if parent and parent.dissolved_on and (not plan.dissolved_on or plan.dissolved_on > parent.dissolved_on):
+                self.errors.append(RowError(sheet.name, plan.row, sheet.columns.get("撤销日期", "撤销日期"),
+                                            str(plan.dissolved_on or ""),
+                                            f"上级党组织 {parent.code} 已于 {parent.dissolved_on} 撤销，"
+                                            "其下级党组织应在同日或之前撤销。"))
 
     def _is_existing(self, sheet: Sheet, row: int, cells: dict, existing: dict, perm: Perm) -> bool:
         """A row whose code is in the system under the same name, where the user may see it: imported
@@ -439,6 +490,13 @@ class RowChecks:
                 errs.add("职务", "职务不能超过100个字。")
             data["unit"], unit_broken = self._resolve_unit(errs, cells)
             data["organization"], org_broken = self._resolve_org(errs, cells)
+            org = data["organization"]
+            if org is not None and org.pk is None and org.dissolved_on and self._leaving(cells):
+                # Registered live, taken off the roster, then the organisation is dissolved: the order
+                # the import writes in (checked against the dates below).
+                data["organization"] = ImportScope.stand_in(None, code=org.code, name=org.name, kind=org.kind,
+                                                            founded_on=org.founded_on)
+                data["organization"].path = org.path
             try:
                 data = member_clean(data)
             except ValidationError as exc:
@@ -458,10 +516,44 @@ class RowChecks:
                     if name == "gender" and cell.is_blank(cells.get("性别")) and id_wrong:
                         continue
                     errs.add(header, message)
+            plan = self._roster_history(errs, cells, row, data)
             if errs or unit_broken or org_broken:
                 errs.emit(self.errors)
             else:
-                self.member_plans.append(MemberPlan(row, data))
+                self.member_plans.append(plan)
+                self.roster_plans[plan.data["id_number"]] = plan
+
+    @staticmethod
+    def _leaving(cells: dict) -> bool:
+        status = STATUSES.get(cell.key(cells.get("党籍状态")))
+        return status is not None and status != Member.Status.ACTIVE
+
+    def _roster_history(self, errs: RowErrors, cells: dict, row: int, data: dict) -> MemberPlan:
+        """转入本组织日期 (the start of the current stay), 党籍状态 with 离开日期 and 去向."""
+        joined, org = data.get("joined_on"), data.get("organization")
+        founded = getattr(org, "founded_on", None)
+        since = self._dated_after(errs, cells, "转入本组织日期", joined, "入党日期")
+        if since and founded and since < founded:
+            errs.add("转入本组织日期", f"转入本组织日期不能早于该党组织的成立日期（{founded}）。")
+        if since is None and joined and founded and founded > joined:
+            since = founded  # nobody belongs to an organisation before it existed
+            self._defaulted_since += 1
+        status = self._choice(errs, cells, "党籍状态", STATUSES,
+                              "党籍状态应为：正常、已转出、已去世、已出党（也可写“在册”“转出”“去世”“出党”），或留空。")
+        status = status or Member.Status.ACTIVE
+        left_on = self._dated_after(errs, cells, "离开日期", since or joined, "转入本组织日期" if since else "入党日期")
+        if status == Member.Status.ACTIVE and left_on:
+            errs.add("离开日期", "党籍状态为正常的党员不应填写离开日期。")
+        elif status != Member.Status.ACTIVE and left_on is None and "离开日期" not in errs:
+            errs.add("离开日期", f"党籍状态为“{Member.Status(status).label}”，请填写离开日期（转出、去世或出党的日期）。")
+        # The organisation as the file or the system has it (a leaver's row was checked against a live copy).
+        dissolved = getattr(self.orgs_by_code.get(getattr(org, "code", "")), "dissolved_on", None)
+        if dissolved and left_on and left_on > dissolved:
+            errs.add("离开日期", f"所在党组织已于 {dissolved} 撤销，离开日期不能晚于此日。")
+        destination = cell.text(cells.get("去向"))
+        if len(destination) > 200:
+            errs.add("去向", "去向不能超过200个字。")
+        return MemberPlan(row, data, since, status, left_on, destination)
 
     def _registered_here(self, sheet: Sheet) -> set[str]:
         """The file's ID numbers already registered to a member the user may see, under the same
@@ -537,6 +629,57 @@ class RowChecks:
         self._unresolved_messages[key] = message
         errs.mark(column)
 
+    # ------------------------------------------------ 组织关系
+
+    def check_stays(self, sheet: Sheet) -> None:
+        """Earlier stays of this file's members, closed, one after another, before the current one,
+        each within its organisation's life."""
+        self.rows_read[sheet.name] = len(sheet.rows)
+        by_member: dict[str, list[StayPlan]] = {}
+        for row, cells in sheet.rows:
+            errs = RowErrors(sheet, row, cells)
+            id_number = _id_cell(cells)
+            plan = self.roster_plans.get(id_number)
+            if not id_number:
+                errs.add("身份证号", "请填写党员的身份证号。")
+            elif plan is None:
+                errs.add("身份证号", "以前的组织关系只能为本文件「花名册」中（且无误）的党员导入。")
+            org_code = cell.key(cells.get("党组织编码"))
+            org = self.orgs_by_code.get(org_code)
+            if not org_code:
+                errs.add("党组织编码", "请填写党组织编码。")
+            elif org is None or not self._org_in_scope(org, Perm.MANAGE_MEMBERS):
+                errs.add("党组织编码", self._unknown("党组织", org_code, "应是系统中已有的党组织编码，"
+                                                                      "或「党组织」表中的编码。"))
+            elif org.kind not in MEMBER_HOLDING_KINDS:
+                errs.add("党组织编码", "党员应编入党支部或党小组。")
+            start = self._required_date(errs, cells, "转入日期")
+            end = self._required_date(errs, cells, "转出日期")
+            if start and end and end < start:
+                errs.add("转出日期", "转出日期不能早于转入日期。")
+            if plan and start and start < plan.data["joined_on"]:
+                errs.add("转入日期", f"转入日期不能早于入党日期（{plan.data['joined_on']}）。")
+            current = plan and (plan.since or plan.data["joined_on"])
+            if current and end and end > current:
+                errs.add("转出日期", f"以前的组织关系应在转入现所在党组织（{current}）之前结束。")
+            if org is not None and start and org.founded_on and start < org.founded_on:
+                errs.add("转入日期", f"该党组织 {org.founded_on} 才成立。")
+            if org is not None and end and org.dissolved_on and end > org.dissolved_on:
+                errs.add("转出日期", f"该党组织已于 {org.dissolved_on} 撤销。")
+            if errs or org_code in self.broken_orgs:
+                errs.emit(self.errors)
+                continue
+            stay = StayPlan(row, id_number, org_code, start, end)
+            by_member.setdefault(id_number, []).append(stay)
+            self.stay_plans.append(stay)
+        for stays in by_member.values():
+            stays.sort(key=lambda st: st.start)
+            for before, after in zip(stays, stays[1:], strict=False):
+                if after.start < before.end:
+                    self.errors.append(RowError(sheet.name, after.row, sheet.columns.get("转入日期", "转入日期"),
+                                                str(after.start), f"与第 {before.row} 行的组织关系时间重叠"
+                                                                  f"（那段至 {before.end}）。"))
+
     # ------------------------------------------------ 任职
 
     def check_appointments(self, sheet: Sheet) -> None:
@@ -576,7 +719,7 @@ class RowChecks:
                 # The 任职 page asks MANAGE_ORGANIZATIONS on the organisation.
                 errs.add("党组织编码", self._unknown("党组织", org_code, "应是系统中已有的党组织编码，"
                                                                       "或「党组织」表中的编码。"))
-            elif org.dissolved_on:
+            elif org.dissolved_on and org.pk is not None:
                 errs.add("党组织编码", f"党组织“{org.name}”已撤销。")
             try:
                 id_number = cell.number_text(cells.get("身份证号"), "身份证号").upper()
@@ -601,6 +744,21 @@ class RowChecks:
             start = self._required_date(errs, cells, "任职日期")
             if start and start > self.today:
                 errs.add("任职日期", "任职日期不能晚于今天。")
+            end = self._dated_after(errs, cells, "免职日期", start, "任职日期")
+            holder = self.roster_plans.get(id_number)
+            if holder and holder.left_on and start and start > holder.left_on:
+                errs.add("任职日期", f"该党员已于 {holder.left_on} 离开花名册，不能在此后任职。")
+            if org is not None and org.dissolved_on and start and start > org.dissolved_on:
+                errs.add("任职日期", f"该党组织已于 {org.dissolved_on} 撤销，任职日期不能晚于此日。")
+            elif org is not None and org.dissolved_on and end and end > org.dissolved_on:
+                errs.add("免职日期", f"该党组织已于 {org.dissolved_on} 撤销，免职日期不能晚于此日。")
+            if end is not None:
+                # A past post: recorded as it was; the current holders are not its business.
+                if errs or org_code in self.broken_orgs:
+                    errs.emit(self.errors)
+                else:
+                    self.appointment_plans.append(AppointmentPlan(row, org_code, id_number, role, start, end))
+                continue
             key = (org_code, id_number, role)
             # Who holds a post is told only for an organisation the user manages.
             if "党组织编码" not in errs and id_number and role:
@@ -635,6 +793,20 @@ class RowChecks:
         return bool(held and held[0] == start and self.scope.on_organization(org, Perm.MANAGE_ORGANIZATIONS))
 
     # ------------------------------------------------ helpers
+
+    def _dated_after(self, errs: RowErrors, cells: dict, header: str, earliest: dt.date | None,
+                     earliest_label: str) -> dt.date | None:
+        """An optional date column: not after today, not before `earliest` (another column's date)."""
+        try:
+            day = cell.date(cells.get(header))
+        except cell.CellError as exc:
+            errs.add(header, str(exc))
+            return None
+        if day and day > self.today:
+            errs.add(header, f"{header}不能晚于今天。")
+        elif day and earliest and day < earliest:
+            errs.add(header, f"{header}不能早于{earliest_label}（{earliest}）。")
+        return day
 
     def _required_date(self, errs: RowErrors, cells: dict, header: str) -> dt.date | None:
         try:

@@ -24,11 +24,16 @@ from django.utils import timezone
 from dangjian.audit.services import Actor, audit_record
 from dangjian.core.excel import RowError, Sheet, open_workbook, read_sheet
 from dangjian.core.excel.reader import renamed
-from dangjian.organizations.models import Organization, PendingImport, Unit
+from dangjian.organizations.models import Member, Organization, PendingImport, Unit
 from dangjian.organizations.services import (
     appointment_create,
+    appointment_end,
     member_bulk_create,
+    member_leave,
+    membership_history_add,
     organization_create,
+    organization_dissolve,
+    organization_renew_term,
     unit_create,
 )
 from dangjian.organizations.workbook.checks import RowChecks
@@ -37,6 +42,7 @@ from dangjian.organizations.workbook.layout import (
     FIELD_HEADERS,
     GUARDED_HEADERS,
     HEADER_ALIASES,
+    HISTORY_SHEET,
     IGNORED_HEADERS,
     ORG_SHEET,
     REQUIRED_HEADERS,
@@ -99,7 +105,7 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
                                            kind=plan.kind, organization=org)
         rows = []
         for plan in checks.member_plans:
-            data = dict(plan.data)
+            data = dict(plan.data, since=plan.since)
             if data["organization"].pk is None:
                 data["organization"] = orgs[data["organization"].code]
             if data.get("unit") is not None and data["unit"].pk is None:
@@ -108,13 +114,40 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
         # Rows were checked by member_clean above; written in bulk (a few inserts for any count).
         at[:] = (ROSTER_SHEET, checks.member_plans[0].row if checks.member_plans else 0)
         members = {m.id_number: m for m in member_bulk_create(by=by, rows=rows)}
-        for plan in checks.appointment_plans:
+
+        def org_of(code: str) -> Organization:
+            return orgs.get(code) or checks.db_orgs[code]
+
+        at[:] = (HISTORY_SHEET, checks.stay_plans[0].row if checks.stay_plans else 0)
+        membership_history_add(by=by, stays=[(members[p.id_number], org_of(p.organization_code), p.start, p.end)
+                                             for p in checks.stay_plans])
+        # In the order they were held: a secretary appointed ends the one before.
+        for plan in sorted(checks.appointment_plans, key=lambda p: (p.start, p.row)):
             at[:] = (APPOINTMENT_SHEET, plan.row)
-            org = orgs.get(plan.organization_code) or checks.db_orgs[plan.organization_code]
             member = members.get(plan.id_number) or checks.db_members[plan.id_number]
-            appointment_create(by=by, organization=org, member=member, role=plan.role, start=plan.start)
+            appointment = appointment_create(by=by, organization=org_of(plan.organization_code), member=member,
+                                             role=plan.role, start=plan.start)
+            if plan.end:
+                appointment_end(by=by, appointment=appointment, on=plan.end)
+        # Then what happened after: members leaving the roster, 换届, 撤销 (the deepest first).
+        for plan in checks.member_plans:
+            if plan.status != Member.Status.ACTIVE:
+                at[:] = (ROSTER_SHEET, plan.row)
+                member_leave(by=by, member=members[plan.data["id_number"]], status=plan.status, on=plan.left_on,
+                             note=plan.destination)
+        for plan in checks.org_plans:
+            if plan.renewed_on:
+                at[:] = (ORG_SHEET, plan.row)
+                organization_renew_term(by=by, organization=Organization.objects.get(pk=orgs[plan.code].pk),
+                                        on=plan.renewed_on, note="工作簿导入：最近换届")
+        dissolved = [p for p in checks.org_plans if p.dissolved_on]
+        for plan in sorted(dissolved, key=lambda p: -len(Organization.objects.get(pk=orgs[p.code].pk).path)):
+            at[:] = (ORG_SHEET, plan.row)
+            organization_dissolve(by=by, organization=Organization.objects.get(pk=orgs[plan.code].pk),
+                                  on=plan.dissolved_on, note="工作簿导入")
         counts = {ORG_SHEET: len(checks.org_plans), UNIT_SHEET: len(checks.unit_plans),
-                  ROSTER_SHEET: len(checks.member_plans), APPOINTMENT_SHEET: len(checks.appointment_plans)}
+                  ROSTER_SHEET: len(checks.member_plans), HISTORY_SHEET: len(checks.stay_plans),
+                  APPOINTMENT_SHEET: len(checks.appointment_plans)}
         created = {label: counts[label] for label in labels}
         at[:] = ("", 0)
         audit_record(by=by, action=action,
@@ -203,8 +236,8 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False, dry_run
     sheets, errors, titles = _read(file, roster_only=roster_only)
     if not errors:
         checks = RowChecks(scope=ImportScope(user), sheets={s.name for s in sheets})
-        check = {ORG_SHEET: checks.check_orgs, UNIT_SHEET: checks.check_units,
-                 ROSTER_SHEET: checks.check_members, APPOINTMENT_SHEET: checks.check_appointments}
+        check = {ORG_SHEET: checks.check_orgs, UNIT_SHEET: checks.check_units, ROSTER_SHEET: checks.check_members,
+                 HISTORY_SHEET: checks.check_stays, APPOINTMENT_SHEET: checks.check_appointments}
         for sheet in sheets:
             checks.check_columns(sheet)
             check[sheet.name](sheet)

@@ -264,7 +264,9 @@ class PendingImport(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     file_name = models.CharField("文件名", max_length=200)
-    content = models.BinaryField()
+    # The uploaded file, encrypted like the roster's numbers (it holds them in full): a token of
+    # core.crypto's provider, read with decrypt_bytes.
+    sealed_content = models.TextField()
     roster_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 

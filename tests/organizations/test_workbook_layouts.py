@@ -347,3 +347,19 @@ def test_the_command_rehearses_with_dry_run_and_keeps_nothing(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "党组织：将导入 4 行" in out and "花名册：将导入 1 行" in out and "未写入任何数据" in out
     assert not Organization.objects.exists() and not Member.objects.exists() and not AuditEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_previewed_upload_is_kept_encrypted(bureau, client_for):
+    """It holds the roster's full ID numbers: none of them readable in the table."""
+    from django.db import connection
+
+    office = client_for("party_office")
+    row = national_row(1, org=bureau.branch_a.code)
+    office.post(reverse("organizations:member_import"), {"file": _upload([NATIONAL_HEADERS, row])})
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sealed_content FROM organizations_pendingimport")
+        (stored,) = cursor.fetchone()
+    assert row[5] not in stored and stored.startswith("s4g1:")
+    assert len(stored) > 1000

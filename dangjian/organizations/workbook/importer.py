@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dangjian.audit.services import Actor, audit_record
+from dangjian.core import crypto
 from dangjian.core.excel import RowError, Sheet, open_workbook, read_sheet
 from dangjian.core.excel.reader import renamed
 from dangjian.organizations.models import Member, Organization, PendingImport, Unit
@@ -271,6 +272,7 @@ def _titled(note: str, titles: dict[str, str]) -> str:
 
 # ---------------------------------------------------------------- preview, then confirm
 
+_SEALED = "organizations.pendingimport.content"
 EXPIRED = "这次预览已过期（或已经确认、取消过），未导入任何数据：请重新上传文件。"
 
 
@@ -283,8 +285,8 @@ def import_preview(file, *, by: Actor, user, file_name: str, roster_only: bool =
     if not result.ok:
         return result, None
     PendingImport.objects.filter(created_at__lt=_pending_since()).delete()
-    pending = PendingImport.objects.create(user=user, file_name=file_name[:200], content=content,
-                                           roster_only=roster_only)
+    pending = PendingImport.objects.create(user=user, file_name=file_name[:200], roster_only=roster_only,
+                                           sealed_content=crypto.provider().encrypt(content, context=_SEALED))
     return result, pending
 
 
@@ -294,7 +296,8 @@ def import_confirm(*, pending_id, by: Actor, user) -> ImportResult:
     pending = _pending(pending_id, user)
     if pending is None:
         return ImportResult(errors=[RowError("", 0, "", "", EXPIRED)])
-    result = import_workbook(io.BytesIO(bytes(pending.content)), by=by, user=user, roster_only=pending.roster_only)
+    content = crypto.provider().decrypt_bytes(pending.sealed_content, context=_SEALED)
+    result = import_workbook(io.BytesIO(content), by=by, user=user, roster_only=pending.roster_only)
     pending.delete()
     return result
 

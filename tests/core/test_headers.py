@@ -20,7 +20,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from tests.access.test_crawl import NOW, _Links, _same_site, record_the_year
+from tests.access.crawling import NOW, _Links, _same_site, record_the_year
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
@@ -244,6 +244,8 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "k3V9-production-like-secret-key-of-sixty-characters-0123456789abcdef",
     "AUDIT_HMAC_KEY": "production-like-audit-key",
+    "FIELD_ENCRYPTION_KEYS": "k202612:" + "0f" * 16,
+    "FIELD_SEARCH_KEY": "a5" * 32,
     "ALLOWED_HOSTS": "dangjian.example.gov.cn",
     "BEHIND_TLS_PROXY": "1",
 }

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "treebeard",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "dangjian.core",
     "dangjian.access",
     "dangjian.audit",
@@ -105,10 +107,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.otp_device / is_verified() from the session (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
+    # In this order: a session past SESSION_ABSOLUTE_HOURS ends; then the second factor (the rest of
+    # the log-in); then a forced password change.
+    "dangjian.access.middleware.SessionLimitMiddleware",
+    "dangjian.access.middleware.SecondFactorRequiredMiddleware",
     "dangjian.access.middleware.PasswordChangeRequiredMiddleware",
     # AxesMiddleware last, as django-axes documents: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -232,6 +240,8 @@ ADMIN_LOGIN_NETWORKS = env_networks("ADMIN_LOGIN_NETWORKS")
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this many hours after its log-in (SessionLimitMiddleware).
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 8, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -239,6 +249,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+
+# Second factor (django-otp TOTP, dangjian/access/otp.py): accounts holding any of these roles enrol
+# an authenticator app and enter its code at every log-in. Default: the three admins (三员).
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "sys_admin,security_admin,audit_admin")
+OTP_TOTP_ISSUER = "党建工作管理平台"
+# django-otp's throttle: after n wrong codes in a row the next try waits FACTOR * 2^(n-1) seconds.
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1, minimum=1)
 
 LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "home"

@@ -42,6 +42,7 @@ class Perm(models.TextChoices):
     MANAGE_CONTACT_POINTS = "manage_contact_points", "设置党建联系点"
     MANAGE_USERS = "manage_users", "管理账号"
     MANAGE_ROLES = "manage_roles", "分配角色"
+    RESET_SECOND_FACTOR = "reset_second_factor", "重置他人验证器"
     VIEW_AUDIT = "view_audit", "查阅审计日志"
 
 
@@ -67,6 +68,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # A member's own record is granted by `policy`, not by a node: see policy.members.
     Role.MEMBER: frozenset(),
     Role.SYS_ADMIN: frozenset({P.MANAGE_USERS}),
-    Role.SECURITY_ADMIN: frozenset({P.MANAGE_ROLES}),
+    Role.SECURITY_ADMIN: frozenset({P.MANAGE_ROLES, P.RESET_SECOND_FACTOR}),
     Role.AUDIT_ADMIN: frozenset({P.VIEW_AUDIT}),
 }

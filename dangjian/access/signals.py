@@ -5,7 +5,6 @@ import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
-
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from dangjian.access.middleware import LOGIN_AT

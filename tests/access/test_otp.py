@@ -282,3 +282,19 @@ def test_removing_ones_own_app_needs_its_code(bureau, client_for):
         assert client.get("/accounts/users/")["Location"].startswith(ENROL)  # a new app, before anything else
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert _entries("auth.otp_remove").count() == 1
+
+
+def test_a_log_in_starts_without_a_passed_second_factor(bureau, rf):
+    """Should any view log a user in over a session that still names an authenticator, the new log-in
+    does not inherit it (access/signals.py)."""
+    from django.contrib.auth import login
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    user = bureau.users["sys_admin"]
+    device = enrolled(user)
+    request = rf.get("/")
+    request.session = SessionStore()
+    request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    assert DEVICE_ID_SESSION_KEY not in request.session

@@ -251,7 +251,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
 # Second factor (django-otp TOTP, dangjian/access/otp.py): accounts holding any of these roles enrol
-# an authenticator app and enter its code at every log-in. Default: the three admins (三员).
+# an authenticator app and enter its code at every log-in. The three admins (三员) always do, whatever
+# this lists; other roles (e.g. party_office) are added here.
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "sys_admin,security_admin,audit_admin")
 OTP_TOTP_ISSUER = "党建工作管理平台"
 # django-otp's throttle: after n wrong codes in a row the next try waits FACTOR * 2^(n-1) seconds.

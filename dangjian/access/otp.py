@@ -1,7 +1,7 @@
 """The second factor (等保 8.1.4.1 d: two or more kinds of authentication for administrators): a TOTP
 authenticator app, through django-otp's TOTP device.
 
-Who: every account holding a role of OTP_REQUIRED_ROLES (default: the three admins). After the
+Who: every account holding a 三员 role (always) or a role OTP_REQUIRED_ROLES adds. After the
 password such an account enrols an app (first time: a QR code and its secret, then a code to confirm)
 or enters the app's current code; until then SecondFactorRequiredMiddleware lets it reach only the
 enrol/verify pages and log-out. Wrong codes are throttled by django-otp (each try after n failures
@@ -14,12 +14,12 @@ import secrets
 import time
 
 import segno
-from django.conf import settings
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dangjian.access import policy
+from dangjian.access.roles import second_factor_roles
 
 # The session key under which the enrol page keeps the secret it showed, until a code confirms it.
 PENDING_SECRET = "otp_pending_secret"
@@ -30,10 +30,10 @@ TOLERANCE = 1  # the code before and after the current one are accepted (clock d
 
 
 def second_factor_required(user) -> bool:
-    """Whether this account must pass a second factor (it holds a role of OTP_REQUIRED_ROLES)."""
+    """Whether this account must pass a second factor (a 三员 role, or one OTP_REQUIRED_ROLES adds)."""
     if not user.is_authenticated:
         return False
-    return bool(policy.roles(user) & set(settings.OTP_REQUIRED_ROLES))
+    return bool(policy.roles(user) & second_factor_roles())
 
 
 def confirmed_device(user) -> TOTPDevice | None:

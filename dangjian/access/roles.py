@@ -20,6 +20,16 @@ class Role(models.TextChoices):
 # 三员分立: these three exclude each other, are granted bureau-wide (no node) and carry no business
 # permission.
 THREE_ADMINS = frozenset({Role.SYS_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+
+
+def second_factor_roles() -> frozenset[str]:
+    """Roles whose accounts must pass a second factor: the three admins always (等保 8.1.4.1 d),
+    and any role OTP_REQUIRED_ROLES adds."""
+    from django.conf import settings
+
+    return THREE_ADMINS | frozenset(settings.OTP_REQUIRED_ROLES)
+
+
 # Roles granted on a node of the unit tree rather than the organisation tree.
 UNIT_ROLES = frozenset({Role.UNIT_LIAISON})
 

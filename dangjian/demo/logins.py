@@ -10,7 +10,7 @@ from django.conf import settings
 
 from dangjian.access import services as access_services
 from dangjian.access.models import User
-from dangjian.access.roles import Role
+from dangjian.access.roles import Role, second_factor_roles
 from dangjian.core.demo_context import DemoContext
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
 
@@ -107,7 +107,7 @@ def format_logins() -> str:
 def format_second_factor() -> str:
     """How the demo's admins pass the second factor (the rule is the rule: no shared secret is
     planted, so nothing here can be misused by a real deployment that ran the demo)."""
-    names = [login.username for login in DEMO_LOGINS if login.role in settings.OTP_REQUIRED_ROLES]
+    names = [login.username for login in DEMO_LOGINS if login.role in second_factor_roles()]
     if not names:
         return ""
     return (f"双因素认证：{'、'.join(names)} 登录时除密码外还须输入验证器验证码（OTP_REQUIRED_ROLES）。\n"

@@ -66,4 +66,4 @@ def test_the_page_states_the_configured_limits(db, settings):
     settings.AXES_FAILURE_LIMIT, settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6, 12
     settings.LOGIN_FAILURE_WINDOW_MINUTES = 20
     page = Client().get(LOGIN).content.decode()
-    assert "同一账号输错密码6次、同一地址输错12次，将锁定20分钟；30分钟无操作自动退出。" in page
+    assert "同一账号输错密码6次、同一地址输错12次，将锁定20分钟；30分钟无操作或登录满8小时自动退出。" in page

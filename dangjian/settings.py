@@ -127,6 +127,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "dangjian.core",
     "dangjian.access",
     "dangjian.audit",
@@ -145,12 +147,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.otp_device / is_verified() from the session (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before any view (and the CSRF check, which parses a form's body) reads an oversize upload.
     "dangjian.core.uploads.UploadSizeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dangjian.core.middleware.NoStoreMiddleware",
+    # In this order: a session past SESSION_ABSOLUTE_HOURS ends; then the second factor (the rest of
+    # the log-in); then a forced password change.
+    "dangjian.access.middleware.SessionLimitMiddleware",
+    "dangjian.access.middleware.SecondFactorRequiredMiddleware",
     "dangjian.access.middleware.PasswordChangeRequiredMiddleware",
     # AxesMiddleware last, as django-axes documents: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -274,6 +282,8 @@ ADMIN_LOGIN_NETWORKS = env_networks("ADMIN_LOGIN_NETWORKS")
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this many hours after its log-in (SessionLimitMiddleware).
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 8, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -318,6 +328,13 @@ SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if _BEHIND_TLS els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Second factor (django-otp TOTP, dangjian/access/otp.py): accounts holding any of these roles enrol
+# an authenticator app and enter its code at every log-in. The three admins (三员) always do, whatever
+# this lists; other roles (e.g. party_office) are added here.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "sys_admin,security_admin,audit_admin")
+OTP_TOTP_ISSUER = "党建工作管理平台"
+# django-otp's throttle: after n wrong codes in a row the next try waits FACTOR * 2^(n-1) seconds.
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1, minimum=1)
 
 LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "home"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dangjian.access.models import User
 from dangjian.access.roles import Role
@@ -39,6 +40,40 @@ class Bureau:
 def _fast_password_hashing(settings):
     # PBKDF2 at production strength costs ~0.3 s per user; tests create a dozen users each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pass_second_factor(client: Client, user) -> None:
+    """Mark the client's session as having passed the second factor with the user's authenticator
+    (made for them if they have none), as django_otp.login does after a right code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from dangjian.access.otp import confirmed_device
+
+    device = confirmed_device(user) or TOTPDevice.objects.create(user=user, name="测试验证器", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_second_factor(request, monkeypatch):
+    """Tests sign personas in with `Client.force_login`, which skips the log-in page and so its second
+    step too: an account that must pass the second factor (the three admins) is signed in as having
+    passed it. Tests of the second factor itself sign in through the pages, or mark themselves
+    `@pytest.mark.second_factor_pending` to keep force_login plain."""
+    if request.node.get_closest_marker("second_factor_pending"):
+        return
+    plain = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain(self, user, backend)
+        from dangjian.access.otp import second_factor_required
+
+        user._role_assignments = None  # read afresh: a test may have granted roles since
+        if second_factor_required(user):
+            pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture(scope="session")

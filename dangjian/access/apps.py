@@ -20,4 +20,9 @@ class AccessConfig(AppConfig):
             "user.password_reset": "重置密码",
             "user.bind_member": "账号对应党员",
             "user.unbind_member": "解除账号与党员的对应",
+            "auth.otp_enrol": "绑定验证器（双因素）",
+            "auth.otp_verify": "双因素验证通过",
+            "auth.otp_failed": "双因素验证码错误",
+            "auth.otp_remove": "本人解除验证器",
+            "auth.otp_reset": "重置验证器",
         })

@@ -23,3 +23,15 @@ def session_timeout(app_configs, **kwargs):
     if settings.SESSION_COOKIE_AGE > 30 * 60:
         return [Warning("SESSION_IDLE_MINUTES exceeds 30 minutes (等保 idle timeout).", id="dangjian.W001")]
     return []
+
+
+@register()
+def second_factor_roles(app_configs, **kwargs):
+    """OTP_REQUIRED_ROLES names roles that exist (a typo would silently drop the second factor)."""
+    from dangjian.access.roles import Role
+
+    unknown = [r for r in settings.OTP_REQUIRED_ROLES if r not in Role.values]
+    if unknown:
+        return [Error(f"OTP_REQUIRED_ROLES names unknown roles {unknown}; known: {', '.join(Role.values)}",
+                      id="dangjian.E002")]
+    return []

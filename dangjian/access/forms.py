@@ -96,3 +96,17 @@ class PasswordChangeForm(BootstrapMixin, forms.Form):
         if data.get("new_password1") and data.get("new_password2") and data["new_password1"] != data["new_password2"]:
             self.add_error("new_password2", "两次输入的新密码不一致。")
         return data
+
+
+class OtpTokenForm(BootstrapMixin, forms.Form):
+    """The 6-digit code of the authenticator app (verify, enrol and removal pages)."""
+
+    token = forms.CharField(
+        label="验证码", max_length=8, help_text="验证器应用上当前显示的6位数字，每30秒更换一次。",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}))
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].replace(" ", "")
+        if not (token.isdigit() and len(token) == 6):
+            raise forms.ValidationError("请输入6位数字验证码。")
+        return token

@@ -19,11 +19,12 @@ scoped list is then one query with `organization_id IN (subquery)` on the trees'
 
 from dataclasses import dataclass
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dangjian.access.models import RoleAssignment, User
-from dangjian.access.roles import ROLE_PERMISSIONS, THREE_ADMINS, Perm
+from dangjian.access.roles import ROLE_PERMISSIONS, THREE_ADMINS, Perm, second_factor_roles
 from dangjian.organizations.models import Member, Organization, Unit
 
 _NOTHING = Q(pk__in=[])
@@ -233,6 +234,17 @@ def can_on_record(user, record, perm: Perm) -> bool:
 
 def users_manageable(user) -> QuerySet[User]:
     return User.objects.all() if has_perm(user, Perm.MANAGE_USERS) else User.objects.none()
+
+
+def second_factor_accounts(user) -> QuerySet[User]:
+    """Accounts whose authenticator the security admin may reset: those that must pass the second
+    factor (roles.second_factor_roles) and any with an app bound, each with `required` and `enrolled`."""
+    if not has_perm(user, Perm.RESET_SECOND_FACTOR):
+        return User.objects.none()
+    required = RoleAssignment.objects.filter(user=OuterRef("pk"), role__in=second_factor_roles())
+    enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return (User.objects.annotate(required=Exists(required), enrolled=Exists(enrolled))
+            .filter(Q(required=True) | Q(enrolled=True)).order_by("username"))
 
 
 def accounts_bindable(user) -> QuerySet[User]:

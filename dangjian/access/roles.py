@@ -20,6 +20,16 @@ class Role(models.TextChoices):
 # 三员分立: these three exclude each other, are granted bureau-wide (no node) and carry no business
 # permission.
 THREE_ADMINS = frozenset({Role.SYS_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+
+
+def second_factor_roles() -> frozenset[str]:
+    """Roles whose accounts must pass a second factor: the three admins always (等保 8.1.4.1 d),
+    and any role OTP_REQUIRED_ROLES adds."""
+    from django.conf import settings
+
+    return THREE_ADMINS | frozenset(settings.OTP_REQUIRED_ROLES)
+
+
 # Roles granted on a node of the unit tree rather than the organisation tree.
 UNIT_ROLES = frozenset({Role.UNIT_LIAISON})
 
@@ -42,6 +52,7 @@ class Perm(models.TextChoices):
     MANAGE_CONTACT_POINTS = "manage_contact_points", "设置党建联系点"
     MANAGE_USERS = "manage_users", "管理账号"
     MANAGE_ROLES = "manage_roles", "分配角色"
+    RESET_SECOND_FACTOR = "reset_second_factor", "重置他人验证器"
     VIEW_AUDIT = "view_audit", "查阅审计日志"
 
 
@@ -67,6 +78,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # A member's own record is granted by `policy`, not by a node: see policy.members.
     Role.MEMBER: frozenset(),
     Role.SYS_ADMIN: frozenset({P.MANAGE_USERS}),
-    Role.SECURITY_ADMIN: frozenset({P.MANAGE_ROLES}),
+    Role.SECURITY_ADMIN: frozenset({P.MANAGE_ROLES, P.RESET_SECOND_FACTOR}),
     Role.AUDIT_ADMIN: frozenset({P.VIEW_AUDIT}),
 }

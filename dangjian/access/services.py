@@ -1,6 +1,7 @@
 """Accounts and role grants (三员: the system admin manages accounts, the security admin grants
 roles). Each write is audited in its own transaction."""
 
+import logging
 import secrets
 import string
 
@@ -11,11 +12,15 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dangjian.access import otp
 from dangjian.access.models import PasswordHistory, RoleAssignment, User
 from dangjian.access.roles import THREE_ADMINS, UNIT_ROLES, Role
 from dangjian.audit.services import Actor, audit_changes, audit_record
 from dangjian.core.updates import model_update
+
+log = logging.getLogger("dangjian.access.otp")
 
 
 @transaction.atomic
@@ -232,3 +237,93 @@ def role_revoke(*, by: Actor, assignment: RoleAssignment) -> None:
               "unit": getattr(assignment.unit, "code", None)}
     audit_record(by=by, action="role.revoke", obj=assignment, before=before)
     assignment.delete()
+
+
+# ---------------------------------------------------------------- the second factor (access/otp.py)
+
+WRONG_CODE = "验证码不正确：请输入验证器应用上当前显示的6位数字（注意手机时间须准确）。"
+
+
+def _otp_failed(*, by: Actor, user: User, note: str) -> None:
+    """A wrong or refused code: on the trail and in the log, in its own transaction so that the
+    caller's refusal (a raised ValidationError) does not roll it back."""
+    with transaction.atomic():
+        audit_record(by=by, action="auth.otp_failed", obj=user, note=note)
+    log.warning("second factor refused for %s from %s: %s", user.get_username(), by.ip or "?", note)
+
+
+def otp_device_enrol(*, by: Actor, user: User, key: str, token: str) -> User:
+    """Enrol the authenticator app the user set up from `key` (shown once on the enrol page): the
+    app's current code confirms it. One device per account; enrolling again needs a reset (the
+    security admin) or the removal of the old one with its code."""
+    if otp.confirmed_device(user) is not None:
+        raise ValidationError("该账号已绑定验证器；如需更换，请先在“双因素认证”页面用原验证码解除绑定。")
+    step = otp.matching_step(key, token)
+    if step is None:
+        _otp_failed(by=by, user=user, note="绑定验证器时验证码错误")
+        raise ValidationError({"token": WRONG_CODE})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()  # a stale unconfirmed one, if any
+        TOTPDevice.objects.create(user=user, name=otp.DEVICE_NAME, key=key, step=otp.STEP, digits=otp.DIGITS,
+                                  tolerance=otp.TOLERANCE, confirmed=True, last_t=step)
+        audit_record(by=by, action="auth.otp_enrol", obj=user, note=f"绑定{otp.DEVICE_NAME}")
+    return user
+
+
+def _check_code(*, by: Actor, user: User, token: str, what: str) -> TOTPDevice:
+    """The user's device if `token` is its current code; otherwise the failure is audited and logged
+    and a ValidationError says why. django-otp throttles the device: after n failures in a row the
+    next try is refused until FACTOR * 2^(n-1) seconds have passed."""
+    device = otp.confirmed_device(user)
+    if device is None:
+        raise ValidationError({"token": "该账号尚未绑定验证器。"})
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        until = (details or {}).get("locked_until") or timezone.now()
+        wait = max(1, int((until - timezone.now()).total_seconds()) + 1)
+        _otp_failed(by=by, user=user, note=f"{what}：连续错误{device.throttling_failure_count}次，暂停验证")
+        raise ValidationError({"token": f"验证码连续错误{device.throttling_failure_count}次，请{wait}秒后再试。"})
+    with transaction.atomic():  # django-otp's own lock on the device row, and its throttle count
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        verified = device.verify_token((token or "").strip())
+    if not verified:
+        _otp_failed(by=by, user=user, note=f"{what}：验证码错误（连续第{device.throttling_failure_count}次）")
+        raise ValidationError({"token": WRONG_CODE})
+    return device
+
+
+def otp_verify(*, by: Actor, user: User, token: str) -> User:
+    """The second step of a log-in: the current code of the user's app. The caller then marks the
+    session verified (django_otp.login with `otp.confirmed_device(user)`)."""
+    _check_code(by=by, user=user, token=token, what="登录验证")
+    with transaction.atomic():
+        audit_record(by=by, action="auth.otp_verify", obj=user)
+    return user
+
+
+def otp_device_remove(*, by: Actor, user: User, token: str) -> User:
+    """The user removes their own app (a new phone), proving they hold it with its current code.
+    An account that requires the second factor enrols a new one at its next page."""
+    if by.user is None or by.user.pk != user.pk:
+        raise ValidationError("只能解除本人的验证器；他人的由安全管理员重置。")
+    _check_code(by=by, user=user, token=token, what="解除绑定")
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        audit_record(by=by, action="auth.otp_remove", obj=user, note=f"解除验证器 {removed} 个")
+    return user
+
+
+@transaction.atomic
+def otp_device_reset(*, by: Actor, user: User) -> User:
+    """The security admin resets another account's app (lost phone): the device is deleted and every
+    session of the account ends; it enrols a new app at its next log-in. Never one's own (that would
+    let a stolen password alone replace the second factor)."""
+    if by.user is not None and by.user.pk == user.pk:
+        raise ValidationError("不能重置自己的验证器；请在“双因素认证”页面用验证码解除绑定。")
+    removed = TOTPDevice.objects.filter(user=user).delete()[0]
+    if not removed:
+        raise ValidationError(f"账号 {user.username} 尚未绑定验证器，无需重置。")
+    ended = _end_sessions(user)
+    audit_record(by=by, action="auth.otp_reset", obj=user,
+                 note=f"删除验证器 {removed} 个" + (f"，结束会话 {ended} 个" if ended else ""))
+    return user

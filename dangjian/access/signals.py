@@ -1,8 +1,13 @@
-"""Log-in, log-out and failed log-ins go to the audit trail (等保 8.1.4.3: security events)."""
+"""Log-in, log-out and failed log-ins go to the audit trail (等保 8.1.4.3: security events). A log-in
+also starts the session's clock (SESSION_ABSOLUTE_HOURS) and its second factor afresh."""
+
+import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django_otp import DEVICE_ID_SESSION_KEY
 
+from dangjian.access.middleware import LOGIN_AT
 from dangjian.audit.services import Actor, audit_record
 from dangjian.core.client_ip import client_ip
 
@@ -18,6 +23,10 @@ def _actor(request, user=None, name=None):
 
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session[LOGIN_AT] = int(time.time())
+        if getattr(user, "otp_device", None) is None:  # a new log-in has passed no second factor yet
+            request.session.pop(DEVICE_ID_SESSION_KEY, None)
     audit_record(by=_actor(request, user), action="auth.login", obj=user)
 
 

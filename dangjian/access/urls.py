@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dangjian.access import views
+from dangjian.access import otp_views, views
 
 app_name = "access"
 urlpatterns = [
@@ -11,6 +11,11 @@ urlpatterns = [
     path("users/<int:pk>/toggle/", views.user_toggle, name="user_toggle"),
     path("users/<int:pk>/password-reset/", views.user_password_reset, name="user_password_reset"),
     path("password/", views.password_change, name="password_change"),
+    path("otp/", otp_views.otp_page, name="otp"),
+    path("otp/verify/", otp_views.otp_verify, name="otp_verify"),
+    path("otp/enrol/", otp_views.otp_enrol, name="otp_enrol"),
+    path("otp/devices/", otp_views.otp_devices, name="otp_devices"),
+    path("otp/devices/<int:pk>/reset/", otp_views.otp_reset, name="otp_reset"),
     path("bindings/", views.bindings, name="bindings"),
     path("bindings/<int:pk>/remove/", views.binding_remove, name="binding_remove"),
     path("roles/", views.roles, name="roles"),

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from dangjian.access import policy, services
+from dangjian.access import otp, policy, services
 from dangjian.access.forms import LoginForm, MemberBindForm, PasswordChangeForm, RoleGrantForm, UserCreateForm
 from dangjian.access.models import RoleAssignment
 from dangjian.access.passwords import must_change_password
@@ -26,7 +26,8 @@ class LoginView(auth_views.LoginView):
         """The limits the page states, as configured."""
         return super().get_context_data(
             **kwargs, account_limit=settings.AXES_FAILURE_LIMIT, address_limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT,
-            window_minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES, idle_minutes=settings.SESSION_COOKIE_AGE // 60)
+            window_minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES, idle_minutes=settings.SESSION_COOKIE_AGE // 60,
+            absolute_hours=settings.SESSION_ABSOLUTE_HOURS, ended=self.request.GET.get("ended") == "absolute")
 
 
 @login_required
@@ -123,7 +124,8 @@ def password_change(request):
             messages.success(request, "密码已修改，您在其他设备上的登录已退出。")
             return redirect("home")
     return render(request, "access/password_change.html",
-                  {"form": form, "forced": must_change_password(request.user)})
+                  {"form": form, "forced": must_change_password(request.user),
+                   "second_factor": otp.second_factor_required(request.user)})
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from dangjian.access import services as access_services
 from dangjian.access.models import User
-from dangjian.access.roles import Role
+from dangjian.access.roles import Role, second_factor_roles
 from dangjian.core.demo_context import DemoContext
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
 
@@ -102,6 +102,19 @@ def format_logins() -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def format_second_factor() -> str:
+    """How the demo's admins pass the second factor (the rule is the rule: no shared secret is
+    planted, so nothing here can be misused by a real deployment that ran the demo)."""
+    names = [login.username for login in DEMO_LOGINS if login.role in second_factor_roles()]
+    if not names:
+        return ""
+    return (f"双因素认证：{'、'.join(names)} 登录时除密码外还须输入验证器验证码（OTP_REQUIRED_ROLES）。\n"
+            "首次登录时页面显示二维码和密钥：用手机验证器应用（FreeOTP、Microsoft Authenticator、"
+            "Google 身份验证器等）扫码，\n或在任一 TOTP 工具中输入密钥（如 oathtool --totp -b 密钥），"
+            "再输入显示的6位数字完成绑定；以后每次登录输入当时的验证码。\n"
+            "详见 docs/使用说明.md“双因素认证”。")
 
 
 def _width(text: str) -> int:

@@ -36,7 +36,8 @@ def test_an_admin_outside_the_networks_is_refused_and_audited(bureau, admin_netw
 def test_an_admin_inside_the_networks_logs_in(bureau, admin_networks, address):
     client, response = _login(address, "anquan")
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    # The password step passed: the next is the second factor (tests/access/test_otp.py).
+    assert client.get("/")["Location"].startswith("/accounts/otp/enrol/")
 
 
 def test_a_wrong_password_from_outside_says_nothing_about_the_networks(bureau, admin_networks):
@@ -65,4 +66,4 @@ def test_the_page_states_the_configured_limits(db, settings):
     settings.AXES_FAILURE_LIMIT, settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6, 12
     settings.LOGIN_FAILURE_WINDOW_MINUTES = 20
     page = Client().get(LOGIN).content.decode()
-    assert "同一账号输错密码6次、同一地址输错12次，将锁定20分钟；30分钟无操作自动退出。" in page
+    assert "同一账号输错密码6次、同一地址输错12次，将锁定20分钟；30分钟无操作或登录满8小时自动退出。" in page

@@ -121,6 +121,14 @@ CASES: dict[str, Case] = {
         by=by, user=b.users["no_role"], member=_ordinary_member(b)), "security_admin"),
     "access.user_unbind_member": Case("user.unbind_member", lambda b, by: access().user_unbind_member(
         by=by, user=b.users["member"]), "security_admin"),
+    "access.otp_device_enrol": Case("auth.otp_enrol", lambda b, by: _enrol(b, by), "sys_admin"),
+    "access.otp_verify": Case("auth.otp_verify", lambda b, by: access().otp_verify(
+        by=by, user=b.users["sys_admin"], token=_code(_device(b.users["sys_admin"]).key)), "sys_admin"),
+    "access.otp_device_remove": Case("auth.otp_remove", lambda b, by: access().otp_device_remove(
+        by=by, user=b.users["sys_admin"], token=_code(_device(b.users["sys_admin"]).key)), "sys_admin"),
+    "access.otp_device_reset": Case("auth.otp_reset", prepared(
+        lambda b, by: _device(b.users["audit_admin"]),
+        lambda b, by, device: access().otp_device_reset(by=by, user=b.users["audit_admin"])), "security_admin"),
     # audit: the helpers every service writes through
     "audit.audit_record": Case("test.record", lambda b, by: audit.audit_record(
         by=by, action="test.record", obj=b.member_a) and b.member_a),
@@ -213,6 +221,23 @@ def access():
     from dangjian.access import services
 
     return services
+
+
+def _device(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="手机验证器", confirmed=True)
+
+
+def _code(key: str) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(bytes.fromhex(key)):06d}"
+
+
+def _enrol(b, by):
+    key = "0123456789abcdef0123456789abcdef01234567"
+    return access().otp_device_enrol(by=by, user=b.users["sys_admin"], key=key, token=_code(key))
 
 
 def org_user(by):

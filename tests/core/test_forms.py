@@ -62,6 +62,8 @@ PAGES = {
     "角色授权": Page("security_admin", "access:roles", forms=("RoleGrantForm",)),
     "账号对应党员": Page("security_admin", "access:bindings", forms=("MemberBindForm",)),
     "修改密码": Page("branch_secretary", "access:password_change", forms=("PasswordChangeForm",)),
+    # The same code form is on the verify and enrol pages, seen before the second factor is passed.
+    "双因素认证": Page("sys_admin", "access:otp", forms=("OtpTokenForm",)),
     # The meeting pages (their forms belong to orglife) include the same shared pieces.
     "记录会议": Page("party_office", "orglife:meeting_create", forms=("MeetingForm", "AgendaItemForm", "GuestForm")),
     "修改会议记录": Page("party_office", "orglife:meeting_edit", lambda b: [_meeting(b).pk]),

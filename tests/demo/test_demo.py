@@ -118,6 +118,8 @@ def test_the_command_prints_the_log_ins_when_the_demo_exists(demo, db):
     for login in DEMO_LOGINS:
         assert login.username in text
     assert settings.DEMO_PASSWORD in text
+    # The demo's admins pass the second factor like any: the output says how to enrol.
+    assert "双因素认证：xitong、anquan、shenji" in text and "扫码" in text
 
 
 def test_this_year_two_branches_were_founded_two_renamed_and_one_dissolved(demo, db):

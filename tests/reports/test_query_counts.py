@@ -3,7 +3,8 @@ a small bureau and after adding 30 branches, 300 members and 40 meetings: a cons
 fails here as surely as an N+1.
 
 Every page's count starts with the same 3 (session, user, the reader's role assignments) and ends
-with the sliding session's save (3 inside the test transaction: savepoint, update, release)."""
+with the sliding session's save (3 inside the test transaction: savepoint, update, release). The
+three admins' pages add one: the authenticator that passed the session's second factor (django-otp)."""
 
 import datetime as dt
 
@@ -47,9 +48,9 @@ PINNED = {
     "orglife:contact_points": 10,    # + scope, the points with their counts, the form's leaders and branches
     "reports:metrics": 34,           # + scope, the selector, then each registered figure (one or two each)
     "home": 11,                      # + each area's to-dos (the tree rows; compliance's 4)
-    "access:users": 7,               # + the accounts with their roles
-    "access:roles": 10,              # + the grants, and the form's accounts, organisations and units
-    "audit:search": 8,               # + one page of entries, the names they refer to (one query; no filter, no search entry)
+    "access:users": 8,               # + the authenticator, the accounts with their roles
+    "access:roles": 11,              # + the authenticator, the grants, and the form's accounts, organisations and units
+    "audit:search": 9,               # + the authenticator, one page of entries, the names they refer to (one query; no filter, no search entry)
 }
 
 

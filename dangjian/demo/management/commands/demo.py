@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from dangjian.demo.logins import format_logins
+from dangjian.demo.logins import format_logins, format_second_factor
 from dangjian.demo.runner import DemoConflict, build_demo, format_counts
 
 
@@ -21,3 +21,6 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write("演示账号：")
         self.stdout.write(format_logins())
+        if second_factor := format_second_factor():
+            self.stdout.write("")
+            self.stdout.write(second_factor)

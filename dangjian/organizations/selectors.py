@@ -133,7 +133,8 @@ def _branch_findings(row: OrgRow, today: dt.date, breach) -> None:
         breach("branch.max_members", f"党员 {row.members} 人，超过一般上限 {maximum} 人，宜分设党支部", "warning")
     if row.full >= threshold and row.committee_size < low:
         breach("branch.committee_threshold",
-               f"正式党员 {row.full} 人，应设支部委员会 {low}–{usual} 人，现有 {row.committee_size} 人", "warning")
+               f"正式党员 {row.full} 人，应设支部委员会 {low}–{usual} 人，现有 {row.committee_size} 人", "warning",
+               rule="branch.committee_ceiling")  # the article read (第二十条) sets both
     elif row.full >= threshold and row.committee_size > ceiling:
         breach("branch.committee_threshold",
                f"支部委员会 {row.committee_size} 人，超过一般上限 {ceiling} 人", "warning", rule="branch.committee_ceiling")

@@ -85,3 +85,14 @@ def test_never_attended_counts_from_the_first_meeting_on_record_they_missed(bure
     assert (lapse.member, lapse.since, lapse.months) == (member, dt.date(2026, 5, 30), 6)
     _meeting(bureau.branch_b, dt.date(2026, 6, 1), {member.pk: (Attendance.AbsenceReason.PERSONAL, "")})
     assert lapsed_members(bureau.users["party_office"], TODAY)[0].since == dt.date(2026, 5, 30)
+
+
+def test_six_whole_months_is_the_rule_and_one_day_short_is_a_warning(bureau):
+    member = bureau.member_b
+    _meeting(bureau.branch_b, dt.date(2026, 5, 30))
+    _meeting(bureau.branch_b, dt.date(2026, 9, 1), {member.pk: (Attendance.AbsenceReason.PERSONAL, "")})
+    (todo,) = _lapse_todos(bureau.users["sibling_secretary"])
+    assert todo.level == "danger" and "已连续 6 个月" in todo.text  # 2026-05-30 to 2026-11-30
+    _meeting(bureau.branch_b, dt.date(2026, 6, 1))
+    (todo,) = _lapse_todos(bureau.users["sibling_secretary"])
+    assert todo.level == "warning" and "已连续 5 个月" in todo.text  # 2026-06-01: a day short of six

@@ -33,6 +33,7 @@ class OrganizationsConfig(AppConfig):
             "organization.create": "成立党组织",
             "organization.dissolve": "撤销党组织",
             "organization.renew_term": "换届",
+            "organization.extend_term": "延期换届",
             "organization.restructure": "调整党组织",
             "roster.import": "导入花名册",
             "unit.create": "添加单位",

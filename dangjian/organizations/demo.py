@@ -11,7 +11,10 @@ part of the year already elapsed, so the build works on any day, 1 January inclu
 The data is made to show the platform's rules at work: two branches founded and two renamed this
 year (调整组建党组织), one branch dissolved after its members were transferred out, two branches
 without a secretary (配齐配强), terms ending within six months and one already expired (换届提醒),
-and one branch slightly above 50 members (宜分设党支部).
+and one branch slightly above 50 members (宜分设党支部). Everything else keeps the organisation
+rules: 总支 of 50–100 members with 5 委员, branch committees of 3–5 with their 分工 where a branch has
+7 正式党员 or more, a 组长 in every 党小组, a 纪检委员 on the 机关党委, about 2–3 % 预备党员 (none of
+them in a post), real ranks, and a 党组 of 书记 and 党组成员 (the 派驻纪检监察组组长 attends as 列席).
 """
 
 import datetime as dt
@@ -44,8 +47,12 @@ UPPER_ORGS = [
     ("JTJ-01", "JTJ", K.ORGAN_COMMITTEE, f"中共{CITY}交通运输局机关委员会", dt.date(2015, 6, 18)),
     ("JTJ-01-01", "JTJ-01", K.GENERAL_BRANCH, "机关第一党总支", dt.date(2016, 4, 12)),
     ("JTJ-01-02", "JTJ-01", K.GENERAL_BRANCH, "机关第二党总支", dt.date(2016, 4, 12)),
-    ("JTJ-01-03", "JTJ-01", K.GENERAL_BRANCH, "城区分局党总支", dt.date(2017, 9, 6)),
-    ("JTJ-01-04", "JTJ-01", K.GENERAL_BRANCH, "局属单位党总支", dt.date(2018, 11, 20)),
+    ("JTJ-01-03", "JTJ-01", K.GENERAL_BRANCH, "城东城西分局党总支", dt.date(2017, 9, 6)),
+    ("JTJ-01-04", "JTJ-01", K.GENERAL_BRANCH, "交通执法支队党总支", dt.date(2018, 11, 20)),
+    # 机关基层组织工作条例 第六条: a 总支 serves 50–100 members, so the four 分局 (about 140) have two
+    # and the 局属单位 (about 150) two: 执法支队 and the 事业单位.
+    ("JTJ-01-07", "JTJ-01", K.GENERAL_BRANCH, "城南开发区分局党总支", dt.date(2018, 12, 26)),
+    ("JTJ-01-08", "JTJ-01", K.GENERAL_BRANCH, "局属事业单位党总支", dt.date(2017, 3, 15)),
 ]
 
 
@@ -85,9 +92,9 @@ BRANCHES = [
     BranchSpec("JTJ-01-03-03", "JTJ-01-03", "城西分局第一党支部", dt.date(2017, 9, 6), "JTJ-CX", 19, "branch_office"),
     BranchSpec("JTJ-01-03-04", "JTJ-01-03", "城西分局第二党支部", dt.date(2019, 6, 28), "JTJ-CX", 18,
                "branch_office_2"),
-    BranchSpec("JTJ-01-03-05", "JTJ-01-03", "城南分局党支部", dt.date(2018, 12, 26), "JTJ-CN", 52, "branch_office",
+    BranchSpec("JTJ-01-03-05", "JTJ-01-07", "城南分局党支部", dt.date(2018, 12, 26), "JTJ-CN", 52, "branch_office",
                cells=("第一党小组", "第二党小组", "第三党小组"), groups=(("JTJ-KFQ", 10, "branch_office"),)),
-    BranchSpec("JTJ-01-03-06", "JTJ-01-03", "开发区分局党支部", None, "JTJ-KFQ", 0, "branch_office"),
+    BranchSpec("JTJ-01-03-06", "JTJ-01-07", "开发区分局党支部", None, "JTJ-KFQ", 0, "branch_office"),
     BranchSpec("JTJ-01-04-01", "JTJ-01-04", "交通执法支队第一党支部", dt.date(2018, 11, 20), "JTJ-ZFZD", 24,
                "enforcement_hq", cells=("支队机关党小组", "直属大队党小组")),
     BranchSpec("JTJ-01-04-02", "JTJ-01-04", "交通执法支队第二党支部", dt.date(2018, 11, 20), "JTJ-ZFZD", 23,
@@ -95,15 +102,15 @@ BRANCHES = [
     BranchSpec("JTJ-01-04-03", "JTJ-01-04", "交通执法支队第三党支部", dt.date(2018, 11, 20), "JTJ-ZFZD", 24,
                "enforcement", cells=("第一中队党小组", "第二中队党小组")),
     BranchSpec("JTJ-01-04-04", "JTJ-01-04", "交通执法支队第四党支部", None, "JTJ-ZFZD", 12, "enforcement"),
-    BranchSpec("JTJ-01-04-05", "JTJ-01-04", "出租汽车管理中心第一党支部", dt.date(2017, 6, 28), "JTJ-CZZX", 18,
+    BranchSpec("JTJ-01-04-05", "JTJ-01-08", "出租汽车管理中心第一党支部", dt.date(2017, 6, 28), "JTJ-CZZX", 18,
                "center"),
-    BranchSpec("JTJ-01-04-06", "JTJ-01-04", "出租汽车管理中心第二党支部", dt.date(2020, 5, 20), "JTJ-CZZX", 15,
+    BranchSpec("JTJ-01-04-06", "JTJ-01-08", "出租汽车管理中心第二党支部", dt.date(2020, 5, 20), "JTJ-CZZX", 15,
                "center_2"),
-    BranchSpec("JTJ-01-04-07", "JTJ-01-04", "运输服务中心机关党支部", dt.date(2017, 3, 15), "JTJ-YSFW", 12, "center"),
-    BranchSpec("JTJ-01-04-08", "JTJ-01-04", "政务服务窗口党支部", dt.date(2019, 10, 15), "JTJ-YSFW", 20, "window"),
+    BranchSpec("JTJ-01-04-07", "JTJ-01-08", "运输服务中心机关党支部", dt.date(2017, 3, 15), "JTJ-YSFW", 12, "center"),
+    BranchSpec("JTJ-01-04-08", "JTJ-01-08", "政务服务窗口党支部", dt.date(2019, 10, 15), "JTJ-YSFW", 20, "window"),
     BranchSpec("JTJ-01-05", "JTJ-01", "离退休干部党支部", dt.date(2015, 8, 20), "JTJ", 24, "retired"),
-    # Founded under 局属单位党总支; moved under 机关党委 last year.
-    BranchSpec("JTJ-01-06", "JTJ-01-04", "轨道交通建设办党支部", dt.date(2019, 3, 12), "JTJ-GDJS", 16, "rail"),
+    # Founded under 局属事业单位党总支; moved under 机关党委 last year.
+    BranchSpec("JTJ-01-06", "JTJ-01-08", "轨道交通建设办党支部", dt.date(2019, 3, 12), "JTJ-GDJS", 16, "rail"),
 ]
 # The branch founded last year (its founded_on is computed from `today`).
 FOUNDED_LAST_YEAR = {"JTJ-01-04-04": (6, 18)}
@@ -131,11 +138,14 @@ UNITS = [
     ("JTJ-GDJS", "JTJ", U.AFFILIATED_UNIT, "轨道交通建设办公室", "JTJ-01-06"),
 ]
 
-# 党组成员: members of 机关第一党支部 (局领导党小组), working in the bureau itself.
+# The bureau's leaders: members of 机关第一党支部 (局领导党小组), working in the bureau itself. The
+# first six are the 党组 (书记 and 党组成员); the 派驻纪检监察组组长 is not a member of the bureau's
+# 党组 (the 组 is sent by the 纪委监委): they attend its meetings as 列席, and hold no post in it.
 LEADER_POSTS = [
     "党组书记、局长", "党组成员、副局长", "党组成员、副局长", "党组成员、副局长",
-    "党组成员、机关党委书记", "党组成员、总工程师", "党组成员、驻局纪检监察组组长",
+    "党组成员、机关党委书记", "党组成员、总工程师", "驻局纪检监察组组长",
 ]
+LEADING_GROUP_SIZE = 6
 
 
 @dataclass(frozen=True)
@@ -147,20 +157,21 @@ class Profile:
     birth_years: tuple[int, int] = (1967, 1999)
 
 
+# Ranks as civil servants hold them (公务员职务与职级并行规定): no plain "科员".
 _CIVIL = (("一级主任科员", 3), ("二级主任科员", 4), ("三级主任科员", 3), ("四级主任科员", 4), ("一级科员", 4),
-          ("二级科员", 2), ("科员", 2), ("四级调研员", 2), ("三级调研员", 1))
+          ("二级科员", 4), ("四级调研员", 2), ("三级调研员", 1))
 PROFILES = {
     "office": Profile(("办公室主任", "机关党委专职副书记"), _CIVIL + (("机要员", 1), ("秘书", 2)), 0.55,
                       (30, 60, 8, 2, 0)),
     "dept": Profile(("处长", "副处长"), _CIVIL + (("工程师", 1),), 0.58, (30, 60, 8, 2, 0)),
     "dept_staff": Profile(("四级调研员", "一级主任科员"), _CIVIL + (("工程师", 2),), 0.6, (35, 55, 8, 2, 0)),
-    "service": Profile(("后勤服务中心主任", "后勤服务中心副主任"), (("科员", 3), ("管理员", 2), ("驾驶员", 2)), 0.6,
+    "service": Profile(("后勤服务中心主任", "后勤服务中心副主任"), (("一级科员", 3), ("管理员", 2), ("驾驶员", 2)), 0.6,
                        (2, 30, 40, 25, 3)),
     "branch_office": Profile(("分局局长", "分局副局长"), (
-        ("科长", 3), ("副科长", 3), ("一级主任科员", 2), ("四级主任科员", 3), ("一级科员", 3), ("科员", 4),
+        ("科长", 3), ("副科长", 3), ("一级主任科员", 2), ("四级主任科员", 3), ("一级科员", 3), ("二级科员", 4),
         ("工程师", 2), ("助理工程师", 1)), 0.7, (12, 58, 22, 7, 1)),
     "branch_office_2": Profile(("分局副局长", "科长"), (
-        ("科长", 2), ("副科长", 3), ("四级主任科员", 3), ("一级科员", 3), ("科员", 5), ("工程师", 2),
+        ("科长", 2), ("副科长", 3), ("四级主任科员", 3), ("一级科员", 3), ("二级科员", 5), ("工程师", 2),
         ("助理工程师", 2)), 0.68, (10, 58, 24, 7, 1)),
     "enforcement_hq": Profile(("支队长", "副支队长"), (
         ("大队长", 2), ("副大队长", 2), ("中队长", 3), ("执法队员", 10), ("四级主任科员", 2), ("一级科员", 2)),
@@ -169,14 +180,14 @@ PROFILES = {
         ("中队长", 3), ("副中队长", 3), ("执法队员", 12), ("四级主任科员", 1), ("一级科员", 1)),
         0.88, (5, 50, 32, 12, 1)),
     "center": Profile(("主任", "副主任"), (
-        ("科长", 3), ("副科长", 3), ("工程师", 2), ("助理工程师", 2), ("科员", 6), ("管理员", 2)),
+        ("科长", 3), ("副科长", 3), ("工程师", 2), ("助理工程师", 2), ("一级科员", 6), ("管理员", 2)),
         0.52, (12, 55, 25, 7, 1)),
     "center_2": Profile(("副主任", "科长"), (
-        ("副科长", 3), ("工程师", 2), ("助理工程师", 2), ("科员", 6), ("稽查员", 4)), 0.6, (8, 52, 30, 9, 1)),
-    "window": Profile(("科长", "副科长"), (("窗口服务专员", 10), ("综合受理员", 4), ("科员", 4)), 0.36,
+        ("副科长", 3), ("工程师", 2), ("助理工程师", 2), ("二级科员", 6), ("稽查员", 4)), 0.6, (8, 52, 30, 9, 1)),
+    "window": Profile(("科长", "副科长"), (("窗口服务专员", 10), ("综合受理员", 4), ("二级科员", 4)), 0.36,
                       (8, 60, 27, 5, 0)),
     "rail": Profile(("主任", "副主任"), (
-        ("高级工程师", 3), ("工程师", 6), ("助理工程师", 3), ("科长", 2), ("科员", 2)), 0.75, (40, 52, 8, 0, 0)),
+        ("高级工程师", 3), ("工程师", 6), ("助理工程师", 3), ("科长", 2), ("一级科员", 2)), 0.75, (40, 52, 8, 0, 0)),
     "retired": Profile(("退休干部", "退休干部"), (("退休干部", 1),), 0.68, (3, 30, 35, 25, 7), (1962, 1966)),
 }
 
@@ -223,8 +234,9 @@ JUNIOR_POSTS = {
     "四级调研员": "四级主任科员", "三级调研员": "四级主任科员", "高级工程师": "工程师", "工程师": "助理工程师",
 }
 EDUCATIONS = (E.POSTGRADUATE, E.BACHELOR, E.JUNIOR_COLLEGE, E.SECONDARY, E.BELOW)
-# 预备党员: about this share of each working branch's people (not its first two, who lead it).
-PROBATIONARY_SHARE = 0.1
+# 预备党员: about this share of the working branches' people (not a branch's first two, who lead it).
+# A 机关 admits few members a year: about 2–3 % of its members are 预备党员 at any time.
+PROBATIONARY_SHARE = 0.025
 
 
 # ---------------------------------------------------------------- the step
@@ -347,6 +359,10 @@ class _Builder:
                 continue  # founded during the demo year
             founded = self.founded_on(spec)
             note = "交通执法支队组建轨道交通执法大队，成立党支部" if spec.code in FOUNDED_LAST_YEAR else "成立"
+            # The tree keeps siblings in code order: a node added before a sibling created earlier
+            # (离退休干部党支部 before the later 总支) moves that sibling's subtree, so parents are read
+            # afresh before each addition and every node once the tree is built.
+            self.orgs[spec.parent].refresh_from_db()
             branch = services.organization_create(
                 by=self.by, parent=self.orgs[spec.parent], code=spec.code, name=spec.name, kind=K.BRANCH,
                 founded_on=founded, note=note, document_number=self.doc_number(founded))
@@ -355,6 +371,8 @@ class _Builder:
                 self.orgs[f"{spec.code}-{n}"] = services.organization_create(
                     by=self.by, parent=branch, code=f"{spec.code}-{n}", name=cell_name, kind=K.CELL,
                     founded_on=founded, note="成立")
+        for org in self.orgs.values():
+            org.refresh_from_db()
 
     def build_units(self) -> None:
         for code, parent, kind, name, org in UNITS:
@@ -373,6 +391,7 @@ class _Builder:
                 since_floor=first.founded, male=n != 3, birth_years=(1966, 1975))
             self.leaders.append(member)
             self.people[first.code].append(member)
+        carry = 0.5  # rounds the running share
         for spec in BRANCHES:
             if spec.code not in self.orgs:
                 continue
@@ -383,7 +402,10 @@ class _Builder:
                 holders = holders[1:]  # the leaders' cell holds only the leaders
             holders = holders or [self.orgs[spec.code]]
             profile = PROFILES[spec.profile]
-            quota = 0 if spec.profile == "retired" else round((spec.size - 2) * PROBATIONARY_SHARE)
+            # The share carries over from branch to branch, so that small branches add up to it.
+            carry += 0 if spec.profile == "retired" else (spec.size - 2) * PROBATIONARY_SHARE
+            quota = int(carry)
+            carry -= quota
             probationary = set(self.rng.sample(range(2, spec.size), quota))
             for rank in range(spec.size):
                 member = self.make_member(profile, rank=rank, org=holders[rank % len(holders)],
@@ -514,28 +536,45 @@ class _Builder:
 
     def build_appointments(self) -> None:
         root, committee = self.orgs["JTJ"], self.orgs["JTJ-01"]
-        chief, *others = self.leaders
+        chief, *others = self.leaders[:LEADING_GROUP_SIZE]
         self.appoint(root, chief, A.SECRETARY, dt.date(2021, 3, 15))
         for n, leader in enumerate(others):
-            self.appoint(root, leader, A.COMMITTEE_MEMBER, dt.date(2019 + n % 5, 3 + n, 10 + n))
+            self.appoint(root, leader, A.LEADING_GROUP_MEMBER, dt.date(2019 + n % 5, 3 + n, 10 + n))
+        # 机关党委: 书记, 专职副书记 and three 委员 with their 分工, the 纪检委员 among them (党章: a
+        # 基层委员会 has a 纪委 or a 纪检委员).
         start = committee.term_start
         self.appoint(committee, self.leaders[4], A.SECRETARY, start)
         self.appoint(committee, self.top["JTJ-01-01-01"][1], A.DEPUTY_SECRETARY, start)
-        for code in ("JTJ-01-01-02", "JTJ-01-03-01", "JTJ-01-04-01"):
-            self.appoint(committee, self.top[code][0], A.COMMITTEE_MEMBER, start)
+        for code, role in (("JTJ-01-01-02", A.ORGANIZATION_MEMBER), ("JTJ-01-03-01", A.PROPAGANDA_MEMBER),
+                           ("JTJ-01-04-01", A.DISCIPLINE_MEMBER)):
+            self.appoint(committee, self.top[code][0], role, start)
         for code, *_ in UPPER_ORGS[2:]:
-            general = self.orgs[code]
-            branches = [s.code for s in BRANCHES if s.parent == code and s.code in self.orgs
-                        and s.code not in FOUNDED_LAST_YEAR]
-            self.appoint(general, self.top[branches[0]][0], A.SECRETARY, general.term_start)
-            for branch_code in branches[1:3]:
-                self.appoint(general, self.top[branch_code][0], A.COMMITTEE_MEMBER, general.term_start)
+            self.general_branch_committee(code)
         for spec in BRANCHES:
             if spec.code in self.orgs:
                 self.branch_committee(spec.code, self.orgs[spec.code].term_start)
+        self.cell_leaders()
+
+    def general_branch_committee(self, code: str) -> None:
+        """书记, 副书记 and 组织、宣传、纪检委员: five, within the usual 5–7 (local layer), drawn from the
+        leaders of its branches and then their other full members."""
+        general = self.orgs[code]
+        start = general.term_start
+        branches = [s.code for s in BRANCHES if s.parent == code and s.code in self.orgs
+                    and s.code not in FOUNDED_LAST_YEAR and s.code not in SECRETARY_LEAVES
+                    and s.code != "JTJ-01-01-04"]  # dissolved this year
+        groups = [unit for s in BRANCHES if s.code in branches for unit, *_ in s.groups if unit in self.top]
+        tops = [m for key in [*branches, *groups] for m in self.top[key]]
+        rest = [m for b in branches for m in self.people[b] if m not in tops and m.pk not in self.busy
+                and m.full_on and m.full_on <= start]
+        people = list(dict.fromkeys([*tops, *rest]))
+        roles = (A.SECRETARY, A.DEPUTY_SECRETARY, A.ORGANIZATION_MEMBER, A.PROPAGANDA_MEMBER, A.DISCIPLINE_MEMBER)
+        for member, role in zip(people, roles, strict=False):
+            self.appoint(general, member, role, start)
 
     def branch_committee(self, code: str, start: dt.date) -> None:
-        """书记 and, where the branch has 7 or more full members, a committee of 3–5 (支部工作条例)."""
+        """书记 and, where the branch has 7 or more full members, a committee of 3–5 with its 分工
+        (组织委员, 宣传委员, 纪检委员: 支部工作条例 第二十条)."""
         branch = self.orgs[code]
         people = self.people[code]
         full_count = sum(m.category == Member.Category.FULL for m in people)
@@ -553,8 +592,25 @@ class _Builder:
             return
         size = 4 + int(self.rng.random() * 2) if code in SECRETARY_LEAVES else 3 + int(self.rng.random() * 3)
         others = [m for m in [*rest, *pool] if m.full_on and m.full_on <= start]
-        for n, member in enumerate(others[: size - 1]):
-            self.appoint(branch, member, A.DEPUTY_SECRETARY if n == 0 and size >= 4 else A.COMMITTEE_MEMBER, start)
+        roles = [A.DEPUTY_SECRETARY] if size >= 4 else []
+        roles += [A.ORGANIZATION_MEMBER, A.PROPAGANDA_MEMBER, A.DISCIPLINE_MEMBER, A.COMMITTEE_MEMBER]
+        for member, role in zip(others[: size - 1], roles, strict=False):
+            self.appoint(branch, member, role, start)
+
+    def cell_leaders(self) -> None:
+        """Each 党小组 has a 组长 (支部工作条例 第十三条): a full member of the cell, named by the branch."""
+        for cell in sorted(self.orgs.values(), key=lambda o: o.code):
+            if cell.kind != K.CELL:
+                continue
+            members = list(Member.objects.filter(organization=cell, category=Member.Category.FULL,
+                                                 status=Member.Status.ACTIVE).order_by("pk"))
+            if not members:
+                continue
+            free = [m for m in members if m.pk not in self.busy]
+            leader = (free or members)[0]
+            services.appointment_create(by=self.by, organization=cell, member=leader, role=A.CELL_LEADER,
+                                        start=max(cell.founded_on, leader.full_on))
+            self.busy.add(leader.pk)
 
     # ---- what happened last year and this year
 
@@ -628,6 +684,7 @@ class _Builder:
 
     def found_branch(self, code: str, unit_code: str, on: dt.date, note: str) -> None:
         spec = next(s for s in BRANCHES if s.code == code)
+        self.orgs[spec.parent].refresh_from_db()
         branch = services.organization_create(by=self.by, parent=self.orgs[spec.parent], code=code, name=spec.name,
                                               kind=K.BRANCH, founded_on=on, note=note,
                                               document_number=self.doc_number(on))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, TreeNodeChoiceField
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
-from dangjian.organizations.services import ALLOWED_PARENTS, member_clean
+from dangjian.organizations.services import ALLOWED_PARENTS, ROLES_BY_KIND, member_clean
 
 
 def _not_future(day):
@@ -113,7 +113,37 @@ class RestructureForm(BootstrapMixin, forms.Form):
 
 class RenewTermForm(BootstrapMixin, forms.Form):
     on = _date("换届日期", past=True)
+    voters_expected = forms.IntegerField(label="应到会有选举权的党员（人）", min_value=1, required=False,
+                                         help_text="正式党员中有选举权的人数；预备党员、留党察看期间的党员不计。",
+                                         error_messages={"min_value": "人数至少为 1。", "invalid": "请填写整数。"})
+    voters_present = forms.IntegerField(label="实到会有选举权的党员（人）", min_value=0, required=False,
+                                        error_messages={"min_value": "人数不能为负。", "invalid": "请填写整数。"})
+    results = forms.CharField(
+        label="当选人及赞成票", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="每行一人：姓名 赞成票数，如“张伟 18”。不录入选举情况可留空。")
     note = forms.CharField(label="说明", max_length=300, required=False)
+
+    def clean_results(self):
+        """Lines of "姓名 票数" into [(name, votes)]; a line that does not read so is named."""
+        pairs = []
+        for n, line in enumerate((self.cleaned_data.get("results") or "").splitlines(), start=1):
+            line = line.replace("\u3000", " ").strip()
+            if not line:
+                continue
+            name, _, votes = line.rpartition(" ")
+            if not name.strip() or not votes.isascii() or not votes.isdigit():
+                raise ValidationError(f"第 {n} 行应为“姓名 赞成票数”，如“张伟 18”。")
+            pairs.append((name.strip(), int(votes)))
+        return pairs
+
+
+class ExtendTermForm(BootstrapMixin, forms.Form):
+    extended_to = _date("批准延期至", help_text="延期换届一般不超过1年，自本届任期届满之日起算。")
+    approved_by = forms.CharField(label="批准机关（上级党组织）", max_length=100,
+                                  error_messages={"required": "请填写批准延期的上级党组织。"})
+    document_number = forms.CharField(label="批复文号", max_length=100, error_messages={"required": "请填写批复文号。"})
+    approved_on = _date("批准日期", past=True)
+    note = forms.CharField(label="延期原因", max_length=300, required=False)
 
 
 class AppointmentForm(BootstrapMixin, forms.Form):
@@ -121,9 +151,13 @@ class AppointmentForm(BootstrapMixin, forms.Form):
     role = forms.ChoiceField(label="职务", choices=Appointment.Role.choices)
     start = _date("任职日期", past=True)
 
-    def __init__(self, *args, members, **kwargs):
+    def __init__(self, *args, members, organization: Organization | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
+        if organization is not None:  # only the posts this kind of organisation has, named at its level
+            self.fields["role"].choices = [
+                (value, Appointment(organization=organization, role=value).title)
+                for value, _ in Appointment.Role.choices if value in ROLES_BY_KIND[organization.kind]]
 
 
 class MemberFilterForm(forms.Form):

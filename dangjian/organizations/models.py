@@ -24,6 +24,8 @@ class Organization(MP_Node):
     dissolved_on = models.DateField("撤销日期", null=True, blank=True)
     term_start = models.DateField("本届任期开始", null=True, blank=True)
     term_end = models.DateField("本届任期届满", null=True, blank=True)
+    # An approved 延期换届: the term may run until this day (the approval is an OrganizationEvent).
+    term_extended_to = models.DateField("批准延期至", null=True, blank=True)
 
     node_order_by = ["code"]
 
@@ -200,12 +202,19 @@ class Membership(models.Model):
 
 
 class Appointment(models.Model):
-    """A dated post in an organisation's committee (书记, 副书记, 委员)."""
+    """A dated post in an organisation: its committee (书记, 副书记, 委员 with their 分工), a 党组's
+    members, a 党小组's 组长, a 机关党委's 纪委书记."""
 
     class Role(models.TextChoices):
         SECRETARY = "secretary", "书记"
         DEPUTY_SECRETARY = "deputy_secretary", "副书记"
         COMMITTEE_MEMBER = "committee_member", "委员"
+        ORGANIZATION_MEMBER = "organization_member", "组织委员"
+        PROPAGANDA_MEMBER = "propaganda_member", "宣传委员"
+        DISCIPLINE_MEMBER = "discipline_member", "纪检委员"
+        DISCIPLINE_SECRETARY = "discipline_secretary", "机关纪委书记"
+        LEADING_GROUP_MEMBER = "leading_group_member", "党组成员"
+        CELL_LEADER = "cell_leader", "党小组组长"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="appointments")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="appointments")
@@ -229,7 +238,17 @@ class Appointment(models.Model):
         indexes = [models.Index(fields=["organization", "role", "end"], name="appointment_current_idx")]
 
     def __str__(self):
-        return f"{self.organization} {self.get_role_display()} {self.member}"
+        return f"{self.organization} {self.title} {self.member}"
+
+    @property
+    def title(self) -> str:
+        """The post as named at this level: a 党组's secretary is 党组书记 (reads `organization`)."""
+        if self.organization.kind == Organization.Kind.LEADING_GROUP and self.role in LEADING_GROUP_TITLES:
+            return LEADING_GROUP_TITLES[self.role]
+        return self.get_role_display()
+
+
+LEADING_GROUP_TITLES = {"secretary": "党组书记", "deputy_secretary": "党组副书记"}
 
 
 class OrganizationEvent(models.Model):
@@ -240,12 +259,21 @@ class OrganizationEvent(models.Model):
         RESTRUCTURED = "restructured", "调整"
         DISSOLVED = "dissolved", "撤销"
         TERM_RENEWED = "term_renewed", "换届"
+        TERM_EXTENDED = "term_extended", "延期换届"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField("事项", max_length=20, choices=Kind.choices)
     on = models.DateField("日期")
     note = models.CharField("说明", max_length=300, blank=True)
     document_number = models.CharField("批复文号", max_length=100, blank=True)
+    # 延期换届: who approved it and until when.
+    approved_by = models.CharField("批准机关", max_length=100, blank=True)
+    extended_to = models.DateField("延期至", null=True, blank=True)
+    # 换届选举: 应到会 and 实到会 members with 选举权, and each elected person's 赞成票
+    # ([{"name": ..., "votes": n}]).
+    voters_expected = models.PositiveIntegerField("应到会有选举权党员", null=True, blank=True)
+    voters_present = models.PositiveIntegerField("实到会有选举权党员", null=True, blank=True)
+    election_results = models.JSONField("当选人得票", default=list, blank=True)
 
     class Meta:
         verbose_name = "党组织沿革"

@@ -15,6 +15,18 @@ from dangjian.core.notices import Notice
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 
 ACTIVE = Q(status=Member.Status.ACTIVE)
+R = Appointment.Role
+# The 委员 of a committee, with or without a named 分工 (the services' COMMITTEE_ROLES).
+COMMITTEE_MEMBER_ROLES = (R.COMMITTEE_MEMBER, R.ORGANIZATION_MEMBER, R.PROPAGANDA_MEMBER, R.DISCIPLINE_MEMBER)
+# Posts that make a committee: its 书记, 副书记 and 委员 (not a 党组成员, 组长 or 纪委书记).
+COMMITTEE_SEATS = (R.SECRETARY, R.DEPUTY_SECRETARY, *COMMITTEE_MEMBER_ROLES)
+
+
+def citation(code: str, on: dt.date) -> str:
+    """The text a rule rests on as a reader names it: 《…》第二十条 (the article where it was read)."""
+    rule = rules.rule(code, on=on)
+    article = rule.article if rule.article and rule.article != "未核实" else ""
+    return f"{rule.source}{article}"
 
 
 def current_secretary_subquery(on_field: str = "pk") -> Subquery:
@@ -37,6 +49,9 @@ class OrgRow:
     committee_size: int
     secretary: str | None
     full: int = 0
+    committee_members: int = 0  # 委员 (with or without a named 分工), not 书记 or 副书记
+    discipline_posts: int = 0  # 纪检委员 or 机关纪委书记
+    cell_leaders: int = 0
     probationary: int = 0
     findings: list[Notice] = field(default_factory=list)
 
@@ -56,10 +71,20 @@ def organization_rows(user, *, today: dt.date, include_dissolved: bool = False) 
                                                members__category=Member.Category.FULL), distinct=True),
         direct_probationary=Count("members", filter=Q(members__status=Member.Status.ACTIVE,
                                                       members__category=Member.Category.PROBATIONARY), distinct=True),
-        committee_size=Count("appointments", filter=Q(appointments__end__isnull=True), distinct=True),
+        committee_size=Count("appointments", filter=Q(appointments__end__isnull=True,
+                                                      appointments__role__in=COMMITTEE_SEATS), distinct=True),
+        committee_members=Count("appointments", filter=Q(appointments__end__isnull=True,
+                                                         appointments__role__in=COMMITTEE_MEMBER_ROLES), distinct=True),
+        discipline_posts=Count("appointments", filter=Q(
+            appointments__end__isnull=True, appointments__role__in=(R.DISCIPLINE_MEMBER, R.DISCIPLINE_SECRETARY)),
+            distinct=True),
+        cell_leaders=Count("appointments", filter=Q(appointments__end__isnull=True, appointments__role=R.CELL_LEADER),
+                           distinct=True),
         secretary=current_secretary_subquery(),
     ).order_by("path")
-    rows = [OrgRow(o, o.depth, o.direct_full, o.direct_probationary, o.committee_size, o.secretary) for o in orgs]
+    rows = [OrgRow(o, o.depth, o.direct_full, o.direct_probationary, o.committee_size, o.secretary,
+                   committee_members=o.committee_members, discipline_posts=o.discipline_posts,
+                   cell_leaders=o.cell_leaders) for o in orgs]
     # Sum members up the tree: rows are in path order, so each row's subtree follows it directly.
     by_path = {r.org.path: r for r in rows}
     for r in rows:
@@ -74,36 +99,83 @@ def organization_rows(user, *, today: dt.date, include_dissolved: bool = False) 
 
 
 def organization_findings(row: OrgRow, *, today: dt.date) -> list[Notice]:
-    """What the branch and term rules (rule data, with sources) say about one organisation."""
+    """What the size, committee and term rules (rule data, with sources) say about one organisation."""
     org, found = row.org, []
 
     def breach(code: str, text: str, level: str = "danger", due: dt.date | None = None, rule: str | None = None):
-        found.append(Notice(code, text, level, rules.rule(rule or code, on=today).source, due))
+        found.append(Notice(code, text, level, citation(rule or code, today), due))
 
-    if org.kind == Organization.Kind.BRANCH and not org.dissolved_on:
-        minimum = rules.value("branch.min_full_members", on=today)
-        maximum = rules.value("branch.max_members", on=today)
-        threshold = rules.value("branch.committee_threshold", on=today)
-        low, high = rules.value("branch.committee_min", on=today), rules.value("branch.committee_max", on=today)
-        if row.full < minimum:
-            breach("branch.min_full_members", f"正式党员 {row.full} 人，少于成立党支部所需的 {minimum} 人")
-        if row.members > maximum:
-            breach("branch.max_members", f"党员 {row.members} 人，超过一般上限 {maximum} 人，宜分设党支部", "warning")
-        if row.full >= threshold and not (low <= row.committee_size <= high):
-            breach("branch.committee_threshold",
-                   f"正式党员 {row.full} 人（≥{threshold}），应设支部委员会 {low}–{high} 人，现有 {row.committee_size} 人",
-                   "warning")
-    if org.kind != Organization.Kind.CELL and not org.dissolved_on and not row.secretary:
+    live = not org.dissolved_on
+    if org.kind == Organization.Kind.BRANCH and live:
+        _branch_findings(row, today, breach)
+    elif org.kind in (Organization.Kind.GENERAL_BRANCH, Organization.Kind.ORGAN_COMMITTEE) and live:
+        _committee_findings(row, today, breach)
+    if org.kind == Organization.Kind.CELL and live and not row.cell_leaders:
+        breach("cell.no_leader", "未明确党小组组长", "warning", rule="cell.leader")
+    if org.kind != Organization.Kind.CELL and live and not row.secretary:
         found.append(Notice("organization.no_secretary", "未配备书记"))
-    if org.term_end and not org.dissolved_on:
-        months = rules.value("term.reminder_months", on=today)
-        if org.term_end < today:
-            breach("term.expired", f"任期已于 {org.term_end:%Y-%m-%d} 届满，应及时换届", due=org.term_end,
-                   rule=f"term.years.{org.kind}")
-        elif org.term_end <= add_months(today, months):
-            breach("term.reminder_months", f"任期将于 {org.term_end:%Y-%m-%d} 届满，请筹备换届", "warning",
-                   due=org.term_end)
+    if org.term_end and live:
+        _term_findings(row, today, breach)
     return found
+
+
+def _branch_findings(row: OrgRow, today: dt.date, breach) -> None:
+    """支部工作条例 第四条 and 第二十条: at least 3 正式党员, about 50 members at most; 7 正式党员 or
+    more: a committee of 3–5 (一般不超过 7); fewer: a 书记 (and 副书记) but no 委员."""
+    minimum = rules.value("branch.min_full_members", on=today)
+    maximum = rules.value("branch.max_members", on=today)
+    threshold = rules.value("branch.committee_threshold", on=today)
+    low, usual = rules.value("branch.committee_min", on=today), rules.value("branch.committee_max", on=today)
+    ceiling = rules.value("branch.committee_ceiling", on=today)
+    if row.full < minimum:
+        breach("branch.min_full_members", f"正式党员 {row.full} 人，少于成立党支部所需的 {minimum} 人")
+    if row.members > maximum:
+        breach("branch.max_members", f"党员 {row.members} 人，超过一般上限 {maximum} 人，宜分设党支部", "warning")
+    if row.full >= threshold and row.committee_size < low:
+        breach("branch.committee_threshold",
+               f"正式党员 {row.full} 人，应设支部委员会 {low}–{usual} 人，现有 {row.committee_size} 人", "warning",
+               rule="branch.committee_ceiling")  # the article read (第二十条) sets both
+    elif row.full >= threshold and row.committee_size > ceiling:
+        breach("branch.committee_threshold",
+               f"支部委员会 {row.committee_size} 人，超过一般上限 {ceiling} 人", "warning", rule="branch.committee_ceiling")
+    if row.full < threshold and row.committee_members:
+        breach("branch.no_committee",
+               f"正式党员 {row.full} 人，不足 {threshold} 人，只设书记（必要时设副书记），不设委员，现有委员 "
+               f"{row.committee_members} 人", "warning", rule="branch.small_deputy_max")
+
+
+def _committee_findings(row: OrgRow, today: dt.date, breach) -> None:
+    """A 总支 serves 50–100 members (机关基层组织工作条例 第六条) with 5–7 委员; above 100 a 基层党委
+    with 5–9 委员 (local practice); a 机关党委 has a 机关纪委 or a 纪检委员 (党章)."""
+    kind = row.org.kind
+    low, high = rules.value(f"{kind}.committee_min", on=today), rules.value(f"{kind}.committee_max", on=today)
+    name = "总支委员会" if kind == Organization.Kind.GENERAL_BRANCH else "党委"
+    if kind == Organization.Kind.GENERAL_BRANCH:
+        ceiling = rules.value("general_branch.max_members", on=today)
+        if row.members > ceiling:
+            breach("general_branch.max_members", f"党员 {row.members} 人，超过 {ceiling} 人，宜设基层党委", "warning")
+    if not low <= row.committee_size <= high:
+        breach(f"{kind}.committee_size", f"{name}应有委员 {low}–{high} 人，现有 {row.committee_size} 人", "warning",
+               rule=f"{kind}.committee_min")
+    if kind == Organization.Kind.ORGAN_COMMITTEE and not row.discipline_posts:
+        breach("organ_committee.discipline", "未设机关纪委或纪检委员", "warning")
+
+
+def _term_findings(row: OrgRow, today: dt.date, breach) -> None:
+    """换届: overdue after the term's end, unless within an approved extension; a reminder ahead."""
+    org = row.org
+    months = rules.value("term.reminder_months", on=today)
+    end = max(org.term_end, org.term_extended_to or org.term_end)
+    extended = end != org.term_end
+    if end < today:
+        text = (f"批准延期至 {end:%Y-%m-%d} 已过，应及时换届" if extended
+                else f"任期已于 {org.term_end:%Y-%m-%d} 届满，应及时换届")
+        breach("term.expired", text, due=end, rule=f"term.years.{org.kind}")
+    elif extended and org.term_end < today:
+        breach("term.extended", f"任期已于 {org.term_end:%Y-%m-%d} 届满，经批准延期至 {end:%Y-%m-%d}", "warning",
+               due=end, rule="term.extension_max_months")
+    elif end <= add_months(today, months):
+        breach("term.reminder_months", f"任期将于 {end:%Y-%m-%d} 届满，请筹备换届", "warning", due=end)
 
 
 def member_queryset(user, *, q: str = "", organization: Organization | None = None, category: str = "",
@@ -207,7 +279,8 @@ def appointments_on(organization: Organization, day: dt.date) -> QuerySet[Appoin
     """Posts held in `organization` itself (not below it) on `day`, with their members: the
     secretary first, then deputies, then committee members, each by start date."""
     rank = Case(When(role=Appointment.Role.SECRETARY, then=Value(0)),
-                When(role=Appointment.Role.DEPUTY_SECRETARY, then=Value(1)), default=Value(2))
+                When(role=Appointment.Role.DEPUTY_SECRETARY, then=Value(1)),
+                When(role__in=COMMITTEE_MEMBER_ROLES, then=Value(2)), default=Value(3))
     return (Appointment.objects.filter(open_on(day), organization=organization).select_related("member")
             .order_by(rank, "start", "pk"))
 

@@ -3,6 +3,7 @@ records its audit entry in one transaction, and raises ValidationError (Chinese 
 input with nothing saved."""
 
 import datetime as dt
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,7 +20,7 @@ from dangjian.audit.services import (
     snapshot,
 )
 from dangjian.core import rules
-from dangjian.core.dates import add_years
+from dangjian.core.dates import add_months, add_years
 from dangjian.core.identity import (
     normalize_id_number,
     normalize_person_name,
@@ -38,6 +39,7 @@ from dangjian.organizations.models import (
     OrganizationEvent,
     Unit,
 )
+from dangjian.organizations.selectors import citation
 
 ORG_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on", "term_start", "term_end"]
 UNIT_FIELDS = ["code", "name", "kind", "organization"]
@@ -53,6 +55,23 @@ ALLOWED_PARENTS = {
     Organization.Kind.BRANCH: {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH},
     Organization.Kind.CELL: {Organization.Kind.BRANCH},
 }
+R = Appointment.Role
+# The 委员 of a committee (支委会, 总支委员会, 党委), with or without a named 分工.
+COMMITTEE_ROLES = frozenset({R.COMMITTEE_MEMBER, R.ORGANIZATION_MEMBER, R.PROPAGANDA_MEMBER, R.DISCIPLINE_MEMBER})
+# The posts each kind of organisation has: a 党组 its 书记, 副书记 and 党组成员 (not 委员); a 党小组
+# its 组长; a 机关党委 may have a 机关纪委 (its 书记 recorded here) or a 纪检委员.
+ROLES_BY_KIND = {
+    Organization.Kind.LEADING_GROUP: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY, R.LEADING_GROUP_MEMBER}),
+    Organization.Kind.ORGAN_COMMITTEE: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY, R.DISCIPLINE_SECRETARY})
+    | COMMITTEE_ROLES,
+    Organization.Kind.GENERAL_BRANCH: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY}) | COMMITTEE_ROLES,
+    Organization.Kind.BRANCH: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY}) | COMMITTEE_ROLES,
+    Organization.Kind.CELL: frozenset({R.CELL_LEADER}),
+}
+# Committees elected by a 党员大会 (选举工作条例): their posts need 被选举权.
+ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
+# Posts held by one person at a time: a new holder ends the previous holder's post.
+SINGLE_HOLDER_ROLES = {R.SECRETARY, R.CELL_LEADER, R.DISCIPLINE_SECRETARY}
 # Members are kept on branches and cells; the higher bodies are made of branches.
 MEMBER_HOLDING_KINDS = {Organization.Kind.BRANCH, Organization.Kind.CELL}
 # What an edit of a member may change: moving is a transfer, leaving the roster is `member_leave`.
@@ -190,18 +209,110 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
 
 
 @transaction.atomic
-def organization_renew_term(*, by: Actor, organization: Organization, on: dt.date, note: str = "") -> Organization:
-    """换届: a new term starting `on`, its length from the rule in effect on that day."""
+def organization_renew_term(
+    *, by: Actor, organization: Organization, on: dt.date, note: str = "", voters_expected: int | None = None,
+    voters_present: int | None = None, results: list[tuple[str, int]] | None = None,
+) -> Organization:
+    """换届: a new term starting `on`, its length from the rule in effect on that day. The election's
+    figures (应到/实到会有选举权党员, each elected person's 赞成票), when given, are checked against
+    the election rules and kept on the event; an approved extension ends with the new term."""
     _not_future(on, "on")
     years = term_years(organization.kind, on)
     if years is None:
         raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
     if organization.term_start and on <= organization.term_start:
         raise ValidationError({"on": "换届日期应晚于本届任期开始日期。"})
-    changes = model_update(instance=organization, fields=["term_start", "term_end"],
-                           data={"term_start": on, "term_end": add_years(on, years)})
-    OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note)
+    election = election_clean(voters_expected=voters_expected, voters_present=voters_present, results=results, on=on)
+    changes = model_update(instance=organization, fields=["term_start", "term_end", "term_extended_to"],
+                           data={"term_start": on, "term_end": add_years(on, years), "term_extended_to": None})
+    OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note,
+                                     **election)
     audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes, note=note, always=True)
+    return organization
+
+
+def election_clean(*, voters_expected: int | None, voters_present: int | None, results: list[tuple[str, int]] | None,
+                   on: dt.date) -> dict:
+    """The election figures of a 换届, checked: more than the quorum share (4/5) of the 应到会 members
+    with 选举权 present, and each elected person's 赞成票 above half of those present (the 基层 rule's
+    denominator is 实到会). Nothing given: no figures (a 换届 recorded without them)."""
+    if voters_expected is None and voters_present is None and not results:
+        return {}
+    errors: dict[str, str] = {}
+    if not voters_expected:
+        errors["voters_expected"] = "请填写应到会有选举权的党员人数。"
+    if voters_present is None:
+        errors["voters_present"] = "请填写实到会有选举权的党员人数。"
+    elif voters_expected and voters_present > voters_expected:
+        errors["voters_present"] = "实到会人数不能多于应到会人数。"
+    if errors:
+        raise ValidationError(errors)
+    quorum, quorum_rule = Fraction(str(rules.value("election.quorum", on=on))), citation("election.quorum", on)
+    if not voters_present > voters_expected * quorum:
+        raise ValidationError({"voters_present": (
+            f"有选举权的党员应到会 {voters_expected} 人、实到会 {voters_present} 人，未超过应到会人数的"
+            f"{_fraction_words(quorum)}，不能进行选举（{quorum_rule}）。")})
+    results = results or []
+    if not results:
+        raise ValidationError({"results": "请填写当选人及其赞成票数。"})
+    share, pass_rule = Fraction(str(rules.value("election.pass", on=on))), citation("election.pass", on)
+    names = [name.strip() for name, _ in results]
+    if any(not name for name in names):
+        raise ValidationError({"results": "请填写当选人姓名。"})
+    if len(set(names)) != len(names):
+        raise ValidationError({"results": "同一人不能重复填写。"})
+    for name, votes in results:
+        if votes < 0 or votes > voters_present:
+            raise ValidationError({"results": f"{name.strip()}的赞成票 {votes} 票不在 0 至实到会人数 {voters_present} 之间。"})
+        if not votes > voters_present * share:
+            raise ValidationError({"results": (
+                f"{name.strip()}获赞成票 {votes} 票，未超过实到会有选举权人数 {voters_present} 人的"
+                f"{_fraction_words(share)}，不能当选（{pass_rule}）。")})
+    return {"voters_expected": voters_expected, "voters_present": voters_present,
+            "election_results": [{"name": name.strip(), "votes": votes} for name, votes in results]}
+
+
+def _fraction_words(share: Fraction) -> str:
+    return "一半" if share == Fraction(1, 2) else f"{_CHINESE_NUMBERS[share.denominator]}分之{_CHINESE_NUMBERS[share.numerator]}"
+
+
+_CHINESE_NUMBERS = dict(enumerate("零一二三四五六七八九十"))
+
+
+@transaction.atomic
+def organization_extend_term(
+    *, by: Actor, organization: Organization, approved_on: dt.date, approved_by: str, document_number: str,
+    extended_to: dt.date, note: str = "",
+) -> Organization:
+    """延期换届: the higher organisation approved running the term until `extended_to`. The limit
+    (一般不超过1年) counts from the term's end, so several approvals together stay within it."""
+    if not organization.term_end:
+        raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
+    if organization.dissolved_on:
+        raise ValidationError(f"“{organization.name}”已撤销。")
+    errors: dict[str, str] = {}
+    if not approved_by.strip():
+        errors["approved_by"] = "请填写批准延期的上级党组织。"
+    if not document_number.strip():
+        errors["document_number"] = "请填写批复文号。"
+    if approved_on > _today():
+        errors["approved_on"] = "批准日期不能晚于今天。"
+    months = int(rules.value("term.extension_max_months", on=approved_on))
+    limit = add_months(organization.term_end, months)
+    if extended_to <= organization.term_end:
+        errors["extended_to"] = f"延期至日期应晚于本届任期届满日期（{organization.term_end:%Y-%m-%d}）。"
+    elif extended_to > limit:
+        errors["extended_to"] = (
+            f"延期换届一般不超过1年（{months}个月）：本届任期 {organization.term_end:%Y-%m-%d} 届满，"
+            f"最迟可延至 {limit:%Y-%m-%d}（{citation('term.extension_max_months', approved_on)}）。")
+    if errors:
+        raise ValidationError(errors)
+    changes = model_update(instance=organization, fields=["term_extended_to"], data={"term_extended_to": extended_to})
+    OrganizationEvent.objects.create(
+        organization=organization, kind=OrganizationEvent.Kind.TERM_EXTENDED, on=approved_on, note=note.strip(),
+        document_number=document_number.strip(), approved_by=approved_by.strip(), extended_to=extended_to)
+    audit_changes(by=by, action="organization.extend_term", obj=organization, changes=changes,
+                  note=f"{approved_by.strip()} {document_number.strip()} {note}".strip(), always=True)
     return organization
 
 
@@ -211,23 +322,53 @@ def organization_renew_term(*, by: Actor, organization: Organization, on: dt.dat
 def appointment_create(
     *, by: Actor, organization: Organization, member: Member, role: str, start: dt.date
 ) -> Appointment:
-    """Appoint `member`; a new secretary ends the previous secretary's appointment on `start`."""
+    """Appoint `member`; a new secretary (or 组长, 纪委书记) ends the previous holder's post on `start`."""
     if role not in Appointment.Role.values:
         raise ValidationError({"role": "请选择职务。"})
     _not_future(start, "start")
     if member.status != Member.Status.ACTIVE:
         raise ValidationError({"member": f"{member.name}不是在册党员。"})
-    if role == Appointment.Role.SECRETARY:
+    appointment_check(organization=organization, member=member, role=role, on=start)
+    if role in SINGLE_HOLDER_ROLES:
         for previous in Appointment.objects.select_for_update().filter(
             organization=organization, role=role, end__isnull=True
         ):
             if previous.start > start:
-                raise ValidationError({"start": f"现任书记{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
+                raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
             audited_update(by=by, action="appointment.end", instance=previous, fields=["end"], data={"end": start})
     appointment = Appointment.objects.create(organization=organization, member=member, role=role, start=start)
     audit_record(by=by, action="appointment.create", obj=appointment,
                  after=snapshot(appointment, ["organization", "member", "role", "start"]))
     return appointment
+
+
+def appointment_check(*, organization: Organization, member: Member, role: str, on: dt.date) -> None:
+    """The posts rules: the post exists at this kind of organisation; a 预备党员 has no 被选举权; a
+    branch with fewer than 7 正式党员 has a 书记 and at most one 副书记 but no 委员."""
+    label = Appointment(organization=organization, role=role).title
+    if role not in ROLES_BY_KIND[organization.kind]:
+        raise ValidationError({"role": f"{organization.get_kind_display()}不设{label}。"})
+    if organization.kind in ELECTED_KINDS and member.category == Member.Category.PROBATIONARY:
+        raise ValidationError({"member": (
+            f"{member.name}是预备党员，没有被选举权，不能担任{label}"
+            f"（{citation('member.probationary_not_eligible', on)}：预备党员没有表决权、选举权和被选举权）。")})
+    if organization.kind != Organization.Kind.BRANCH or role not in COMMITTEE_ROLES | {R.DEPUTY_SECRETARY}:
+        return
+    threshold = int(rules.value("branch.committee_threshold", on=on))
+    full = Member.objects.filter(organization__path__startswith=organization.path, status=Member.Status.ACTIVE,
+                                 category=Member.Category.FULL).count()
+    if full >= threshold:
+        return
+    rule_text = citation("branch.small_deputy_max", on)
+    if role in COMMITTEE_ROLES:
+        raise ValidationError({"role": (
+            f"“{organization.name}”正式党员 {full} 人，不足 {threshold} 人，不设支部委员会：只设书记 1 名，"
+            f"必要时设副书记 1 名，不能任命{label}（{rule_text}）。")})
+    deputies = int(rules.value("branch.small_deputy_max", on=on))
+    if Appointment.objects.filter(organization=organization, role=R.DEPUTY_SECRETARY, end__isnull=True).count() >= deputies:
+        raise ValidationError({"role": (
+            f"“{organization.name}”正式党员 {full} 人，不足 {threshold} 人，必要时只设副书记 {deputies} 名，"
+            f"现已配备（{rule_text}）。")})
 
 
 @transaction.atomic

@@ -15,6 +15,13 @@ KIND_LABELS = {
     "branch.max_members": "党员人数超过一般上限",
     "branch.committee_threshold": "支部委员会人数不符合规定",
     "term.reminder_months": "任期即将届满，请筹备换届",
+    "term.extended": "任期届满，已批准延期换届",
+    "branch.no_committee": "正式党员不足7人的党支部不设委员",
+    "general_branch.max_members": "党总支党员超过100人，宜设基层党委",
+    "general_branch.committee_size": "总支委员会人数不符合规定",
+    "organ_committee.committee_size": "党委委员人数不符合规定",
+    "organ_committee.discipline": "机关党委未设纪委或纪检委员",
+    "cell.no_leader": "党小组未明确组长",
 }
 
 

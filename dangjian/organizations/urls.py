@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/restructure/", views.restructure, name="restructure"),
     path("<int:pk>/renew-term/", views.renew_term, name="renew_term"),
+    path("<int:pk>/extend-term/", views.extend_term, name="extend_term"),
     path("<int:pk>/appoint/", views.appoint, name="appoint"),
     path("<int:pk>/dissolve/", views.dissolve, name="dissolve"),
     path("<int:pk>/appointments/<int:appointment_pk>/end/", views.appointment_end, name="appointment_end"),

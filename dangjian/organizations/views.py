@@ -25,6 +25,7 @@ from dangjian.organizations.forms import (
     AppointmentForm,
     ConfirmFullForm,
     DissolveForm,
+    ExtendTermForm,
     LeaveForm,
     MemberFilterForm,
     MemberForm,
@@ -69,7 +70,7 @@ def detail(request, pk):
         "ancestors": Organization.objects.get_ancestors(org),
         "children": policy.organizations(request.user).filter(path__startswith=org.path, depth=org.depth + 1)
                     .order_by("code"),
-        "appointments": org.appointments.select_related("member__organization").order_by("end", "role", "start"),
+        "appointments": org.appointments.select_related("member__organization", "organization").order_by("end", "role", "start"),
         "events": org.events.order_by("-on", "-id"),
         "units": org.units.order_by("code"),
         "can_manage": policy.can_on_organization(request.user, org, Perm.MANAGE_ORGANIZATIONS),
@@ -111,8 +112,19 @@ def restructure(request, pk):
 @login_required
 def renew_term(request, pk):
     def run(org, d, by):
-        services.organization_renew_term(by=by, organization=org, on=d["on"], note=d["note"])
+        services.organization_renew_term(by=by, organization=org, on=d["on"], note=d["note"],
+                                         voters_expected=d["voters_expected"], voters_present=d["voters_present"],
+                                         results=d["results"])
     return _manage_form(request, pk, RenewTermForm, run, "换届")
+
+
+@login_required
+def extend_term(request, pk):
+    def run(org, d, by):
+        services.organization_extend_term(by=by, organization=org, approved_on=d["approved_on"],
+                                          approved_by=d["approved_by"], document_number=d["document_number"],
+                                          extended_to=d["extended_to"], note=d["note"])
+    return _manage_form(request, pk, ExtendTermForm, run, "延期换届")
 
 
 @login_required
@@ -126,7 +138,7 @@ def dissolve(request, pk):
 def appoint(request, pk):
     def run(org, d, by):
         services.appointment_create(by=by, organization=org, member=d["member"], role=d["role"], start=d["start"])
-    return _manage_form(request, pk, AppointmentForm, run, "任职",
+    return _manage_form(request, pk, AppointmentForm, run, "任职", organization=lambda org: org,
                         members=lambda org: policy.members(request.user).filter(status=Member.Status.ACTIVE)
                         .select_related("organization").order_by("name"))
 

@@ -49,7 +49,8 @@ def _demo_like_trail(b) -> None:
     org.member_confirm_full(by=person, member=member, on=dt.date(2016, 7, 1))
     org.member_update(by=person, member=member, data={"post": "副科长", "unit": b.east})
     org.member_transfer(by=person, member=member, to=b.branch_b, on=today, note="工作调动")
-    appointment = org.appointment_create(by=system, organization=new, member=member, role=Appointment.Role.COMMITTEE_MEMBER,
+    # A branch with no 正式党员 yet has a 书记 but no 委员 (支部工作条例 第二十条).
+    appointment = org.appointment_create(by=system, organization=new, member=member, role=Appointment.Role.SECRETARY,
                                          start=today)
     org.member_leave(by=person, member=member, status=Member.Status.TRANSFERRED_OUT, on=today, note="调出本系统")
     assert Appointment.objects.get(pk=appointment.pk).end == today
@@ -99,7 +100,7 @@ def test_audit_admin_reads_the_trail_in_words_without_a_raw_code(bureau, client_
                   "工作单位：办公室 → 城东分局",  # a unit id
                   "角色：支部书记/组织委员", "党组织：第二党支部", "账号：王五",  # role.grant keeps codes
                   "含下级：是", "所在位置：第一党总支之下 → 局机关党委之下",  # the tree's path
-                  f"撤销日期：— → {timezone.localdate():%Y}年", "同时免去职务：第九党支部委员"):
+                  f"撤销日期：— → {timezone.localdate():%Y}年", "同时免去职务：第九党支部书记"):
         assert _norm(words) in _norm(text), words
 
 

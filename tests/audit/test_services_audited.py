@@ -151,8 +151,12 @@ CASES: dict[str, Case] = {
         lambda b, by, branch: org.organization_dissolve(by=by, organization=branch, on=dt.date(2026, 6, 1)))),
     "organizations.organization_renew_term": Case("organization.renew_term", lambda b, by: org.organization_renew_term(
         by=by, organization=b.branch_a, on=dt.date(2026, 1, 5))),
+    "organizations.organization_extend_term": Case("organization.extend_term", lambda b, by: org.organization_extend_term(
+        by=by, organization=b.branch_a, approved_on=dt.date(2026, 11, 20), approved_by="局机关党委",
+        document_number="临交机党〔2026〕9号", extended_to=dt.date(2027, 6, 30))),
+    # branch_a has fewer than 7 正式党员: a 副书记 is the post it may add (支部工作条例 第二十条).
     "organizations.appointment_create": Case("appointment.create", lambda b, by: org.appointment_create(
-        by=by, organization=b.branch_a, member=_ordinary_member(b), role=Appointment.Role.COMMITTEE_MEMBER,
+        by=by, organization=b.branch_a, member=_ordinary_member(b), role=Appointment.Role.DEPUTY_SECRETARY,
         start=dt.date(2026, 1, 5))),
     "organizations.appointment_end": Case("appointment.end", lambda b, by: org.appointment_end(
         by=by, appointment=Appointment.objects.get(organization=b.branch_a), on=dt.date(2026, 6, 1))),
@@ -211,6 +215,8 @@ EXEMPT: dict[str, str] = {
     "audit.checkpoints_read": "pure: parses and checks the signatures of a checkpoint file",
     "organizations.term_years": "pure: a term length from the rule data",
     "organizations.member_clean": "pure: normalises and checks a member's fields (form, API, import)",
+    "organizations.appointment_check": "pure: the posts rules appointment_create applies (reads only)",
+    "organizations.election_clean": "pure: checks a 换届's election figures for organization_renew_term",
     "orglife.expected_attendees": "read: who was expected at a meeting",
     "orglife.agenda_item_problems": "pure: what is wrong with an agenda item as entered",
     "orglife.meeting_problems": "read: the errors a record or correction would raise, nothing saved",

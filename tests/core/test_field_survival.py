@@ -38,7 +38,7 @@ EXEMPT = {
 EDIT_PATHS = {
     "organizations.Member": "page member_edit; API PATCH /api/members/{id}",
     "organizations.Unit": "service unit_update only (no page or API edits a unit)",
-    "organizations.Organization": "pages restructure (rename) and renew_term",
+    "organizations.Organization": "pages restructure (rename), renew_term and extend_term (term_extended_to only)",
     "organizations.Appointment": "page appointment_end",
     "orglife.Meeting": "page meeting_edit; API PUT /api/meetings/{id}",
     "orglife.AgendaItem": "within its meeting: page meeting_edit; API PUT /api/meetings/{id}",
@@ -129,7 +129,8 @@ def test_unit_update_keeps_every_other_field(bureau):
 @time_machine.travel(NOW, tick=False)
 def test_restructure_and_renew_pages_keep_every_other_field_of_an_organisation(bureau, client_for):
     org = make_org(bureau.general_branch, Organization.Kind.BRANCH, "第三党支部", code="BC",
-                   term_start=dt.date(2023, 5, 1), term_end=dt.date(2026, 5, 1), dissolved_on=dt.date(2026, 10, 1))
+                   term_start=dt.date(2023, 5, 1), term_end=dt.date(2026, 5, 1), dissolved_on=dt.date(2026, 10, 1),
+                   term_extended_to=dt.date(2027, 1, 1))
     make_org(org, Organization.Kind.CELL, "第三党支部第一党小组", code="BC1")  # numchild 1
     client = client_for("party_office")
     before = _assert_filled(org)
@@ -139,7 +140,7 @@ def test_restructure_and_renew_pages_keep_every_other_field_of_an_organisation(b
 
     before = _values(org)
     _browser_post(client, reverse("organizations:renew_term", args=[org.pk]), on="2026-06-01", note="按期换届")
-    _assert_kept(org, before, {"term_start", "term_end"})
+    _assert_kept(org, before, {"term_start", "term_end", "term_extended_to"})  # a new term ends an extension
 
 
 @time_machine.travel(NOW, tick=False)

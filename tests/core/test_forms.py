@@ -47,6 +47,7 @@ PAGES = {
     "成立党组织": Page("party_office", "organizations:create", forms=("OrganizationCreateForm",)),
     "调整党组织": Page("party_office", "organizations:restructure", lambda b: [b.branch_b.pk], ("RestructureForm",)),
     "换届": Page("party_office", "organizations:renew_term", lambda b: [b.branch_b.pk], ("RenewTermForm",)),
+    "延期换届": Page("party_office", "organizations:extend_term", lambda b: [b.branch_b.pk], ("ExtendTermForm",)),
     "撤销": Page("party_office", "organizations:dissolve", lambda b: [b.branch_b.pk], ("DissolveForm",)),
     "任职": Page("party_office", "organizations:appoint", lambda b: [b.branch_b.pk], ("AppointmentForm",)),
     "免职": Page("party_office", "organizations:appointment_end",

@@ -66,7 +66,8 @@ def test_a_branch_over_its_member_limit_is_told_to_split():
 
 def test_a_committee_is_required_from_the_threshold():
     threshold = rules.value("branch.committee_threshold", on=TODAY)
-    low, high = rules.value("branch.committee_min", on=TODAY), rules.value("branch.committee_max", on=TODAY)
+    # 3 至 5 人组成，一般不超过 7 人 (支部工作条例 第二十条): 6 or 7 is within the rule, 8 is above it.
+    low, high = rules.value("branch.committee_min", on=TODAY), rules.value("branch.committee_ceiling", on=TODAY)
     assert "branch.committee_threshold" not in _codes(_row(full=threshold - 1, committee=1))
     assert "branch.committee_threshold" in _codes(_row(full=threshold, committee=1))
     assert "branch.committee_threshold" in _codes(_row(full=threshold, committee=low - 1))

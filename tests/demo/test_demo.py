@@ -35,7 +35,7 @@ def test_the_bureau_has_the_shape_of_a_municipal_transport_bureau(demo, db):
     assert demo.first.created
     assert counts["leading_group"] == 1
     assert counts["organ_committee"] == 1
-    assert 3 <= counts["general_branch"] <= 4
+    assert counts["general_branch"] == 6  # 50–100 members each (机关基层组织工作条例 第六条)
     assert 22 <= counts["branch"] <= 28
     assert counts["cell"] >= 8
     assert 12 <= counts["units"] <= 18
@@ -71,7 +71,8 @@ def test_members_are_plausible(demo, db):
         else:
             assert member.full_on is None and (today - member.joined_on).days <= 365
     probationary = sum(m.category == Member.Category.PROBATIONARY for m in members)
-    assert 0.05 <= probationary / len(members) <= 0.12
+    assert 0.015 <= probationary / len(members) <= 0.035  # a 机关: about 2–3 %
+    assert not Member.objects.filter(post__in=["科员", "党组成员、驻局纪检监察组组长"]).exists()
     ethnicities = Counter(m.ethnicity for m in members)
     assert ethnicities["汉族"] / len(members) > 0.85 and len(ethnicities) >= 3
     assert len({m.phone for m in members}) == len(members)
@@ -153,9 +154,25 @@ def test_the_rules_flag_what_the_demo_was_made_to_show(demo, db):
     # Everything else is in order: enough full members, committees of 3–5 where required.
     assert findings["branch.min_full_members"] == 0
     assert findings["branch.committee_threshold"] == 0
+    for code in ("branch.no_committee", "general_branch.max_members", "general_branch.committee_size",
+                 "organ_committee.committee_size", "organ_committee.discipline", "cell.no_leader"):
+        assert findings[code] == 0, code
     for row in rows:
         if row.org.kind == K.BRANCH:
             assert row.members <= 55
+        if row.org.kind == K.GENERAL_BRANCH:
+            assert row.members <= 100
+
+
+def test_the_leading_group_is_its_secretary_and_members_and_no_one_holds_a_post_as_a_probationary(demo, db):
+    root_posts = Appointment.objects.filter(organization__code=ROOT_CODE, end__isnull=True)
+    assert Counter(root_posts.values_list("role", flat=True)) == {
+        Appointment.Role.SECRETARY: 1, Appointment.Role.LEADING_GROUP_MEMBER: 5}
+    assert not root_posts.filter(member__post__contains="纪检监察组").exists()
+    assert Member.objects.filter(post="驻局纪检监察组组长").count() == 1
+    assert not Appointment.objects.filter(member__category=Member.Category.PROBATIONARY, end__isnull=True).exists()
+    assert not Appointment.objects.filter(role=Appointment.Role.COMMITTEE_MEMBER, organization__kind__in=[
+        K.LEADING_GROUP, K.ORGAN_COMMITTEE, K.GENERAL_BRANCH]).exists()
 
 
 def test_the_demo_trail_names_the_system_setting_itself_up_never_demo(demo, db):

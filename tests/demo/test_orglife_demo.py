@@ -47,7 +47,7 @@ def test_the_counts_are_plausible_and_printed(demo, db):
     assert 8 <= counts["attendances"] / counts["meetings"] <= 25
     assert 0.01 <= counts["absences"] / counts["attendances"] <= 0.08
     assert counts["sanzhongyida"] >= 20 and counts["agenda_items"] > counts["sanzhongyida"]
-    assert counts["contact_points"] == 14  # seven 党组成员, two years
+    assert counts["contact_points"] == 12  # six in the 党组 (书记 and 党组成员; the 派驻组长 is not one), two years
     assert counts["contact_visits"] >= 7 * 2 * 5
     # The deliberate gaps.
     assert counts["gap.committee_months"] == 2

@@ -478,7 +478,7 @@ def test_blank_rows_are_skipped_and_row_numbers_stay_those_of_excel(bureau):
 
 def test_an_appointment_of_someone_not_on_any_roster_is_an_error(bureau):
     rows = [["党组织编码", "身份证号", "职务", "任职日期"],
-            ["BB", bureau.member_b.id_number, "委员", "2024-1-1"],
+            ["BB", bureau.member_b.id_number, "副书记", "2024-1-1"],  # BB has 4 正式党员: no 委员
             ["BB", valid_id_number(region="440305", seq=99), "副书记", "2024-1-1"]]
     before = counts()
     result = import_workbook(xlsx({"任职": rows}), by=OFFICER, user=None)
@@ -516,3 +516,14 @@ def test_the_shared_reader_finds_columns_by_canonical_header_or_alias_and_skips_
     missing = read_sheet(wb["问题清单"], "问题清单", ("问题", "责任人"), errors, required_one_of=(("责任人", "责任单位"),))
     wb.close()
     assert missing is None and [(e.row, e.column) for e in errors] == [(1, "责任人")]
+
+
+def test_an_imported_post_keeps_the_posts_rules_and_nothing_is_written(bureau):
+    """Branch B has 4 正式党员: a 委员 there is refused on its row (支部工作条例 第二十条), as on the page."""
+    member = MemberFactory(organization=bureau.branch_b)
+    rows = [["党组织编码", "身份证号", "职务", "任职日期"], ["BB", member.id_number, "组织委员", "2024-1-1"]]
+    before = counts()
+    result = import_workbook(xlsx({"任职": rows}), by=OFFICER, user=None)
+    assert [(e.sheet, e.row) for e in result.errors] == [("任职", 2)]
+    assert "不足 7 人" in result.errors[0].message and "第二十条" in result.errors[0].message
+    assert counts() == before

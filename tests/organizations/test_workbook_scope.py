@@ -227,7 +227,7 @@ def test_the_import_page_checks_rows_against_the_logged_in_user(bureau, other, g
 
 
 def test_the_command_on_the_server_is_unscoped(bureau, other, tmp_path):
-    newcomer = person(50, org="BC", unit="")
+    newcomer = person(51, org="BC", unit="")  # a 正式党员 (person(50) is 预备: no 被选举权)
     sheets = {"党组织": [ORGS[0], ["NLG", "某局党组", "党组", "", "2024-1-1"]],
               "花名册": [ROSTER, newcomer],
               "任职": [APPOINTMENTS, ["BC", newcomer[4], "书记", "2024-6-1"]]}

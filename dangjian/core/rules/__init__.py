@@ -15,6 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 NATIONAL_FILE = Path(__file__).with_name("national.toml")
+# Local practice (labelled as such: each entry says whose practice in `basis`), read after the
+# national file; a missing file is no local layer.
+LOCAL_FILE = Path(__file__).with_name("local.toml")
+REQUIRED_KEYS = ("code", "label", "value", "source", "effective_from")
+OPTIONAL_KEYS = ("article", "quote", "basis", "national_minimum")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,10 @@ class Rule:
     value: int | float | str | dict
     source: str
     effective_from: dt.date
+    article: str = ""  # the article as read, or "未核实"
+    quote: str = ""  # the words that set the rule
+    basis: str = ""  # local practice: whose practice it is
+    national_minimum: int | float | str | None = None
 
 
 def _read(path: Path) -> list[Rule]:
@@ -33,18 +42,20 @@ def _read(path: Path) -> list[Rule]:
         raise ImproperlyConfigured(f"Rules file {path} cannot be read: {exc}") from exc
     rules = []
     for entry in data.get("rule", []):
-        missing = {"code", "label", "value", "source", "effective_from"} - entry.keys()
+        missing = set(REQUIRED_KEYS) - entry.keys()
         if missing:
             raise ImproperlyConfigured(f"Rule in {path} lacks {sorted(missing)}: {entry}")
         if not isinstance(entry["effective_from"], dt.date):
             raise ImproperlyConfigured(f"Rule {entry['code']} in {path}: effective_from must be a date")
-        rules.append(Rule(**{k: entry[k] for k in ("code", "label", "value", "source", "effective_from")}))
+        rules.append(Rule(**{k: entry[k] for k in REQUIRED_KEYS + OPTIONAL_KEYS if k in entry}))
     return rules
 
 
 @cache
 def all_rules() -> tuple[Rule, ...]:
     rules = _read(NATIONAL_FILE)
+    if LOCAL_FILE.exists():
+        rules += _read(LOCAL_FILE)
     if settings.RULES_OVERRIDE_FILE:
         rules += _read(Path(settings.RULES_OVERRIDE_FILE))
     return tuple(sorted(rules, key=lambda r: (r.code, r.effective_from)))

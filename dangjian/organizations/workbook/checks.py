@@ -37,6 +37,7 @@ from dangjian.organizations.workbook.layout import (
 )
 from dangjian.organizations.workbook.scope import OUT_OF_SCOPE, ImportScope
 
+ROLE_WORDS = "、".join(Appointment.Role.labels)
 # member_clean speaks to a form ("请选择"); in a spreadsheet the person types.
 _SPREADSHEET_WORDING = {
     ("gender", "请选择性别。"): "请填写性别：男或女。",
@@ -738,9 +739,9 @@ class RowChecks:
                     errs.add("身份证号", f"{member.name}不是在册党员（{member.get_status_display()}），不能任职。")
                 else:
                     member_name = member.name
-            role = self._choice(errs, cells, "职务", ROLES, "职务应为：书记、副书记、委员。")
+            role = self._choice(errs, cells, "职务", ROLES, f"职务应为：{ROLE_WORDS}。")
             if role is None and "职务" not in errs:
-                errs.add("职务", "请填写职务：书记、副书记或委员。")
+                errs.add("职务", f"请填写职务：{ROLE_WORDS}。")
             start = self._required_date(errs, cells, "任职日期")
             if start and start > self.today:
                 errs.add("任职日期", "任职日期不能晚于今天。")

@@ -39,7 +39,7 @@ from dangjian.organizations.models import (
     OrganizationEvent,
     Unit,
 )
-from dangjian.organizations.selectors import citation
+from dangjian.organizations.selectors import citation, open_on
 
 ORG_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on", "term_start", "term_end"]
 UNIT_FIELDS = ["code", "name", "kind", "organization"]
@@ -342,21 +342,34 @@ def appointment_create(
     return appointment
 
 
+def _in_effect(code: str, on: dt.date) -> bool:
+    try:
+        rules.rule(code, on=on)
+    except KeyError:
+        return False
+    return True
+
+
 def appointment_check(*, organization: Organization, member: Member, role: str, on: dt.date) -> None:
     """The posts rules: the post exists at this kind of organisation; a 预备党员 has no 被选举权; a
     branch with fewer than 7 正式党员 has a 书记 and at most one 副书记 but no 委员."""
     label = Appointment(organization=organization, role=role).title
     if role not in ROLES_BY_KIND[organization.kind]:
         raise ValidationError({"role": f"{organization.get_kind_display()}不设{label}。"})
-    if organization.kind in ELECTED_KINDS and member.category == Member.Category.PROBATIONARY:
+    # A rule checks the posts from the day it took effect (a past post, imported, predates some).
+    if organization.kind in ELECTED_KINDS and _in_effect("member.probationary_not_eligible", on) and (
+            member.full_on is None or member.full_on > on):
         raise ValidationError({"member": (
             f"{member.name}是预备党员，没有被选举权，不能担任{label}"
             f"（{citation('member.probationary_not_eligible', on)}：预备党员没有表决权、选举权和被选举权）。")})
     if organization.kind != Organization.Kind.BRANCH or role not in COMMITTEE_ROLES | {R.DEPUTY_SECRETARY}:
         return
+    if not (_in_effect("branch.committee_threshold", on) and _in_effect("branch.small_deputy_max", on)):
+        return
     threshold = int(rules.value("branch.committee_threshold", on=on))
-    full = Member.objects.filter(organization__path__startswith=organization.path, status=Member.Status.ACTIVE,
-                                 category=Member.Category.FULL).count()
+    # 正式党员 in the branch (and its 党小组) on the day of the appointment.
+    full = (Membership.objects.filter(open_on(on), organization__path__startswith=organization.path,
+                                      member__full_on__lte=on).values("member").distinct().count())
     if full >= threshold:
         return
     rule_text = citation("branch.small_deputy_max", on)

@@ -12,7 +12,7 @@ from dangjian.core import rules
 from dangjian.core.dates import add_months
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.core.notices import Notice
-from dangjian.organizations.models import Appointment, Member, Membership, Organization
+from dangjian.organizations.models import Appointment, Member, Membership, Organization, ProbationPeriod
 
 ACTIVE = Q(status=Member.Status.ACTIVE)
 
@@ -78,7 +78,7 @@ def organization_findings(row: OrgRow, *, today: dt.date) -> list[Notice]:
     org, found = row.org, []
 
     def breach(code: str, text: str, level: str = "danger", due: dt.date | None = None, rule: str | None = None):
-        found.append(Notice(code, text, level, rules.rule(rule or code, on=today).source, due))
+        found.append(Notice(code, text, level, rules.rule(rule or code, on=today).citation, due))
 
     if org.kind == Organization.Kind.BRANCH and not org.dissolved_on:
         minimum = rules.value("branch.min_full_members", on=today)
@@ -227,3 +227,25 @@ def member_history(user, member: Member):
         "appointments": list(member.appointments.select_related("organization").order_by("start")),
         "audit": audit,
     }
+
+
+def probationary_on(day: dt.date) -> Q:
+    """Members who were 预备党员 on `day`: still probationary, or made full after it."""
+    return Q(category=Member.Category.PROBATIONARY) | Q(full_on__gt=day)
+
+
+def voters_on(member_ids, day: dt.date) -> set[int]:
+    """Of `member_ids`, those with 表决权 on `day`: not 预备党员 (党章 第七条) and not under 留党察看
+    (纪律处分条例), as far as the rule data says they have none. One query."""
+    def rule_says_vote(code: str) -> bool:
+        try:
+            return bool(rules.value(code, on=day))
+        except KeyError:  # before the rule: nobody loses the vote
+            return True
+
+    excluded = Q(pk__in=[])
+    if not rule_says_vote("voting.probationary_members_vote"):
+        excluded |= probationary_on(day)
+    if not rule_says_vote("voting.members_on_probation_vote"):
+        excluded |= Q(pk__in=ProbationPeriod.objects.filter(start__lte=day, end__gt=day).values("member_id"))
+    return set(Member.objects.filter(pk__in=list(member_ids)).exclude(excluded).values_list("pk", flat=True))

@@ -121,3 +121,13 @@ def test_the_later_entry_wins_and_the_late_entry_days_may_be_loosened(override):
     override(entry("orglife.late_after_days", "10"))
     assert rules.value("orglife.late_after_days", on=ON) == 10
     assert rules.value("orglife.late_after_days", on=dt.date(2024, 1, 1)) == 7
+
+
+def test_the_rules_page_lists_every_rule_with_its_layer_article_and_quote(bureau, client_for):
+    from django.urls import reverse
+
+    page = client_for("member").get(reverse("reports:rules")).content.decode()
+    assert page.count("<tr data-code=") == len(rules.in_effect())
+    assert "国家规定" in page and "本地做法" in page
+    assert "第十一条" in page and "表决必须有半数以上有表决权的党员到会方可进行" in page
+    assert "做法：各地通行每季度1次" in page  # the local 党课 rule says whose practice it is

@@ -239,3 +239,18 @@ def test_a_leadership_meeting_decides_the_units_sanzhongyida_and_is_no_party_mee
     # It counts for no 组织生活 rule.
     table = selectors.compliance(Organization.objects.filter(pk=bureau.root.pk), year=2026, today=dt.date(2026, 11, 30))
     assert all(c.requirement.kind != K.LEADERSHIP_MEETING for r in table.rows for c in r.cells)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_probation_is_recorded_through_its_service_and_then_counts(bureau):
+    from dangjian.organizations import services as org_services
+
+    member = MemberFactory(organization=bureau.branch_a, name="受处分")
+    with pytest.raises(ValidationError, match="不能超过2年.*纪律处分条例"):
+        org_services.member_probation_record(by=BY, member=member, start=dt.date(2026, 1, 1), end=dt.date(2028, 6, 1))
+    with pytest.raises(ValidationError, match="应晚于开始日期"):
+        org_services.member_probation_record(by=BY, member=member, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 1))
+    assert not ProbationPeriod.objects.filter(member=member).exists()
+    org_services.member_probation_record(by=BY, member=member, start=dt.date(2026, 1, 1), end=dt.date(2027, 1, 1))
+    meeting = general_meeting(bureau.branch_a)
+    assert not meeting.attendances.get(member=member).has_vote

@@ -76,7 +76,7 @@ def owed_share(on: dt.date) -> Fraction:
 # “三重一大” and need ⅔ for 干部任免 and 处分. Kinds not listed decide nothing by vote.
 GENERAL_MEETING, BRANCH_COMMITTEE, PARTY_COMMITTEE, LEADING_GROUP, LEADERSHIP = (
     "general_meeting", "branch_committee", "party_committee", "leading_group", "leadership_meeting")
-BODY_LABELS = {GENERAL_MEETING: "支部党员大会", BRANCH_COMMITTEE: "支部委员会会议", PARTY_COMMITTEE: "党委会",
+BODY_LABELS = {GENERAL_MEETING: "支部党员大会", BRANCH_COMMITTEE: "支部委员会会议", PARTY_COMMITTEE: "党委会（机关党委）",
                LEADING_GROUP: "党组会议", LEADERSHIP: "局长办公会（行政领导班子会议）"}
 
 

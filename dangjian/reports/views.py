@@ -9,6 +9,7 @@ from dangjian.core import rules
 from dangjian.core.forms import parse_id
 from dangjian.core.metrics import Period
 from dangjian.orglife.models import AgendaItem
+from dangjian.orglife.rules import BODY_LABELS
 from dangjian.reports import selectors
 
 DRILL_LIMIT = 500
@@ -65,7 +66,7 @@ def _value_text(value) -> str:
         period = {"month": "月", "quarter": "季度", "year": "年"}[value["period"]]
         return f"每{period}至少{value['min']}次"
     if isinstance(value, list):
-        labels = dict(AgendaItem.Category.choices)
+        labels = dict(AgendaItem.Category.choices) | BODY_LABELS
         return "、".join(labels.get(v, v) for v in value)
     return str(value)
 

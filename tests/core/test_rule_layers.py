@@ -131,3 +131,11 @@ def test_the_rules_page_lists_every_rule_with_its_layer_article_and_quote(bureau
     assert "国家规定" in page and "本地做法" in page
     assert "第十一条" in page and "表决必须有半数以上有表决权的党员到会方可进行" in page
     assert "做法：各地通行每季度1次" in page  # the local 党课 rule says whose practice it is
+
+
+def test_docs_list_every_rule():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    missing = [r.code for r in rules.in_effect() if f"`{r.code}`" not in text]
+    assert not missing, f"docs/rules.md lacks {missing}"

@@ -283,7 +283,7 @@ def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Notice]]:
         void = True
         need = orglife_rules.share(procedure.quorum)
         flags.append(Notice(procedure.quorum.code,
-                            f"有表决权的到会 {present}/{expected} 人，未达到法定人数（须超过应到会的{need}）：会议不能召开，表决无效",
+                            f"到会 {present}/{expected} 人（有表决权），未达到法定人数（须超过应到会的{need}）：会议不能召开，表决无效",
                             source=procedure.quorum.citation))
     elif (procedure.strict_quorum is not None and item.category in STRICT_QUORUM and expected
           and not orglife_rules.quorate(present, expected, procedure.strict_quorum)):

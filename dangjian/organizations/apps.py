@@ -22,6 +22,7 @@ class OrganizationsConfig(AppConfig):
             "appointment.create": "任职",
             "appointment.end": "免职",
             "member.confirm_full": "预备党员转正",
+            "member.probation": "记录留党察看",
             "member.create": "登记党员",
             "member.export": "导出花名册",
             "member.history": "登记以前的组织关系",

@@ -251,6 +251,28 @@ class Appointment(models.Model):
 LEADING_GROUP_TITLES = {"secretary": "党组书记", "deputy_secretary": "党组副书记"}
 
 
+class ProbationPeriod(models.Model):
+    """留党察看: a dated period in which the member keeps membership but has no 表决权, 选举权 or
+    被选举权 (《中国共产党纪律处分条例》). `end` is the day rights come back (exclusive)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="probation_periods",
+                               verbose_name="党员")
+    start = models.DateField("留党察看开始日期")
+    end = models.DateField("留党察看期满日期")
+    document_number = models.CharField("处分决定文号", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "留党察看"
+        verbose_name_plural = "留党察看"
+        constraints = [models.CheckConstraint(name="probation_end_after_start",
+                                              condition=models.Q(end__gt=models.F("start")))]
+        indexes = [models.Index(fields=["member", "start", "end"], name="probation_member_idx")]
+        ordering = ["start", "id"]
+
+    def __str__(self):
+        return f"{self.member} 留党察看 {self.start}–{self.end}"
+
+
 class OrganizationEvent(models.Model):
     """成立 / 调整 / 撤销 / 换届: the dated history that 调整组建党组织N个 counts."""
 

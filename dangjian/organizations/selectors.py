@@ -12,7 +12,7 @@ from dangjian.core import rules
 from dangjian.core.dates import add_months
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.core.notices import Notice
-from dangjian.organizations.models import Appointment, Member, Membership, Organization
+from dangjian.organizations.models import Appointment, Member, Membership, Organization, ProbationPeriod
 
 ACTIVE = Q(status=Member.Status.ACTIVE)
 R = Appointment.Role
@@ -24,9 +24,7 @@ COMMITTEE_SEATS = (R.SECRETARY, R.DEPUTY_SECRETARY, *COMMITTEE_MEMBER_ROLES)
 
 def citation(code: str, on: dt.date) -> str:
     """The text a rule rests on as a reader names it: 《…》第二十条 (the article where it was read)."""
-    rule = rules.rule(code, on=on)
-    article = rule.article if rule.article and rule.article != "未核实" else ""
-    return f"{rule.source}{article}"
+    return rules.rule(code, on=on).citation
 
 
 def current_secretary_subquery(on_field: str = "pk") -> Subquery:
@@ -301,3 +299,25 @@ def member_history(user, member: Member):
         "appointments": list(member.appointments.select_related("organization").order_by("start")),
         "audit": audit,
     }
+
+
+def probationary_on(day: dt.date) -> Q:
+    """Members who were 预备党员 on `day`: still probationary, or made full after it."""
+    return Q(category=Member.Category.PROBATIONARY) | Q(full_on__gt=day)
+
+
+def voters_on(member_ids, day: dt.date) -> set[int]:
+    """Of `member_ids`, those with 表决权 on `day`: not 预备党员 (党章 第七条) and not under 留党察看
+    (纪律处分条例), as far as the rule data says they have none. One query."""
+    def rule_says_vote(code: str) -> bool:
+        try:
+            return bool(rules.value(code, on=day))
+        except KeyError:  # before the rule: nobody loses the vote
+            return True
+
+    excluded = Q(pk__in=[])
+    if not rule_says_vote("voting.probationary_members_vote"):
+        excluded |= probationary_on(day)
+    if not rule_says_vote("voting.members_on_probation_vote"):
+        excluded |= Q(pk__in=ProbationPeriod.objects.filter(start__lte=day, end__gt=day).values("member_id"))
+    return set(Member.objects.filter(pk__in=list(member_ids)).exclude(excluded).values_list("pk", flat=True))

@@ -37,6 +37,7 @@ from dangjian.organizations.models import (
     Membership,
     Organization,
     OrganizationEvent,
+    ProbationPeriod,
     Unit,
 )
 from dangjian.organizations.selectors import citation, open_on
@@ -624,6 +625,29 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
                        after_extra={"appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
                                                            for p in posts]})
     return member
+
+
+@transaction.atomic
+def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: dt.date,
+                            document_number: str = "") -> ProbationPeriod:
+    """Record a 留党察看 period: from `start` until `end` (the day rights come back) the member has
+    no 表决权 (meetings recorded or corrected in the period count them so). At most the rule's
+    years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
+    _not_future(start, "start")
+    if end <= start:
+        raise ValidationError({"end": "留党察看期满日期应晚于开始日期。"})
+    rule = rules.rule("discipline.probation_max_years", on=start)
+    if end > add_years(start, int(rule.value)):
+        raise ValidationError({"end": f"留党察看期限不能超过{rule.value}年（{rule.citation}）。"})
+    if member.status != Member.Status.ACTIVE:
+        raise ValidationError({"member": "只能对在册党员记录留党察看。"})
+    if ProbationPeriod.objects.filter(member=member, start__lt=end, end__gt=start).exists():
+        raise ValidationError({"start": f"{member.name}在该期间已有留党察看记录。"})
+    period = ProbationPeriod.objects.create(member=member, start=start, end=end,
+                                            document_number=document_number.strip())
+    audit_record(by=by, action="member.probation", obj=member,
+                 after={"start": start.isoformat(), "end": end.isoformat(), "document_number": period.document_number})
+    return period
 
 
 def member_reveal_id_number(*, by: Actor, member: Member, reason: str) -> str:

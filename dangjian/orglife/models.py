@@ -17,9 +17,15 @@ class MeetingKind(models.TextChoices):
     SPECIAL_MEETING = "special_meeting", "专题会议"
     DEMOCRATIC_LIFE_MEETING = "democratic_life_meeting", "民主生活会"
     ORGANIZATIONAL_LIFE_MEETING = "organizational_life_meeting", "组织生活会"
+    # Not a party meeting: the unit's administrative leadership deciding its “三重一大” matters. It
+    # counts for no 组织生活 rule and is recorded under the 党组, whose members sit on it.
+    LEADERSHIP_MEETING = "leadership_meeting", "局长办公会（行政领导班子会议）"
 
 
 COMMITTEE_NAMES = {"branch": "支委会", "general_branch": "总支委员会", "organ_committee": "党委会"}
+
+# Meetings that are not party organisational life (no 组织生活 rule counts them).
+NOT_PARTY_MEETINGS = (MeetingKind.LEADERSHIP_MEETING,)
 
 # 三会一课: the four kinds taken together.
 THREE_MEETINGS_ONE_LESSON = (
@@ -111,6 +117,9 @@ class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendances")
     member = models.ForeignKey("organizations.Member", on_delete=models.PROTECT, related_name="attendances")
     present = models.BooleanField("出席", default=True)
+    # 表决权 on the meeting day (预备党员 and members under 留党察看 have none), fixed when the
+    # meeting is recorded or corrected: 应到/实到有表决权 count these rows.
+    has_vote = models.BooleanField("有表决权", default=True)
     absence_reason = models.CharField("缺席原因", max_length=20, choices=AbsenceReason.choices, blank=True)
     note = models.CharField("说明", max_length=200, blank=True)
 
@@ -175,12 +184,22 @@ class AgendaItem(models.Model):
     """An item decided at a meeting (议题), with its category, amount and per-item vote."""
 
     class Category(models.TextChoices):
+        # 党组（党委）: the “三重一大” four, 干部任免, 处分 (which bodies decide what: rule data,
+        # agenda.categories.* in core/rules).
         MAJOR_MATTER = "major_matter", "重大事项决策"
         KEY_APPOINTMENT = "key_appointment", "重要干部任免"
         MAJOR_PROJECT = "major_project", "重大项目安排"
         LARGE_FUND = "large_fund", "大额度资金使用"
+        APPOINTMENT = "appointment", "干部任免"
         DISCIPLINE = "discipline", "党员处分"
-        ORDINARY = "ordinary", "一般事项"
+        # 支部党员大会
+        ADMIT_PROBATIONARY = "admit_probationary", "接收预备党员"
+        CONFIRM_FULL = "confirm_full", "预备党员转正"
+        ELECTION = "election", "选举"
+        # 支部委员会
+        MEMBER_DEVELOPMENT = "member_development", "研究党员发展"
+        LIFE_ARRANGEMENT = "life_arrangement", "组织生活安排"
+        ORDINARY = "ordinary", "其他事项"
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     order = models.PositiveSmallIntegerField("序号")

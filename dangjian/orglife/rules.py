@@ -46,7 +46,7 @@ def requirements(on: dt.date) -> list[Requirement]:
         v = rule.value
         found.append(Requirement(key=key, label=rule.label, period=v["period"], minimum=int(v["min"]),
                                  applies_to=v["applies_to"], when=v.get("when", ""), kind=kind,
-                                 source=rule.source, effective_from=rule.effective_from))
+                                 source=rule.citation, effective_from=rule.effective_from))
     return found
 
 
@@ -62,3 +62,105 @@ def large_fund_threshold(on: dt.date):
     from decimal import Decimal
 
     return Decimal(str(rules.value("decision.large_fund_threshold", on=on)))
+
+
+def owed_share(on: dt.date) -> Fraction:
+    """The share of a period an organisation must have existed for to owe it (local rule)."""
+    return fraction("orglife.owed_share_of_period", on)
+
+
+# ---------------------------------------------------------------- bodies and their procedure
+
+# The body a meeting is of, by its kind and the organisation holding it. A 支委会 of a branch or a
+# general branch follows 支部工作条例 第十二条; the 机关党委's 党委会 and the 党组 decide the
+# “三重一大” and need ⅔ for 干部任免 and 处分. Kinds not listed decide nothing by vote.
+GENERAL_MEETING, BRANCH_COMMITTEE, PARTY_COMMITTEE, LEADING_GROUP, LEADERSHIP = (
+    "general_meeting", "branch_committee", "party_committee", "leading_group", "leadership_meeting")
+BODY_LABELS = {GENERAL_MEETING: "支部党员大会", BRANCH_COMMITTEE: "支部委员会会议", PARTY_COMMITTEE: "党委会（机关党委）",
+               LEADING_GROUP: "党组会议", LEADERSHIP: "局长办公会（行政领导班子会议）"}
+
+
+def body_of(meeting_kind: str, organization_kind: str) -> str | None:
+    if meeting_kind == MeetingKind.GENERAL_MEETING:
+        return GENERAL_MEETING
+    if meeting_kind == MeetingKind.LEADING_GROUP_MEETING:
+        return LEADING_GROUP
+    if meeting_kind == MeetingKind.LEADERSHIP_MEETING:
+        return LEADERSHIP
+    if meeting_kind == MeetingKind.COMMITTEE_MEETING:
+        return PARTY_COMMITTEE if organization_kind == "organ_committee" else BRANCH_COMMITTEE
+    return None
+
+
+# Rule codes per body: (quorum, quorum for 干部任免/处分, pass mark, matter kinds). None: no such rule.
+BODY_RULES = {
+    GENERAL_MEETING: ("decision.quorum.general_meeting", None, "decision.pass.general_meeting",
+                      "agenda.categories.general_meeting"),
+    BRANCH_COMMITTEE: ("decision.quorum.committee_meeting", None, "decision.pass.committee_meeting",
+                       "agenda.categories.branch_committee"),
+    PARTY_COMMITTEE: ("decision.quorum.party_committee", "decision.quorum_strict.party_committee",
+                      "decision.pass.party_committee", "agenda.categories.leading_group"),
+    LEADING_GROUP: ("decision.quorum", "decision.quorum_strict", "decision.pass", "agenda.categories.leading_group"),
+    LEADERSHIP: (None, None, None, "agenda.categories.leadership_meeting"),
+}
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """What the rules say about deciding at one body on one day."""
+
+    body: str
+    label: str
+    quorum: "rules.Rule | None"
+    strict_quorum: "rules.Rule | None"
+    pass_mark: "rules.Rule | None"
+    categories: "rules.Rule | None"
+    chair_speaks_last: "rules.Rule | None"  # the rule when it applies to this body, else None
+
+
+def _rule_or_none(code: str | None, on: dt.date):
+    if code is None:
+        return None
+    try:
+        return rules.rule(code, on=on)
+    except KeyError:
+        return None
+
+
+def procedure(meeting_kind: str, organization_kind: str, on: dt.date) -> Procedure | None:
+    """The rules of procedure for a meeting of `meeting_kind` held by an organisation of
+    `organization_kind` on `on`; None for a meeting that decides nothing by vote."""
+    body = body_of(meeting_kind, organization_kind)
+    if body is None:
+        return None
+    quorum, strict, pass_mark, categories = (_rule_or_none(code, on) for code in BODY_RULES[body])
+    chair = _rule_or_none("decision.chair_speaks_last", on)
+    return Procedure(body=body, label=BODY_LABELS[body], quorum=quorum, strict_quorum=strict, pass_mark=pass_mark,
+                     categories=categories, chair_speaks_last=chair if chair and body in chair.value else None)
+
+
+def share(rule) -> Fraction:
+    return Fraction(str(rule.value))
+
+
+def quorate(present: int, expected: int, rule) -> bool:
+    """At a ½ rule more than the share must be present; at a ⅔ rule (三分之二以上) at least it."""
+    need = share(rule)
+    return present >= need * expected if need > Fraction(1, 2) else present > need * expected
+
+
+def passes(votes_for: int, expected: int, rule) -> bool:
+    return votes_for > share(rule) * expected
+
+
+def members_vote(on: dt.date) -> tuple[bool, bool]:
+    """(预备党员 vote, members under 留党察看 vote) on `on`, from the rule data (both False)."""
+    return (bool(_value_or("voting.probationary_members_vote", on, True)),
+            bool(_value_or("voting.members_on_probation_vote", on, True)))
+
+
+def _value_or(code: str, on: dt.date, default):
+    try:
+        return rules.value(code, on=on)
+    except KeyError:
+        return default

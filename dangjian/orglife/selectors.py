@@ -5,6 +5,7 @@ nothing depends on a scheduled job having run."""
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -96,7 +97,7 @@ def _live_for_most_of(org: Organization, start: dt.date, end: dt.date) -> bool:
     first = max(start, org.founded_on)
     last = min(end, org.dissolved_on - dt.timedelta(days=1)) if org.dissolved_on else end
     live_days = (last - first).days + 1
-    return live_days * 2 > (end - start).days + 1
+    return live_days > orglife_rules.owed_share(end) * ((end - start).days + 1)
 
 
 def _plus(sums: list[int] | None, more: list[int]) -> list[int]:
@@ -204,52 +205,112 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
 
 SANZHONGYIDA = {AgendaItem.Category.MAJOR_MATTER, AgendaItem.Category.KEY_APPOINTMENT,
                 AgendaItem.Category.MAJOR_PROJECT, AgendaItem.Category.LARGE_FUND}
-STRICT_QUORUM = {AgendaItem.Category.KEY_APPOINTMENT, AgendaItem.Category.DISCIPLINE}
+# Matters that need the stricter quorum (⅔) where the body has one (党组, 党委).
+STRICT_QUORUM = {AgendaItem.Category.KEY_APPOINTMENT, AgendaItem.Category.APPOINTMENT,
+                 AgendaItem.Category.DISCIPLINE}
+
+
+def _attendance_counts(prefix: str = "") -> dict:
+    """应到, 实到, and the same for those with 表决权, counted from the attendance rows."""
+    rows = f"{prefix}attendances"
+    return {"expected": Count(rows, distinct=True),
+            "present": Count(rows, filter=Q(**{f"{rows}__present": True}), distinct=True),
+            "voters_expected": Count(rows, filter=Q(**{f"{rows}__has_vote": True}), distinct=True),
+            "voters_present": Count(rows, filter=Q(**{f"{rows}__present": True, f"{rows}__has_vote": True}),
+                                    distinct=True)}
 
 
 def decision_items(items: QuerySet[AgendaItem]) -> QuerySet[AgendaItem]:
-    """Agenda items joined with their meeting and annotated with 应到 and 实到 (one query)."""
-    return (items.select_related("meeting", "meeting__organization")
-            .annotate(expected=Count("meeting__attendances", distinct=True),
-                      present=Count("meeting__attendances", filter=Q(meeting__attendances__present=True),
-                                    distinct=True)))
+    """Agenda items joined with their meeting and annotated with 应到 and 实到, of everyone and of
+    those with 表决权 (one query)."""
+    return items.select_related("meeting", "meeting__organization").annotate(**_attendance_counts("meeting__"))
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """Whether a meeting had the members with 表决权 its rules of procedure need to be held."""
+
+    met: bool
+    present: int
+    expected: int
+    rule: object  # core.rules.Rule
+
+    @property
+    def text(self) -> str:
+        if self.met:
+            return f"有表决权的到会 {self.present}/{self.expected} 人，达到法定人数"
+        return (f"有表决权的到会 {self.present}/{self.expected} 人，未超过半数：会议不能召开，本次会议的表决无效"
+                if orglife_rules.share(self.rule) <= Fraction(1, 2) else
+                f"有表决权的到会 {self.present}/{self.expected} 人，未达到法定人数：会议不能召开，本次会议的表决无效")
+
+    @property
+    def source(self) -> str:
+        return self.rule.citation
+
+
+def meeting_quorum(meeting: Meeting, *, voters_expected: int, voters_present: int) -> Quorum | None:
+    """The meeting's quorum by its body's rule, on its day; None where no rule applies (a meeting
+    that decides nothing by vote, a 局长办公会, a day before the rule). Reads `organization`."""
+    day = timezone.localtime(meeting.starts_at).date()
+    procedure = orglife_rules.procedure(meeting.kind, meeting.organization.kind, day)
+    if procedure is None or procedure.quorum is None or not voters_expected:
+        return None
+    return Quorum(orglife_rules.quorate(voters_present, voters_expected, procedure.quorum),
+                  voters_present, voters_expected, procedure.quorum)
+
+
+def row_quorum(row) -> Quorum | None:
+    """`meeting_quorum` for a row annotated by `meeting_rows` (or an item's meeting by `decision_items`)."""
+    meeting = row if isinstance(row, Meeting) else row.meeting
+    return meeting_quorum(meeting, voters_expected=row.voters_expected, voters_present=row.voters_present)
 
 
 def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Notice]]:
-    """(passed, rule flags) for one annotated item. A decision that breaks a rule is flagged with
-    the rule and its source, never refused. `passed` is None when no vote was recorded."""
-    from dangjian.core import rules
-
+    """(passed, rule flags) for one annotated item, by the rules of its body (党员大会, 支委会,
+    党委会, 党组会, 局长办公会). A decision that breaks a rule is flagged with the rule and its
+    source, never refused. `passed` is None when no vote was recorded, and when the vote is void:
+    a meeting without its quorum could not be held, so every vote at it is void; an item needing
+    the ⅔ quorum without it was not validly decided."""
     day = timezone.localtime(item.meeting.starts_at).date()
-    try:
-        orglife_rules.fraction("decision.quorum", day)
-    except KeyError:  # decided before the rules of procedure took effect: nothing to check against
-        return None, []
-    expected, present = item.expected, item.present
+    procedure = orglife_rules.procedure(item.meeting.kind, item.meeting.organization.kind, day)
+    if procedure is None or (procedure.quorum, procedure.pass_mark, procedure.categories) == (None, None, None):
+        return None, []  # decided before the rules of procedure took effect: nothing to check against
+    expected = getattr(item, "voters_expected", item.expected)
+    present = getattr(item, "voters_present", item.present)
     flags = []
-    strict = item.category in STRICT_QUORUM
-    code = "decision.quorum_strict" if strict else "decision.quorum"
-    need = orglife_rules.fraction(code, day)
-    quorate = present >= need * expected if strict else present > need * expected
-    if expected and not quorate:
-        wording = f"不少于{need}" if strict else f"超过{need}"
-        flags.append(Notice(code, f"到会 {present}/{expected} 人，未达到应到会成员{wording}的法定人数",
-                            source=rules.rule(code, on=day).source))
+    void = False
+    if procedure.quorum is not None and expected and not orglife_rules.quorate(present, expected, procedure.quorum):
+        void = True
+        need = orglife_rules.share(procedure.quorum)
+        flags.append(Notice(procedure.quorum.code,
+                            f"到会 {present}/{expected} 人（有表决权），未达到法定人数（须超过应到会的{need}）：会议不能召开，表决无效",
+                            source=procedure.quorum.citation))
+    elif (procedure.strict_quorum is not None and item.category in STRICT_QUORUM and expected
+          and not orglife_rules.quorate(present, expected, procedure.strict_quorum)):
+        void = True
+        need = orglife_rules.share(procedure.strict_quorum)
+        flags.append(Notice(procedure.strict_quorum.code,
+                            f"到会 {present}/{expected} 人，未达到应到会成员{need}以上的法定人数：该议题不能作出决定，表决无效",
+                            source=procedure.strict_quorum.citation))
     passed = None
-    if item.votes_for is not None:
-        mark = orglife_rules.fraction("decision.pass", day)
-        passed = item.votes_for > mark * expected
-    elif item.category in SANZHONGYIDA:
+    if item.votes_for is not None and not void and procedure.pass_mark is not None:
+        passed = orglife_rules.passes(item.votes_for, expected, procedure.pass_mark)
+    elif item.votes_for is not None and not void and procedure.body == "leadership_meeting":
+        passed = item.votes_for * 2 > expected
+    elif item.votes_for is None and item.category in SANZHONGYIDA:
+        rule = procedure.pass_mark or procedure.categories
         flags.append(Notice("decision.no_vote", "“三重一大”事项未记录表决结果，无法证明经集体决策",
-                            source=rules.rule("decision.pass", on=day).source))
-    if not item.chair_spoke_last and item.category != AgendaItem.Category.ORDINARY:
-        flags.append(Notice("decision.chair_not_last", "主持人未末位表态",
-                            source="《中国共产党党组工作条例》第二十七条"))
+                            source=rule.citation if rule else ""))
+    chair = procedure.chair_speaks_last
+    if chair is not None and not item.chair_spoke_last and item.category != AgendaItem.Category.ORDINARY:
+        flags.append(Notice("decision.chair_not_last", "主持人未末位表态", source=chair.citation))
     threshold = orglife_rules.large_fund_threshold(day)
     if item.amount is not None and item.amount >= threshold and item.category not in SANZHONGYIDA:
+        from dangjian.core import rules
+
         flags.append(Notice("decision.large_fund_threshold",
                             f"金额 {item.amount} 万元达到大额度资金标准（{threshold} 万元），应按“三重一大”事项决策",
-                            source=rules.rule("decision.large_fund_threshold", on=day).source))
+                            source=rules.rule("decision.large_fund_threshold", on=day).citation))
     return passed, flags
 
 
@@ -275,10 +336,9 @@ def contact_points(points: QuerySet[ContactPoint], *, year: int) -> QuerySet[Con
 
 
 def meeting_rows(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
-    """Meetings with 应到 and 实到 counted in the same query, for lists."""
-    return (meetings.select_related("organization")
-            .annotate(expected=Count("attendances", distinct=True),
-                      present=Count("attendances", filter=Q(attendances__present=True), distinct=True)))
+    """Meetings with 应到 and 实到 (of everyone and of those with 表决权) counted in the same
+    query, for lists; `row_quorum(row)` then says whether each had its quorum."""
+    return meetings.select_related("organization").annotate(**_attendance_counts())
 
 
 def study_sessions(meetings: QuerySet[Meeting], tag: str) -> QuerySet[Meeting]:

@@ -17,7 +17,7 @@ from dangjian.audit.services import present as audit_value
 from dangjian.core import uploads
 from dangjian.core.updates import model_update, normalise
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
-from dangjian.organizations.selectors import memberships_on, open_on
+from dangjian.organizations.selectors import memberships_on, open_on, voters_on
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
     AgendaItem,
@@ -43,12 +43,17 @@ ALLOWED_ORG_KINDS = {
     MeetingKind.SPECIAL_MEETING: set(K.values),
     MeetingKind.DEMOCRATIC_LIFE_MEETING: {K.LEADING_GROUP, K.ORGAN_COMMITTEE},
     MeetingKind.ORGANIZATIONAL_LIFE_MEETING: {K.BRANCH, K.GENERAL_BRANCH},
+    # The unit's administrative leadership meets under the 党组 node (its members sit on it).
+    MeetingKind.LEADERSHIP_MEETING: {K.LEADING_GROUP},
 }
 # Meetings of a body (its appointed members attend), as opposed to meetings of all members.
 BODY_KINDS = {MeetingKind.COMMITTEE_MEETING, MeetingKind.LEADING_GROUP_MEETING, MeetingKind.CENTRAL_GROUP_STUDY,
-              MeetingKind.DEMOCRATIC_LIFE_MEETING}
+              MeetingKind.DEMOCRATIC_LIFE_MEETING, MeetingKind.LEADERSHIP_MEETING}
 # Meetings at which items are decided by vote.
-AGENDA_KINDS = {MeetingKind.LEADING_GROUP_MEETING, MeetingKind.COMMITTEE_MEETING, MeetingKind.GENERAL_MEETING}
+AGENDA_KINDS = {MeetingKind.LEADING_GROUP_MEETING, MeetingKind.COMMITTEE_MEETING, MeetingKind.GENERAL_MEETING,
+                MeetingKind.LEADERSHIP_MEETING}
+SANZHONGYIDA = {AgendaItem.Category.MAJOR_MATTER, AgendaItem.Category.KEY_APPOINTMENT,
+                AgendaItem.Category.MAJOR_PROJECT, AgendaItem.Category.LARGE_FUND}
 
 
 def expected_attendees(organization: Organization, kind: str, day: dt.date) -> list[Member]:
@@ -229,6 +234,7 @@ def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False)
 
     org, kind = data.organization, data.kind
     expected: list[Member] = []
+    day = None
     if kind not in MeetingKind.values:
         err("kind", "请选择会议类型。")
     elif org.kind not in ALLOWED_ORG_KINDS[kind]:
@@ -266,9 +272,17 @@ def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False)
     if data.agenda and kind not in AGENDA_KINDS:
         err("agenda", f"{MeetingKind(kind).label if kind in MeetingKind.values else '该会议'}不表决议题；议题应在党组会、党委会（支委会）或党员大会上决定。")
     present = len(expected_ids) - len([pk for pk in data.absences if pk in expected_ids])
+    voters = voters_on(expected_ids, day) if expected_ids and day else set()
+    present_voters = len([pk for pk in voters if pk not in data.absences])
+    procedure = (orglife_rules.procedure(kind, org.kind, day)
+                 if day and data.agenda and kind in AGENDA_KINDS else None)
     for index, item in enumerate(data.agenda, start=1):
-        for field_name, message in agenda_item_problems(item, present=present):
+        for field_name, message in agenda_item_problems(item, present=present_voters,
+                                                        without_vote=present - present_voters):
             err("agenda", _agenda_error(index, field_name, message))
+        message = category_problem(item.category, procedure)
+        if message:
+            err("agenda", _agenda_error(index, "category", message))
     for guest in data.guests:
         if not guest.name.strip() and guest.member is None:
             err("guests", "列席人员须填写姓名。")
@@ -277,6 +291,8 @@ def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False)
     long_tags = [t for t in data.study_tags if len(t.strip()) > TAG_MAX]
     if long_tags:
         err("study_tags", f"每个学习主题不能超过 {TAG_MAX} 字（“{long_tags[0][:20]}…”）。")
+    for member in expected:  # 表决权 on the day, written on the attendance row
+        member.has_vote = member.pk in voters
     return expected, errors
 
 
@@ -284,10 +300,28 @@ NOTE_MAX = Attendance._meta.get_field("note").max_length
 TAG_MAX = StudyTag._meta.get_field("name").max_length
 
 
-def agenda_item_problems(item: AgendaInput, *, present: int | None) -> list[tuple[str, str]]:
+def category_problem(category: str, procedure) -> str:
+    """Why a body may not decide an item of `category` ("" when it may): each body decides its own
+    matters (rule data agenda.categories.*). A “三重一大” item at a branch meeting is refused."""
+    if procedure is None or procedure.categories is None or category not in AgendaItem.Category.values:
+        return ""
+    allowed = procedure.categories.value
+    if category in allowed:
+        return ""
+    label = AgendaItem.Category(category).label
+    rule = procedure.categories
+    if category in SANZHONGYIDA:
+        return (f"{procedure.label}不决定“三重一大”事项（{label}）：“三重一大”事项由党组（党委）或局长办公会集体决策；"
+                f"{procedure.label}决定的事项见{rule.citation}。")
+    kinds = "、".join(AgendaItem.Category(c).label for c in allowed)
+    return f"{procedure.label}不决定“{label}”事项，可决定：{kinds}（{rule.citation}）。"
+
+
+def agenda_item_problems(item: AgendaInput, *, present: int | None, without_vote: int = 0) -> list[tuple[str, str]]:
     """What is wrong with one agenda item as entered (not the rule checks, which flag, not refuse),
-    as (field, message) pairs. `present` None: the 实到 count is not known yet (a form checking a row
-    on its own), so the votes are not compared with it."""
+    as (field, message) pairs. `present` is the number present with 表决权 (`without_vote` more were
+    present without it: 预备党员, members under 留党察看); None: not known yet (a form checking a
+    row on its own), so the votes are not compared with it."""
     problems = []
     if not item.title.strip():
         problems.append(("title", "请填写议题名称。"))
@@ -301,6 +335,10 @@ def agenda_item_problems(item: AgendaInput, *, present: int | None) -> list[tupl
         if any(v < 0 for v in votes):
             negative = next(name for name, v in zip(VOTE_FIELDS, votes, strict=True) if v < 0)
             problems.append((negative, "票数不能为负数。"))
+        elif present is not None and sum(votes) > present and without_vote:
+            problems.append(("votes_for", f"表决票数合计 {sum(votes)} 超过到会有表决权的人数 {present}：到会的"
+                             f"{without_vote}名预备党员或受留党察看处分的党员没有表决权（《中国共产党章程》第七条；"
+                             "《中国共产党纪律处分条例》），不能参加表决。"))
         elif present is not None and sum(votes) > present:
             problems.append(("votes_for", f"表决票数合计 {sum(votes)} 超过实到人数 {present}。"))
     if item.amount is not None and item.amount < 0:
@@ -487,7 +525,8 @@ def _write_children(meeting: Meeting, data: MeetingInput, expected: list[Member]
     new_rows = []
     for member in expected:
         reason, note = data.absences.get(member.pk, ("", ""))
-        values = {"present": member.pk not in data.absences, "absence_reason": reason, "note": note.strip()}
+        values = {"present": member.pk not in data.absences, "absence_reason": reason, "note": note.strip(),
+                  "has_vote": getattr(member, "has_vote", True)}
         if member.pk in rows:
             model_update(instance=rows[member.pk], fields=list(values), data=values)
         else:
@@ -563,9 +602,15 @@ def agenda_item_add(*, by: Actor, meeting: Meeting | None, item: AgendaInput) ->
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # numbering items one at a time
     item = _filled(item, AGENDA_DEFAULTS)
     present = meeting.attendances.filter(present=True).count()
-    problems = agenda_item_problems(item, present=present)
+    present_voters = meeting.attendances.filter(present=True, has_vote=True).count()
+    problems = [message for _field, message in agenda_item_problems(item, present=present_voters,
+                                                                    without_vote=present - present_voters)]
+    day = timezone.localtime(meeting.starts_at).date()
+    problem = category_problem(item.category, orglife_rules.procedure(meeting.kind, meeting.organization.kind, day))
+    if problem:
+        problems.append(problem)
     if problems:
-        raise ValidationError({"agenda": [message for _field, message in problems]})
+        raise ValidationError({"agenda": problems})
     order = (meeting.agenda_items.order_by("-order").values_list("order", flat=True).first() or 0) + 1
     agenda_item = AgendaItem.objects.create(meeting=meeting, order=order, title=item.title.strip(),
                                             category=item.category, amount=item.amount, votes_for=item.votes_for,

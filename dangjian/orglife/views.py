@@ -76,6 +76,8 @@ def meeting_list(request):
     if before is not None:
         meetings = meetings.filter(id__lt=before)
     rows = list(selectors.meeting_rows(meetings).order_by("-id")[: LIST_PAGE + 1])
+    for row in rows:
+        row.quorum = selectors.row_quorum(row)
     query = request.GET.copy()
     query.pop("before", None)
     return render(request, "orglife/meetings.html", {
@@ -94,8 +96,12 @@ def meeting_detail(request, pk):
     for item in items:
         item.passed, item.flags = selectors.decision_flags(item)
     present = sum(1 for a in attendances if a.present)
+    voters = [a for a in attendances if a.has_vote]
+    voters_present = sum(1 for a in voters if a.present)
     return render(request, "orglife/meeting_detail.html", {
         "meeting": meeting, "attendances": attendances, "present": present, "expected": len(attendances),
+        "voters_expected": len(voters), "voters_present": voters_present,
+        "quorum": selectors.meeting_quorum(meeting, voters_expected=len(voters), voters_present=voters_present),
         "guests": list(meeting.guests.order_by("id")), "items": items, "tags": meeting.study_tag_names(),
         "attachments": list(meeting.attachments.order_by("uploaded_at")),
         "can_edit": policy.can_on_organization(request.user, meeting.organization, Perm.RECORD_MEETINGS),

@@ -6,4 +6,5 @@ app_name = "reports"
 urlpatterns = [
     path("metrics/", views.metric_list, name="metrics"),
     path("metrics/<str:key>/", views.metric_detail, name="metric_detail"),
+    path("rules/", views.rule_list, name="rules"),
 ]

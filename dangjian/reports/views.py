@@ -5,8 +5,11 @@ from django.utils import timezone
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
+from dangjian.core import rules
 from dangjian.core.forms import parse_id
 from dangjian.core.metrics import Period
+from dangjian.orglife.models import AgendaItem
+from dangjian.orglife.rules import BODY_LABELS
 from dangjian.reports import selectors
 
 DRILL_LIMIT = 500
@@ -53,3 +56,27 @@ def metric_detail(request, key):
         "metric": metric, "result": result, "records": records, "scope": scope, "year": year,
         "truncated": len(records) == DRILL_LIMIT,
     })
+
+
+def _value_text(value) -> str:
+    """A rule value as people read it: 每季度至少1次, 1/2, 50, 否, the matter kinds listed."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict) and "period" in value:
+        period = {"month": "月", "quarter": "季度", "year": "年"}[value["period"]]
+        return f"每{period}至少{value['min']}次"
+    if isinstance(value, list):
+        labels = dict(AgendaItem.Category.choices) | BODY_LABELS
+        return "、".join(labels.get(v, v) for v in value)
+    return str(value)
+
+
+@login_required
+def rule_list(request):
+    """Every rule in effect today, for every signed-in user (rule data, nothing personal): its value,
+    layer (国家规定 / 本地做法 / 本单位部署), source, article as read, quote and whose practice."""
+    today = timezone.localdate()
+    rows = [{"rule": r, "value": _value_text(r.value)} for r in rules.in_effect(today)]
+    layers = [(label, sum(1 for row in rows if row["rule"].layer == key)) for key, label in rules.LAYER_LABELS.items()]
+    return render(request, "reports/rules.html", {"rows": rows, "today": today, "layers": layers,
+                                                  "unverified": rules.UNVERIFIED})

@@ -115,9 +115,9 @@ def record_the_year(bureau) -> None:
 
     C = AgendaItem.Category
     first = meeting(b.branch_a, MeetingKind.GENERAL_MEETING, dt.date(2026, 1, 12), "年度工作计划", agenda=[
-        AgendaInput(title="2026年支部工作要点", category=C.MAJOR_MATTER, votes_for=4, votes_against=0,
+        AgendaInput(title="选举支部组织委员", category=C.ELECTION, votes_for=4, votes_against=0,
                     votes_abstain=0, decision="通过，印发执行"),
-        AgendaInput(title="慰问困难党员经费", category=C.LARGE_FUND, amount=Decimal("12.5"), votes_for=3,
+        AgendaInput(title="慰问困难党员经费", category=C.ORDINARY, amount=Decimal("12.5"), votes_for=3,
                     votes_against=1, votes_abstain=0, decision="同意列支")])
     first.attachments.create(name="签到表.pdf", file=ContentFile(b"%PDF-1.4", name="sign.pdf"))
     meeting(b.branch_a, MeetingKind.COMMITTEE_MEETING, dt.date(2026, 2, 3), "发展党员研究", agenda=[
@@ -128,7 +128,7 @@ def record_the_year(bureau) -> None:
     meeting(b.cell_a, MeetingKind.CELL_MEETING, dt.date(2026, 4, 8), "学习党章")
     meeting(b.branch_b, MeetingKind.THEME_DAY, dt.date(2026, 4, 28), "志愿服务")
     meeting(b.branch_b, MeetingKind.GENERAL_MEETING, dt.date(2026, 5, 11), "党费收缴情况", agenda=[
-        AgendaInput(title="党费使用计划", category=C.LARGE_FUND, amount=Decimal("3"), votes_for=4, votes_against=0,
+        AgendaInput(title="党费使用计划", category=C.ORDINARY, amount=Decimal("3"), votes_for=4, votes_against=0,
                     votes_abstain=0, decision="通过")])
     meeting(b.root, MeetingKind.LEADING_GROUP_MEETING, dt.date(2026, 5, 20), "党组会", agenda=[
         AgendaInput(title="科级干部任免", category=C.KEY_APPOINTMENT, votes_for=1, votes_against=0,

@@ -119,6 +119,7 @@ ROUTES = {
     "audit:search": _r("audit:search"),
     "reports:metrics": _r("reports:metrics"),
     "reports:metric_detail": _r("reports:metric_detail", "organizations.full_members"),
+    "reports:rules": _r("reports:rules"),
 }
 
 # Columns: party_office, branch_secretary, sibling_secretary, leader, inspection_office, unit_liaison,
@@ -127,6 +128,7 @@ ROUTES = {
 MATRIX = {
     #                       GET               POST
     "home": ("22222222222223", "22222222222223"),
+    "reports:rules": ("22222222222223", "22222222222223"),  # rule data: the same for everyone signed in
     "access:login": ("33333333333332", "33333333333332"),
     "access:logout": ("55555555555555", "33333333333333"),
     "access:users": ("44444444244443", "44444444244443"),

@@ -13,7 +13,6 @@ import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -180,6 +179,8 @@ CASES: dict[str, Case] = {
         _probationary, lambda b, by, member: org.member_confirm_full(by=by, member=member, on=dt.date(2026, 6, 1)))),
     "organizations.member_leave": Case("member.leave", lambda b, by: org.member_leave(
         by=by, member=_ordinary_member(b), status=Member.Status.DECEASED, on=dt.date(2026, 6, 1))),
+    "organizations.member_probation_record": Case("member.probation", lambda b, by: org.member_probation_record(
+        by=by, member=_ordinary_member(b), start=dt.date(2026, 6, 1), end=dt.date(2027, 6, 1)).member),
     "organizations.member_reveal_id_number": Case("member.reveal_id_number", lambda b, by: org.member_reveal_id_number(
         by=by, member=b.member_a, reason="核对档案") and b.member_a),
     # organisational life
@@ -191,7 +192,7 @@ CASES: dict[str, Case] = {
         _meeting, lambda b, by, meeting: life.meeting_delete(by=by, meeting=meeting, reason="重复录入") or meeting),
         "branch_secretary"),
     "orglife.agenda_item_add": Case("agenda_item.add", prepared(_meeting, lambda b, by, meeting: life.agenda_item_add(
-        by=by, meeting=meeting, item=AgendaInput(title="年度经费", category="large_fund", amount=Decimal("3"),
+        by=by, meeting=meeting, item=AgendaInput(title="研究发展对象", category="member_development",
                                                  votes_for=1, votes_against=0, votes_abstain=0))),
         "branch_secretary"),
     "orglife.contact_point_set": Case("contact_point.set", lambda b, by: life.contact_point_set(
@@ -219,6 +220,7 @@ EXEMPT: dict[str, str] = {
     "organizations.election_clean": "pure: checks a 换届's election figures for organization_renew_term",
     "orglife.expected_attendees": "read: who was expected at a meeting",
     "orglife.agenda_item_problems": "pure: what is wrong with an agenda item as entered",
+    "orglife.category_problem": "pure: why a body may not decide an item of a category (rule data)",
     "orglife.meeting_problems": "read: the errors a record or correction would raise, nothing saved",
 }
 

@@ -33,6 +33,7 @@ WRITABLE = ["organizations.Member", "organizations.Unit", "organizations.Organiz
             "orglife.Meeting", "orglife.AgendaItem", "orglife.Attendance", "orglife.Guest", "orglife.ContactPoint"]
 EXEMPT = {
     "organizations.Member.updated_at": "auto_now: it moves on every real change, by design",
+    "orglife.Attendance.has_vote": "derived: 表决权 on the meeting day, worked out from the member's status on every save",
 }
 # How each model is edited, and whether an edit path exists at all.
 EDIT_PATHS = {

@@ -120,7 +120,8 @@ def test_a_quarter_is_owed_by_an_organisation_live_for_more_than_half_of_it(foun
 
 def _item(*, expected=10, present=10, category=AgendaItem.Category.MAJOR_MATTER, votes_for=None, amount=None,
           chair_spoke_last=True, day=TODAY):
-    meeting = SimpleNamespace(starts_at=_at(day))
+    meeting = SimpleNamespace(starts_at=_at(day), kind="leading_group_meeting",
+                              organization=SimpleNamespace(kind="leading_group"))
     return SimpleNamespace(meeting=meeting, expected=expected, present=present, category=category,
                            votes_for=votes_for, amount=amount, chair_spoke_last=chair_spoke_last)
 

@@ -78,7 +78,7 @@ def test_model_update_bumps_auto_now_only_when_something_changed(bureau):
 def test_datetimes_compare_as_instants_and_decimals_by_value(bureau):
     meeting = services.meeting_record(by=Actor.system("test"), data=MeetingInput(
         organization=bureau.branch_a, kind=MeetingKind.COMMITTEE_MEETING, starts_at=shanghai(2026, 11, 27),
-        topics="研究", agenda=[AgendaInput(title="经费", category="large_fund", amount=Decimal("1.5"))]))
+        topics="研究", agenda=[AgendaInput(title="经费", category="life_arrangement", amount=Decimal("1.5"))]))
     meeting = Meeting.objects.get(pk=meeting.pk)
     same_instant = shanghai(2026, 11, 27).astimezone(UTC)
     assert model_update(instance=meeting, fields=["starts_at"], data={"starts_at": same_instant}) == {}

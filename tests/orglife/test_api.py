@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import zoneinfo
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -310,8 +311,9 @@ def test_quorum_is_flagged_when_too_few_of_the_leading_group_attend(bureau, lead
     flagged = client.get("/api/decisions?flagged=true").json()
     assert [d["title"] for d in flagged["items"]] == ["城东快速路立项"]
     decision = flagged["items"][0]
-    assert (decision["expected"], decision["present"], decision["passed"]) == (5, 2, False)
-    assert "未达到" in decision["flags"][0]["text"]
+    # Without its quorum the meeting could not be held: its votes are void, neither passed nor failed.
+    assert (decision["expected"], decision["present"], decision["passed"]) == (5, 2, None)
+    assert "未达到" in decision["flags"][0]["text"] and "表决无效" in decision["flags"][0]["text"]
     assert "党组工作条例" in decision["flags"][0]["source"]
     assert flagged["next"] is None
 
@@ -549,7 +551,7 @@ def test_meeting_cursor_pages_visit_every_meeting_once_newest_first(bureau, clie
 
 def test_decision_cursor_pages_and_filters(bureau, recorded, client_for):
     record(bureau.branch_a, MeetingKind.GENERAL_MEETING, at(20), agenda=[
-        AgendaInput(title=f"事项{i}", category=AgendaItem.Category.MAJOR_MATTER,
+        AgendaInput(title=f"事项{i}", category=AgendaItem.Category.ELECTION,
                     votes_for=4, votes_against=0, votes_abstain=0) for i in (1, 2, 3)])
     client, seen, cursor = client_for("leader"), [], None
     while True:
@@ -597,7 +599,8 @@ def _many_meetings(bureau, n: int, start: int) -> None:
     for i in range(n):
         record(bureau.branch_a, MeetingKind.GENERAL_MEETING, at(1 + (start + i) % 28, month=1 + (start + i) // 28),
                tags=["学习贯彻党的二十大精神", "党史学习教育"], absences={members[i % 4].pk: ("sick", "")},
-               agenda=[AgendaInput(title=f"议题{start + i}", category=AgendaItem.Category.MAJOR_MATTER)])
+               agenda=[AgendaInput(title=f"议题{start + i}", category=AgendaItem.Category.ORDINARY,
+                                   amount=Decimal("60"))])  # flagged: a large amount outside 三重一大
 
 
 def test_meeting_and_decision_lists_query_count_does_not_grow_with_rows(bureau, client_for):

@@ -300,7 +300,9 @@ def test_a_stranger_id_does_not_reveal_a_name(bureau):
 def test_decisions_before_the_rules_took_effect_are_not_checked(bureau):
     from types import SimpleNamespace
 
-    item = SimpleNamespace(meeting=SimpleNamespace(starts_at=at(2018, 5, 1)), expected=5, present=1,
+    item = SimpleNamespace(meeting=SimpleNamespace(starts_at=at(2018, 5, 1), kind="leading_group_meeting",
+                                                   organization=SimpleNamespace(kind="leading_group")),
+                           expected=5, present=1,
                            category="major_matter", votes_for=None, chair_spoke_last=False, amount=None)
     assert selectors.decision_flags(item) == (None, [])
 

@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -61,10 +60,10 @@ def general_meeting(bureau):
                   away.pk: (Attendance.AbsenceReason.PERSONAL, "")},
         guests=[GuestInput(name="赵六", role=Guest.Role.CONTACT_LEADER)],
         agenda=[
-            AgendaInput(title="关于城东客运站改造项目的安排", category=AgendaItem.Category.MAJOR_PROJECT,
-                        amount=Decimal("120.00"), votes_for=4, votes_against=0, votes_abstain=0,
-                        decision="同意实施改造。"),
-            AgendaInput(title="关于推荐支部组织委员人选的议题", category=AgendaItem.Category.KEY_APPOINTMENT,
+            AgendaInput(title="关于接收刘明同志为中共预备党员的议题", category=AgendaItem.Category.ADMIT_PROBATIONARY,
+                        votes_for=4, votes_against=0, votes_abstain=0,
+                        decision="同意接收刘明同志为中共预备党员。"),
+            AgendaInput(title="关于给予某同志党内警告处分的议题", category=AgendaItem.Category.DISCIPLINE,
                         votes_for=3, votes_against=1, votes_abstain=0),
         ],
     )
@@ -113,15 +112,15 @@ def test_minutes_of_a_branch_general_meeting_show_who_came_who_was_away_and_the_
     assert "授课人" not in text  # only for 党课
     paragraphs = [p.text for p in doc.paragraphs]
     assert "张三同志传达了全会精神。" in paragraphs and "与会党员结合工作实际作了交流发言。" in paragraphs
-    assert "1. 关于城东客运站改造项目的安排" in paragraphs
-    assert "类别：重大项目安排；金额：120万元。" in paragraphs
+    assert "1. 关于接收刘明同志为中共预备党员的议题" in paragraphs
+    assert "类别：接收预备党员。" in paragraphs
     assert "表决结果：赞成4票、反对0票、弃权0票（应到7人，实到4人），通过。" in paragraphs
-    assert "决定：同意实施改造。" in paragraphs
+    assert "决定：同意接收刘明同志为中共预备党员。" in paragraphs
+    # 3 of 7 is not more than half of those with 表决权 (支部工作条例 第十一条)
     assert "表决结果：赞成3票、反对1票、弃权0票（应到7人，实到4人），未通过。" in paragraphs
-    # the appointment needed two thirds of the members present: flagged, with the rule's source
-    flag = next(p for p in paragraphs if p.startswith("提示："))
-    assert "到会 4/7 人" in flag and "2/3" in flag and "党组工作条例" in flag
-    assert sum(p.startswith("提示：") for p in paragraphs) == 1  # the quorate project is not flagged
+    # 4 of 7 present: quorate; the ⅔ rule is the 党组's, not a 党员大会's, so nothing is flagged
+    assert "法定人数 | 有表决权的到会 4/7 人，达到法定人数（依据：《中国共产党支部工作条例（试行）》第十一条）" in text
+    assert not any(p.startswith("提示：") for p in paragraphs)
     assert paragraphs[-1] == "主持人（签字）：　　　　记录人（签字）："
 
 
@@ -181,7 +180,7 @@ def test_minutes_take_five_queries_whatever_the_size_of_the_meeting(bureau, gene
         MemberFactory(organization=bureau.branch_a, name=f"增补{i:02d}")
     large = record(bureau.branch_a, starts_at=at(LAST_YEAR, 9, 1), study_tags=[f"主题{i}" for i in range(5)],
                    guests=[GuestInput(name=f"列席{i}") for i in range(4)],
-                   agenda=[AgendaInput(title=f"议题{i}", category=AgendaItem.Category.MAJOR_MATTER, votes_for=9,
+                   agenda=[AgendaInput(title=f"议题{i}", category=AgendaItem.Category.ELECTION, votes_for=9,
                                        votes_against=0, votes_abstain=0) for i in range(6)])
     counts = []
     for meeting in (small, general_meeting, large):
@@ -248,7 +247,7 @@ def test_ledger_lists_the_branch_and_its_cells_meetings_of_the_year_in_time_orde
     meetings, _, _ = sheets(office_ledger(bureau, ledger_year))
     header = row_values(meetings, 1)
     assert header == ["序号", "日期", "会议类型", "党组织", "议题/主题", "学习主题", "主持人", "应到", "实到", "出席率",
-                      "缺席人员及原因", "列席人员", "记录状态"]
+                      "缺席人员及原因", "列席人员", "记录状态", "法定人数"]
     assert meetings.max_row == 4  # the header and three meetings: not 第二党支部's, not last year's
     first = dict(zip(header, row_values(meetings, 2), strict=True))
     assert first["序号"] == 1 and first["日期"].date() == dt.date(ledger_year, 3, 10)

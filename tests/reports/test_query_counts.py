@@ -46,7 +46,7 @@ PINNED = {
     "orglife:matrix": 13,            # + scope, the page's paths, selectors.compliance (4), the selector
     "orglife:decisions": 9,          # + scope, the items with 应到/实到, the scope selector
     "orglife:contact_points": 10,    # + scope, the points with their counts, the form's leaders and branches
-    "reports:metrics": 34,           # + scope, the selector, then each registered figure (one or two each)
+    "reports:metrics": 35,           # + scope, the selector, then each registered figure (one or two each; + 局长办公会)
     "home": 12,                      # + each area's to-dos (the tree rows; compliance's 4; the lapsed members 1)
     "access:users": 8,               # + the authenticator, the accounts with their roles
     "access:roles": 11,              # + the authenticator, the grants, and the form's accounts, organisations and units

@@ -631,7 +631,7 @@ class _Builder:
             agenda = [self.agenda_input(item, present, plan) for item in plan.items]
             for member in plan.accept:
                 voters = sum(1 for m in present if m.full_on and m.full_on <= plan.day)
-                agenda.append(AgendaInput(title=f"讨论接收{member.name}同志为中共预备党员", category=Cat.ORDINARY,
+                agenda.append(AgendaInput(title=f"讨论接收{member.name}同志为中共预备党员", category=Cat.ADMIT_PROBATIONARY,
                                           votes_for=voters, votes_against=0, votes_abstain=0,
                                           decision=f"同意接收{member.name}同志为中共预备党员。"))
             guests = [g for g in plan.guests if getattr(g.member, "pk", None) not in ids]  # not 应到 twice

@@ -128,13 +128,21 @@ def _sheet(ws, headers: list[tuple[str, float]]) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def _quorum_text(row) -> str:
+    """The meeting's quorum as the ledger states it: empty where no rule applies."""
+    quorum = selectors.row_quorum(row)
+    if quorum is None:
+        return ""
+    return "达到" if quorum.met else f"未达到：{quorum.text}（{quorum.source}）"
+
+
 def _rate(present: int, expected: int) -> float | None:
     return present / expected if expected else None
 
 
 MEETING_HEADERS = [("序号", 6), ("日期", 12), ("会议类型", 16), ("党组织", 16), ("议题/主题", 40), ("学习主题", 22),
                    ("主持人", 10), ("应到", 7), ("实到", 7), ("出席率", 9), ("缺席人员及原因", 30), ("列席人员", 24),
-                   ("记录状态", 10)]
+                   ("记录状态", 10), ("法定人数", 30)]
 AGENDA_HEADERS = [("日期", 12), ("会议类型", 16), ("党组织", 16), ("序号", 6), ("议题", 36), ("类别", 14),
                   ("金额（万元）", 12), ("实到/应到", 10), ("赞成/反对/弃权", 14), ("结果", 8), ("决定", 40),
                   ("程序提示", 30)]
@@ -210,6 +218,7 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
             cells.new(ws, "、".join(absences[m.pk])),
             cells.new(ws, "、".join(guests[m.pk])),
             cells.new(ws, status_label, style="台账居中"),
+            cells.new(ws, _quorum_text(m)),
         ])
 
     ws = wb.create_sheet("议题决定")
@@ -225,9 +234,10 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
         _put(ws, r, 6, item.get_category_display())
         _put(ws, r, 7, item.amount, style="台账居中", number_format="0.00")
         _put(ws, r, 8, f"{item.present}/{item.expected}", style="台账居中")
-        _put(ws, r, 9, "" if passed is None else f"{item.votes_for}/{item.votes_against}/{item.votes_abstain}",
+        _put(ws, r, 9, "" if item.votes_for is None else f"{item.votes_for}/{item.votes_against}/{item.votes_abstain}",
              style="台账居中")
-        _put(ws, r, 10, "未表决" if passed is None else "通过" if passed else "未通过", style="台账居中")
+        _put(ws, r, 10, ("未表决" if item.votes_for is None else "表决无效" if passed is None
+                         else "通过" if passed else "未通过"), style="台账居中")
         _put(ws, r, 11, item.decision)
         _put(ws, r, 12, "；".join(f.text for f in flags))
 

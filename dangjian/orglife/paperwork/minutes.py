@@ -76,8 +76,15 @@ def meeting_minutes_docx(meeting: Meeting) -> bytes:
     ]
     if meeting.kind == MeetingKind.PARTY_LECTURE or lecturer:
         rows.append(("授课人", lecturer or "—"))
+    voters = [a for a in attendances if a.has_vote]
+    quorum = selectors.meeting_quorum(meeting, voters_expected=len(voters),
+                                      voters_present=sum(1 for a in voters if a.present))
+    rows.append(("应到人数", f"{len(attendances)}人", "实到人数", f"{len(present)}人"))
+    if len(voters) != len(attendances):
+        rows.append(("应到有表决权", f"{len(voters)}人", "实到有表决权", f"{sum(1 for a in voters if a.present)}人"))
+    if quorum is not None:
+        rows.append(("法定人数", f"{quorum.text}（依据：{quorum.source}）"))
     rows += [
-        ("应到人数", f"{len(attendances)}人", "实到人数", f"{len(present)}人"),
         ("出席人员", "、".join(a.member.name for a in present) or "无"),
         ("缺席人员及原因", "、".join(absence_text(a.member.name, a.absence_reason, a.note) for a in absent) or "无"),
         ("列席人员", "、".join(guest_text(g.name, g.role, g.title) for g in guests) or "无"),
@@ -102,11 +109,15 @@ def meeting_minutes_docx(meeting: Meeting) -> bytes:
         if item.amount is not None:
             facts += f"；金额：{amount_text(item.amount)}万元"
         para(doc, f"{facts}。")
-        if passed is None:
-            para(doc, f"表决结果：未记录表决（应到{item.expected}人，实到{item.present}人）。")
+        counts = (f"应到{item.expected}人，实到{item.present}人" if item.voters_expected == item.expected else
+                  f"应到有表决权{item.voters_expected}人，实到有表决权{item.voters_present}人")
+        if item.votes_for is None:
+            para(doc, f"表决结果：未记录表决（{counts}）。")
+        elif passed is None:
+            para(doc, f"表决结果：{vote_text(item)}（{counts}），表决无效。")
         else:
             outcome = "通过" if passed else "未通过"
-            para(doc, f"表决结果：{vote_text(item)}（应到{item.expected}人，实到{item.present}人），{outcome}。")
+            para(doc, f"表决结果：{vote_text(item)}（{counts}），{outcome}。")
         for index, line in enumerate(gw.text_lines(item.decision)):
             para(doc, f"决定：{line}" if index == 0 else line)
         for flag in flags:

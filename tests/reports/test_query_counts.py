@@ -42,11 +42,11 @@ PINNED = {
     "organizations:units": 7,        # + the units with their organisations
     "organizations:members": 10,     # + one page of members, the total, the cells' branches, the filter's organisations
     "orglife:meetings": 9,           # + scope, one page with 应到/实到, the scope selector
-    "orglife:matrix": 13,            # + scope, the page's paths, selectors.compliance (4), the selector
+    "orglife:matrix": 15,            # + scope, the page's paths, selectors.compliance (6 with a 党组: "also counts as", 民主生活会 attendance), the selector
     "orglife:decisions": 9,          # + scope, the items with 应到/实到, the scope selector
     "orglife:contact_points": 10,    # + scope, the points with their counts, the form's leaders and branches
-    "reports:metrics": 34,           # + scope, the selector, then each registered figure (one or two each)
-    "home": 11,                      # + each area's to-dos (the tree rows; compliance's 4)
+    "reports:metrics": 36,           # + scope, the selector, then each registered figure (one or two each)
+    "home": 13,                      # + each area's to-dos (the tree rows; compliance's 6)
     "access:users": 7,               # + the accounts with their roles
     "access:roles": 10,              # + the grants, and the form's accounts, organisations and units
     "audit:search": 8,               # + one page of entries, the names they refer to (one query; no filter, no search entry)

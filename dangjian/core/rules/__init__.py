@@ -15,15 +15,21 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 NATIONAL_FILE = Path(__file__).with_name("national.toml")
+LOCAL_FILE = Path(__file__).with_name("local.toml")  # local practice, labelled (each entry says whose: `basis`)
+OPTIONAL_KEYS = ("article", "quote", "basis", "national_minimum")
 
 
 @dataclass(frozen=True)
 class Rule:
     code: str
     label: str
-    value: int | float | str | dict
+    value: int | float | str | dict | list
     source: str
     effective_from: dt.date
+    article: str = ""
+    quote: str = ""
+    basis: str = ""
+    national_minimum: object = None
 
 
 def _read(path: Path) -> list[Rule]:
@@ -38,13 +44,16 @@ def _read(path: Path) -> list[Rule]:
             raise ImproperlyConfigured(f"Rule in {path} lacks {sorted(missing)}: {entry}")
         if not isinstance(entry["effective_from"], dt.date):
             raise ImproperlyConfigured(f"Rule {entry['code']} in {path}: effective_from must be a date")
-        rules.append(Rule(**{k: entry[k] for k in ("code", "label", "value", "source", "effective_from")}))
+        rules.append(Rule(**{k: entry[k] for k in ("code", "label", "value", "source", "effective_from",
+                                                   *OPTIONAL_KEYS) if k in entry}))
     return rules
 
 
 @cache
 def all_rules() -> tuple[Rule, ...]:
     rules = _read(NATIONAL_FILE)
+    if LOCAL_FILE.exists():
+        rules += _read(LOCAL_FILE)
     if settings.RULES_OVERRIDE_FILE:
         rules += _read(Path(settings.RULES_OVERRIDE_FILE))
     return tuple(sorted(rules, key=lambda r: (r.code, r.effective_from)))

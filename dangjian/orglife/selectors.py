@@ -317,6 +317,23 @@ def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Notice]]:
     return passed, flags
 
 
+def meeting_flags(meeting: Meeting, *, expected: int, present: int) -> list[Notice]:
+    """What a recorded meeting lacks under a rule that lets it stand but not count: a 民主生活会 with
+    fewer than ⅔ of the leading group present. The record is kept (it happened), flagged here and
+    left out of the count (see compliance)."""
+    day = timezone.localtime(meeting.starts_at).date()
+    flags = []
+    for req in orglife_rules.requirements(day):
+        if req.quorum and req.kind == meeting.kind and expected:
+            from fractions import Fraction
+
+            if present < Fraction(req.quorum) * expected:
+                flags.append(Notice(f"orglife.required.{req.key}",
+                                    f"到会 {present}/{expected} 人，未达到应到会人数的{req.quorum}：本次{req.label}不计入当年要求",
+                                    source=req.source))
+    return flags
+
+
 # ---------------------------------------------------------------- contact points
 
 def contact_points(points: QuerySet[ContactPoint], *, year: int) -> QuerySet[ContactPoint]:
@@ -426,3 +443,80 @@ def nameable_people(user, *, organization: Organization | None = None, meeting: 
                     | Q(pk__in=meeting.guests.exclude(member=None).values("member_id"))
                     | Q(pk__in=meeting.attendances.values("member_id")))
     return Member.objects.filter(allowed)
+
+
+# ---------------------------------------------------------------- 谈心谈话 and 双重组织生活
+
+@dataclass
+class TalkCoverage:
+    """One committee member's 谈心谈话 for a year: whom of the committee and the members they have
+    not yet talked with (支部工作条例 第十九条: each at least once a year)."""
+
+    member: Member
+    talks: int
+    missing_committee: list[Member]
+    missing_members: list[Member]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_committee and not self.missing_members
+
+
+def heart_talk_coverage(organization: Organization, *, year: int, today: dt.date) -> list[TalkCoverage]:
+    """Per committee member of `organization` in `year` (posts open at the year's end, or today in
+    the current year): the talks they had and whom they still owe one. Three queries: the posts,
+    the members, the talks."""
+    from dangjian.organizations.selectors import memberships_on, open_on
+    from dangjian.orglife.models import HeartTalk
+
+    day = min(today, dt.date(year, 12, 31))
+    committee = [a.member for a in Appointment.objects.filter(open_on(day), organization=organization)
+                 .select_related("member").order_by("start", "pk")]
+    members = [m.member for m in memberships_on(organization, day).order_by("member__name", "member_id")]
+    pairs: dict[int, set[int]] = defaultdict(set)
+    for first, second in HeartTalk.objects.filter(organization=organization, held_on__year=year).values_list(
+            "first_id", "second_id"):
+        pairs[first].add(second)
+        pairs[second].add(first)
+    rows = []
+    for person in dict.fromkeys(committee):
+        talked = pairs.get(person.pk, set())
+        rows.append(TalkCoverage(
+            member=person, talks=len(talked),
+            missing_committee=[m for m in committee if m.pk != person.pk and m.pk not in talked],
+            missing_members=[m for m in members if m.pk != person.pk and m.pk not in talked
+                             and m.pk not in {c.pk for c in committee}]))
+    return rows
+
+
+@dataclass
+class DualLife:
+    """A 党员领导干部 of a 党组 and the 组织生活会 of their own branch they attended as an ordinary
+    member (党章 第八条: 双重组织生活), for one year; `meetings` empty when they did not."""
+
+    member: Member
+    meetings: list[tuple[dt.date, str]]
+
+
+def dual_life(leading_group: Organization, *, year: int, today: dt.date) -> list[DualLife]:
+    """Each member of the 党组 (posts open at the year's end, or today in the current year) with the
+    branch 组织生活会 for `year` (by 所属年度; a meeting that also counted as one counts) they were
+    present at, derived from attendance. Two queries."""
+    from dangjian.organizations.selectors import open_on
+
+    day = min(today, dt.date(year, 12, 31))
+    leaders = [a.member for a in Appointment.objects.filter(open_on(day), organization=leading_group)
+               .select_related("member").order_by("start", "pk")]
+    olm = MeetingKind.ORGANIZATIONAL_LIFE_MEETING
+    start, end = year_range(year)
+    attended: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for member_id, at, org_name in (
+            Attendance.objects.filter(member__in=[m.pk for m in leaders], present=True)
+            .filter(Q(meeting__kind=olm) | Q(meeting__also_counts__kind=olm))
+            .filter(Q(meeting__covers_year=year) | Q(meeting__covers_year__isnull=True, meeting__starts_at__gte=start,
+                                                    meeting__starts_at__lt=end))
+            .exclude(meeting__organization=leading_group)
+            .values_list("member_id", "meeting__starts_at", "meeting__organization__name").distinct()
+            .order_by("meeting__starts_at")):
+        attended[member_id].append((timezone.localtime(at).date(), org_name))
+    return [DualLife(member=m, meetings=attended.get(m.pk, [])) for m in dict.fromkeys(leaders)]

@@ -291,14 +291,14 @@ def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False)
         day = timezone.localtime(data.starts_at).date() if timezone.is_aware(data.starts_at) else data.starts_at.date()
         for message in also_counts_problems(org, kind, data.also_counts, day):
             err("also_counts", message)
-        if data.covers_year is not None and forms_of(data) & set(orglife_rules.yearly_forms(day)):
+        if data.covers_year is not None and _forms_of(data) & set(orglife_rules.yearly_forms(day)):
             message = covers_year_problem(data.covers_year, day)
             if message:
                 err("covers_year", message)
     return expected, errors
 
 
-def forms_of(data: MeetingInput) -> set[str]:
+def _forms_of(data: MeetingInput) -> set[str]:
     """Every form a meeting input serves: its kind, its "also counts as" and 民主评议 when included."""
     return {data.kind, *data.also_counts, *([DEMOCRATIC_APPRAISAL] if data.includes_appraisal else [])}
 
@@ -333,9 +333,9 @@ def covers_year_problem(covers_year: int, day: dt.date) -> str:
             f"{rule.label}（依据：{orglife_rules.cited(rule)}：{rule.basis}）。")
 
 
-def effective_covers_year(data: MeetingInput, day: dt.date) -> int | None:
+def _effective_covers_year(data: MeetingInput, day: dt.date) -> int | None:
     """The 所属年度 stored: given, or the year held, for a meeting serving a yearly form; else None."""
-    if not forms_of(data) & set(orglife_rules.yearly_forms(day)):
+    if not _forms_of(data) & set(orglife_rules.yearly_forms(day)):
         return None
     return data.covers_year if data.covers_year is not None else day.year
 
@@ -424,7 +424,7 @@ def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | N
         host=data.host, recorder=data.recorder, lecturer=data.lecturer, lecturer_name=data.lecturer_name.strip(),
         topics=data.topics.strip(), minutes=data.minutes, includes_appraisal=data.includes_appraisal,
         status=_status(data.starts_at, entered_at), recorded_by=by.user,
-        covers_year=effective_covers_year(data, timezone.localtime(data.starts_at).date()),
+        covers_year=_effective_covers_year(data, timezone.localtime(data.starts_at).date()),
     )
     _write_children(meeting, data, expected, existing=False)
     audit_record(by=by, action="meeting.record", obj=meeting, after=_summary(meeting, data, expected),
@@ -471,7 +471,7 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     if errors:
         raise ValidationError(errors)
     before = _parts(meeting)
-    data = replace(data, covers_year=effective_covers_year(data, timezone.localtime(data.starts_at).date()))
+    data = replace(data, covers_year=_effective_covers_year(data, timezone.localtime(data.starts_at).date()))
     changes = model_update(instance=meeting, fields=[*MEETING_EDITABLE, "status"],
                            data={name: getattr(data, name) for name in MEETING_EDITABLE}
                            | {"status": _status(data.starts_at, meeting.recorded_at)})

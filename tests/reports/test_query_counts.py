@@ -45,7 +45,7 @@ PINNED = {
     "orglife:matrix": 15,            # + scope, the page's paths, selectors.compliance (6 with a 党组: "also counts as", 民主生活会 attendance), the selector
     "orglife:decisions": 9,          # + scope, the items with 应到/实到, the scope selector
     "orglife:contact_points": 10,    # + scope, the points with their counts, the form's leaders and branches
-    "reports:metrics": 36,           # + scope, the selector, then each registered figure (one or two each)
+    "reports:metrics": 37,           # + scope, the selector, then each registered figure (one or two each)
     "home": 13,                      # + each area's to-dos (the tree rows; compliance's 6)
     "access:users": 7,               # + the accounts with their roles
     "access:roles": 10,              # + the grants, and the form's accounts, organisations and units

@@ -24,6 +24,7 @@ class OrglifeConfig(AppConfig):
             "meeting.update": "修改会议记录",
             "agenda_item.add": "增加议题",
             "contact_point.set": "设置党建联系点",
+            "heart_talk.record": "记录谈心谈话",
             "meeting.attach": "上传会议附件",
             "meeting.delete": "删除会议记录",
             "ledger.export": "导出组织生活台账",
@@ -38,5 +39,5 @@ class OrglifeConfig(AppConfig):
             register_children("orglife.meeting", key, model=model, keyed_by=keyed_by)
         register_field_labels("orglife.meeting", {
             "expected": "应到人数", "present": "实到人数", "absent": "缺席", "guests": "列席人员", "agenda": "议题",
-            "attendance": "出缺席", "study_tags": "学习主题",
+            "attendance": "出缺席", "study_tags": "学习主题", "also_counts": "同时计为",
         })

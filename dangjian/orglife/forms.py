@@ -48,17 +48,28 @@ class MeetingForm(BootstrapMixin, forms.Form):
                                             widget=forms.CheckboxSelectMultiple)
     minutes = forms.CharField(label="会议记录", widget=forms.Textarea(attrs={"rows": 5}), required=False)
     includes_appraisal = forms.BooleanField(label="本次含民主评议党员", required=False)
+    also_counts = forms.MultipleChoiceField(
+        label="同时计为", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(k, label) for k, label in MeetingKind.choices],
+        help_text="一次活动只记录一次：如主题党日同时作为本季度的支部党员大会和党课，勾选后分别计入。")
+    covers_year = forms.IntegerField(
+        label="所属年度", required=False, help_text="组织生活会、民主评议、民主生活会常在次年年初召开，计入所属年度。",
+        error_messages={"invalid": "所属年度请选择会议当年或上一年。"})
     contact_leaders = forms.ModelMultipleChoiceField(label="列席的联系点领导", queryset=Member.objects.none(),
                                                      required=False, widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, organizations, members, leaders, common_tags=(), **kwargs):
+    def __init__(self, *args, organizations, members, leaders, common_tags=(), year=None, **kwargs):
         super().__init__(*args, **kwargs)
+        year = year or timezone.localdate().year
+        # Offered: the year held or the one before; anything else typed reaches the service's rule check.
+        self.fields["covers_year"].widget = forms.Select(
+            attrs={"class": "form-select"}, choices=[("", "会议当年（默认）"), (year, f"{year}年"), (year - 1, f"{year - 1}年")])
         self.fields["organization"].queryset = organizations
         for name in ("host", "recorder", "lecturer"):
             self.fields[name].queryset = members
         self.fields["contact_leaders"].queryset = leaders
         self.fields["common_tags"].choices = [(t, t) for t in common_tags]
-        for name in ("contact_leaders", "common_tags"):
+        for name in ("contact_leaders", "common_tags", "also_counts"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
 
     def clean_starts_at(self):

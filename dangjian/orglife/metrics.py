@@ -3,14 +3,23 @@
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dangjian.access.roles import Perm
 from dangjian.core.metrics import MetricValue, Period, register
 from dangjian.organizations.models import Organization
+from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors
-from dangjian.orglife.models import THREE_MEETINGS_ONE_LESSON, AgendaItem, ContactPoint, Meeting, MeetingKind
+from dangjian.orglife.models import (
+    DEMOCRATIC_APPRAISAL,
+    THREE_MEETINGS_ONE_LESSON,
+    AgendaItem,
+    ContactPoint,
+    Meeting,
+    MeetingAlsoCounts,
+    MeetingKind,
+)
 
 AREA = "组织生活"
 MEETING_COLUMNS = [("starts_at", "时间"), ("organization.name", "党组织"), ("kind_label", "类型"),
@@ -31,17 +40,47 @@ def _meetings(organizations: QuerySet[Organization], period: Period):
     return Meeting.objects.filter(organization__in=organizations.values("pk"), starts_at__gte=start, starts_at__lt=end)
 
 
+def _whole_years(period: Period) -> range | None:
+    """The years a period spans when it is made of whole calendar years, else None."""
+    if (period.start.month, period.start.day, period.end.month, period.end.day) == (1, 1, 12, 31):
+        return range(period.start.year, period.end.year + 1)
+    return None
+
+
+def meetings_serving(organizations: QuerySet[Organization], period: Period, form: str):
+    """The meetings that served `form` in the period: of that kind or also counted as it (one
+    session, counted for each form it served). A yearly form (组织生活会, 民主评议, 民主生活会) over
+    whole years counts by 所属年度: one held in January for the year before counts there."""
+    serves = Q(kind=form) | Exists(MeetingAlsoCounts.objects.filter(meeting=OuterRef("pk"), kind=form))
+    years = _whole_years(period)
+    if years is not None and form in orglife_rules.yearly_forms(period.end):
+        start, end = _range(period)
+        for_years = (Q(covers_year__in=list(years))
+                     | Q(covers_year__isnull=True, starts_at__gte=start, starts_at__lt=end))
+        return Meeting.objects.filter(for_years, serves, organization__in=organizations.values("pk"))
+    return _meetings(organizations, period).filter(serves)
+
+
 def _register_kind(kind: MeetingKind) -> None:
     @register(key=f"orglife.meetings.{kind.value}", label=f"{kind.label}", area=AREA, unit="次",
               permission=Perm.VIEW_MEETINGS, columns=MEETING_COLUMNS,
-              description=f"期间内召开的{kind.label}次数（含下级组织）。")
+              description=f"期间内召开的{kind.label}次数（含下级组织；同时作为{kind.label}开展的其他会议一并计入；"
+                          "年度会议按所属年度计）。")
     def meetings_of_kind(*, organizations, period):
-        meetings = _meetings(organizations, period).filter(kind=kind)
+        meetings = meetings_serving(organizations, period, kind.value)
         return MetricValue(value=meetings.count(), records=selectors.meeting_rows(meetings).order_by("starts_at", "id"))
 
 
 for _kind in MeetingKind:
     _register_kind(_kind)
+
+
+@register(key="orglife.meetings.democratic_appraisal", label="民主评议党员", area=AREA, unit="次",
+          permission=Perm.VIEW_MEETINGS, columns=MEETING_COLUMNS,
+          description="开展民主评议党员的会议次数（含下级组织；按所属年度计）。")
+def democratic_appraisals(*, organizations, period):
+    meetings = meetings_serving(organizations, period, DEMOCRATIC_APPRAISAL)
+    return MetricValue(value=meetings.count(), records=selectors.meeting_rows(meetings).order_by("starts_at", "id"))
 
 
 def _register_study_tag(key: str, tag: str) -> None:
@@ -101,7 +140,7 @@ def decisions_flagged(*, organizations, period):
 @register(key="orglife.contact_attendance", label="领导参加联系点支部活动", area=AREA, unit="次",
           permission=Perm.VIEW_MEETINGS, columns=[("leader.name", "领导"), ("organization.name", "联系党支部"), ("meetings_joined", "参加"),
                    ("meetings_held", "支部活动")],
-          description="领导参加其党建联系点支部会议和活动的次数 / 这些支部同期召开的次数。")
+          description="领导参加其党建联系点支部学习活动（主题党日、党课，见本地规则 contact_point.study_kinds）的次数 / 这些支部同期开展的次数。")
 def contact_attendance(*, organizations, period):
     points = selectors.contact_points(
         ContactPoint.objects.filter(organization__in=organizations.values("pk")), year=period.end.year)

@@ -33,6 +33,12 @@ THREE_MEETINGS_ONE_LESSON = (
 )
 
 
+# 民主评议党员 is not a kind of meeting but a form a meeting serves (it is held at the 组织生活会 or a
+# 党员大会): a meeting's "also counts as" forms are meeting kinds or this one.
+DEMOCRATIC_APPRAISAL = "democratic_appraisal"
+FORM_LABELS = {**dict(MeetingKind.choices), DEMOCRATIC_APPRAISAL: "民主评议党员"}
+
+
 class StudyTag(models.Model):
     """A study theme a meeting can carry (学习贯彻党的二十大精神, 党史学习教育…)."""
 
@@ -68,6 +74,9 @@ class Meeting(models.Model):
     study_tags = models.ManyToManyField(StudyTag, blank=True, related_name="meetings", verbose_name="学习主题")
     minutes = models.TextField("会议记录", blank=True)
     includes_appraisal = models.BooleanField("含民主评议党员", default=False)
+    # The year a yearly meeting (组织生活会, 民主评议, 民主生活会) is for: often held in January or
+    # February of the next. None for other meetings (they count by their date).
+    covers_year = models.PositiveSmallIntegerField("所属年度", null=True, blank=True)
     status = models.CharField("记录状态", max_length=20, choices=Status.choices, default=Status.ON_TIME)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name="录入人")
@@ -103,6 +112,48 @@ class Meeting(models.Model):
         """The study themes in the order they were typed (the link rows' ids keep it). One query."""
         return list(Meeting.study_tags.through.objects.filter(meeting=self).order_by("id")
                     .values_list("studytag__name", flat=True))
+
+
+class MeetingAlsoCounts(models.Model):
+    """A form a meeting also served besides its own kind: a 主题党日 that was also the quarter's
+    党员大会 and 党课, an 组织生活会 held as a 党员大会 with 民主评议. Recorded once, counted for each."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="also_counts")
+    kind = models.CharField("同时计为", max_length=40, choices=list(FORM_LABELS.items()))
+
+    class Meta:
+        verbose_name = "同时计为"
+        verbose_name_plural = "同时计为"
+        constraints = [models.UniqueConstraint(fields=["meeting", "kind"], name="meeting_also_counts_once")]
+        indexes = [models.Index(fields=["kind", "meeting"], name="also_counts_kind_idx")]
+
+    def __str__(self):
+        return FORM_LABELS.get(self.kind, self.kind)
+
+
+class HeartTalk(models.Model):
+    """谈心谈话: two people of one organisation talked on a day (支部工作条例 第十九条). Minimal: who,
+    where, when; what was said is not recorded."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT,
+                                     related_name="heart_talks", verbose_name="党组织")
+    held_on = models.DateField("日期")
+    first = models.ForeignKey("organizations.Member", on_delete=models.PROTECT, related_name="+",
+                              verbose_name="谈话人")
+    second = models.ForeignKey("organizations.Member", on_delete=models.PROTECT, related_name="+",
+                               verbose_name="谈话对象")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name="录入人")
+    recorded_at = models.DateTimeField("录入时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "谈心谈话"
+        verbose_name_plural = "谈心谈话"
+        constraints = [models.CheckConstraint(name="heart_talk_two_people", condition=~models.Q(first=models.F("second")))]
+        indexes = [models.Index(fields=["organization", "held_on"], name="heart_talk_org_day_idx")]
+
+    def __str__(self):
+        return f"{self.held_on:%Y-%m-%d} {self.first}—{self.second}"
 
 
 class Attendance(models.Model):

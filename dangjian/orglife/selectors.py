@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from dangjian.orglife.models import (
     ContactPoint,
     Guest,
     Meeting,
+    MeetingAlsoCounts,
     MeetingKind,
 )
 from dangjian.orglife.rules import Requirement
@@ -48,6 +49,9 @@ class Cell:
     end: dt.date
     held: int
     state: str  # held | missing | due (period under way) | future | exempt (not live, no committee)
+    # What the count rests on beyond the kind's own meetings: "随主题党日 6月28日" (a session that
+    # also served this form), "2027年1月召开，计入所属年度2026年", "…到会不足2/3，不计入".
+    notes: list[str] = field(default_factory=list)
 
     @property
     def month(self) -> int:
@@ -100,38 +104,89 @@ def _live_for_most_of(org: Organization, start: dt.date, end: dt.date) -> bool:
     return live_days > orglife_rules.owed_share(end) * ((end - start).days + 1)
 
 
+def _via(main_kind: str, day: dt.date) -> str:
+    return f"随{MeetingKind(main_kind).label} {day.month}月{day.day}日"
+
+
+def _discount_short_of_quorum(orgs, scope, year: int, in_year_or_for_it: Q, covered_by: dict, notes_by: dict) -> None:
+    """A requirement that asks for a share of 应到 present (民主生活会: ⅔) is not met by a meeting
+    short of it: such meetings are taken off the count, with a note. One query, only when such a
+    requirement applies to one of the organisations."""
+    quorums = {req.kind: (req.quorum, req.source) for req in orglife_rules.requirements(dt.date(year, 12, 31))
+               if req.quorum and req.kind and any(o.kind == req.applies_to for o in orgs)}
+    if not quorums:
+        return
+    from fractions import Fraction
+
+    for meeting in (Meeting.objects.filter(in_year_or_for_it, organization__in=scope, kind__in=quorums)
+                    .annotate(expected=Count("attendances"),
+                              present=Count("attendances", filter=Q(attendances__present=True)))
+                    .values("organization_id", "kind", "starts_at", "covers_year", "expected", "present")):
+        share, source = quorums[meeting["kind"]]
+        covers = meeting["covers_year"] if meeting["covers_year"] is not None else \
+            timezone.localtime(meeting["starts_at"]).year
+        if covers != year or not meeting["expected"] or meeting["present"] >= Fraction(share) * meeting["expected"]:
+            continue
+        key = (meeting["organization_id"], meeting["kind"])
+        covered_by[key] -= 1
+        day = timezone.localtime(meeting["starts_at"]).date()
+        notes_by[key].append(f"{day.month}月{day.day}日的{MeetingKind(meeting['kind']).label}到会 "
+                             f"{meeting['present']}/{meeting['expected']} 人，不足应到会人数的{share}，不计入（{source}）")
+
+
 def _plus(sums: list[int] | None, more: list[int]) -> list[int]:
     return more if sums is None else [a + b for a, b in zip(sums, more, strict=True)]
 
 
 def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.date) -> ComplianceTable:
-    """Required against held, per organisation and period of `year`. Four queries: the
-    organisations, the meeting counts grouped by organisation, kind and appraisal flag, the current
-    posts (for "has a committee" and the 党组 secretary) and the secretary's lectures.
+    """Required against held, per organisation and period of `year`. Five queries, six at most: the
+    organisations, the meeting counts grouped by organisation, kind and 所属年度, the "also counts as"
+    rows (a 主题党日 that was also the quarter's 党员大会 and 党课: one row per extra form), the current
+    posts (for "has a committee" and the secretaries), the secretaries' lectures, and, when a
+    requirement asks for a share present (民主生活会: ⅔), those meetings' attendance.
 
     Counts come back as running totals, "meetings up to the end of month m" for m = 1..12, so the
     count of any period (a month, a quarter, the year) is one subtraction, and each organisation's
     cells are built from small per-organisation lists without scanning anything per cell: the
-    bureau's matrix builds ~1,000 cells and a city's 2,000 branches ~50,000."""
+    bureau's matrix builds ~1,000 cells and a city's 2,000 branches ~50,000. The yearly forms
+    (组织生活会, 民主评议, 民主生活会) count by the year they are for (所属年度), so one held in
+    January for the year before counts there, not here."""
     orgs = list(organizations.order_by("path"))
     scope = organizations.values("pk")
     start, end = year_range(year)
     tz = timezone.get_current_timezone()
+    yearly = set(orglife_rules.yearly_forms(dt.date(year, 12, 31)))
     # Running totals by range filters on starts_at rather than extracting the month, which SQLite
     # would do in Python for every meeting: upto1 counts January, upto2 January and February, ...
     month_bounds = [dt.datetime(year + m // 12, m % 12 + 1, 1, tzinfo=tz) for m in range(1, 13)]
-    running = {f"upto{m}": Count("id", filter=Q(starts_at__lt=month_bounds[m - 1])) for m in range(1, 12)}
-    running["upto12"] = Count("id")  # the whole year: the query is limited to it
+    running = {f"upto{m}": Count("id", filter=Q(starts_at__lt=month_bounds[m - 1])) for m in range(1, 13)}
     zero = [0] * 13
-    held_by: dict[tuple[int, str], list[int]] = {}  # (organisation, kind) -> [0, up to Jan, ..., up to Dec]
-    appraisals_by: dict[int, list[int]] = {}  # organisation -> the same, for meetings with an appraisal
-    for org_id, kind, appraisal, *upto in (
-            Meeting.objects.filter(organization__in=scope, starts_at__gte=start, starts_at__lt=end)
-            .values_list("organization_id", "kind", "includes_appraisal").annotate(**running).order_by()):
-        sums = [0, *upto]
-        held_by[(org_id, kind)] = _plus(held_by.get((org_id, kind)), sums)
-        if appraisal:
-            appraisals_by[org_id] = _plus(appraisals_by.get(org_id), sums)
+    held_by: dict[tuple[int, str], list[int]] = {}  # (organisation, form) -> [0, up to Jan, ..., up to Dec]
+    covered_by: dict[tuple[int, str], int] = defaultdict(int)  # (organisation, form) -> meetings for the year
+    notes_by: dict[tuple[int, str], list[str]] = defaultdict(list)  # what a reader should know about a cell
+    in_year_or_for_it = Q(starts_at__gte=start, starts_at__lt=end) | Q(covers_year=year)
+    for org_id, kind, covers, last, total, *upto in (
+            Meeting.objects.filter(in_year_or_for_it, organization__in=scope)
+            .values_list("organization_id", "kind", "covers_year")
+            .annotate(last=Max("starts_at"), total=Count("id"), **running).order_by()):
+        held_by[(org_id, kind)] = _plus(held_by.get((org_id, kind)), [0, *upto])
+        if (covers if covers is not None else year) == year:
+            covered_by[(org_id, kind)] += total
+            if last >= end:
+                held_at = timezone.localtime(last)
+                notes_by[(org_id, kind)].append(f"{held_at.year}年{held_at.month}月召开，计入所属年度{year}年")
+    via_by: dict[tuple[int, str], list[tuple[dt.date, str, int | None]]] = defaultdict(list)
+    for org_id, form, main, at, covers in (
+            MeetingAlsoCounts.objects.filter(Q(meeting__starts_at__gte=start, meeting__starts_at__lt=end)
+                                             | Q(meeting__covers_year=year), meeting__organization__in=scope)
+            .values_list("meeting__organization_id", "kind", "meeting__kind", "meeting__starts_at",
+                         "meeting__covers_year").order_by("meeting__starts_at")):
+        day = timezone.localtime(at).date()
+        via_by[(org_id, form)].append((day, main, covers))
+        if day.year == year:
+            held_by[(org_id, form)] = _plus(held_by.get((org_id, form)), [0] * day.month + [1] * (13 - day.month))
+        if (covers if covers is not None else day.year) == year:
+            covered_by[(org_id, form)] += 1
     posts = list(Appointment.objects.filter(organization__in=scope, start__lte=dt.date(year, 12, 31))
                  .filter(Q(end__isnull=True) | Q(end__gt=dt.date(year, 1, 1)))
                  .values("organization_id", "member_id", "role", "start", "end"))
@@ -139,12 +194,15 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
     for p in posts:
         posts_by_org[p["organization_id"]].append(p)
     secretaries = {p["member_id"] for p in posts if p["role"] == Appointment.Role.SECRETARY}
+    running_all = {f"upto{m}": Count("id", filter=Q(starts_at__lt=month_bounds[m - 1])) for m in range(1, 12)}
+    running_all["upto12"] = Count("id")  # the whole year: the query is limited to it
     lectures_by: dict[int, list[int]] = {}  # lecturer -> running totals, as above
     if secretaries:
         for lecturer_id, *upto in (Meeting.objects.filter(kind=MeetingKind.PARTY_LECTURE, lecturer_id__in=secretaries,
                                                           starts_at__gte=start, starts_at__lt=end)
-                                   .values_list("lecturer_id").annotate(**running).order_by()):
+                                   .values_list("lecturer_id").annotate(**running_all).order_by()):
             lectures_by[lecturer_id] = [0, *upto]
+    _discount_short_of_quorum(orgs, scope, year, in_year_or_for_it, covered_by, notes_by)
 
     in_post: dict[tuple[int, dt.date], list[dict]] = {}
 
@@ -170,18 +228,24 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
         live_all_year = org.founded_on <= year_start and (org.dissolved_on is None or org.dissolved_on > year_end)
         for month, req, first in due.get(org.kind, ()):
             period_start, period_end = dt.date(year, first, 1), ends[month]
-            if req.key == "democratic_appraisal":
-                sums = appraisals_by.get(org.pk, zero)
-                held = sums[month] - sums[first - 1]
-            elif req.key == "secretary_lecture":
+            form = req.form
+            notes: list[str] = []
+            if req.key in orglife_rules.SECRETARY_LECTURE_KEYS:
                 held = 0
                 for p in posts_on(org.pk, period_end):
                     if p["role"] == Appointment.Role.SECRETARY:
                         sums = lectures_by.get(p["member_id"], zero)
                         held += sums[month] - sums[first - 1]
+            elif form in yearly and req.period == "year":
+                held = covered_by.get((org.pk, form), 0)
+                notes = [*notes_by.get((org.pk, form), ()),
+                         *(_via(main, day) for day, main, covers in via_by.get((org.pk, form), ())
+                           if (covers if covers is not None else day.year) == year)]
             else:
-                sums = held_by.get((org.pk, req.kind), zero)
+                sums = held_by.get((org.pk, form), zero)
                 held = sums[month] - sums[first - 1]
+                notes = [_via(main, day) for day, main, _covers in via_by.get((org.pk, form), ())
+                         if period_start <= day <= period_end]
             live = live_all_year or _live_for_most_of(org, period_start, period_end)
             if live and req.when == "has_committee" and len(posts_on(org.pk, period_end)) < COMMITTEE_MINIMUM:
                 live = False
@@ -195,7 +259,7 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
                 state = "due"
             else:
                 state = "missing"
-            row.cells.append(Cell(req, period_start, period_end, held, state))
+            row.cells.append(Cell(req, period_start, period_end, held, state, notes))
         if any(c.state != "exempt" for c in row.cells):
             table.rows.append(row)
     return table
@@ -314,14 +378,36 @@ def decision_flags(item: AgendaItem) -> tuple[bool | None, list[Notice]]:
     return passed, flags
 
 
+def meeting_flags(meeting: Meeting, *, expected: int, present: int) -> list[Notice]:
+    """What a recorded meeting lacks under a rule that lets it stand but not count: a 民主生活会 with
+    fewer than ⅔ of the leading group present. The record is kept (it happened), flagged here and
+    left out of the count (see compliance)."""
+    day = timezone.localtime(meeting.starts_at).date()
+    flags = []
+    for req in orglife_rules.requirements(day):
+        if req.quorum and req.kind == meeting.kind and expected:
+            from fractions import Fraction
+
+            if present < Fraction(req.quorum) * expected:
+                flags.append(Notice(f"orglife.required.{req.key}",
+                                    f"到会 {present}/{expected} 人，未达到应到会人数的{req.quorum}：本次{req.label}不计入当年要求",
+                                    source=req.source))
+    return flags
+
+
 # ---------------------------------------------------------------- contact points
 
 def contact_points(points: QuerySet[ContactPoint], *, year: int) -> QuerySet[ContactPoint]:
-    """Each leader's contact branch for the year, with how many of the branch's meetings that year
-    the leader joined (as a guest or as an attendee) and how many it held. One query."""
+    """Each leader's contact branch for the year, with how many of the branch's study sessions that
+    year the leader joined (as a guest or as an attendee) and how many it held (the kinds are rule
+    data: contact_point.study_kinds). One query."""
     start, end = year_range(year)
-    branch_meetings = Meeting.objects.filter(organization=OuterRef("organization"), starts_at__gte=start,
-                                             starts_at__lt=end)
+    study_kinds = orglife_rules.contact_study_kinds(dt.date(year, 12, 31))
+    # The branch's study sessions (每周五下午的学习活动): its 主题党日 and 党课, and meetings that also
+    # served as one; not its 支委会 or a 党员大会 that decided a matter.
+    branch_meetings = Meeting.objects.filter(
+        Q(kind__in=study_kinds) | Exists(MeetingAlsoCounts.objects.filter(meeting=OuterRef("pk"), kind__in=study_kinds)),
+        organization=OuterRef("organization"), starts_at__gte=start, starts_at__lt=end)
     joined = branch_meetings.filter(
         Q(Exists(Guest.objects.filter(meeting=OuterRef("pk"), member=OuterRef(OuterRef("leader")))))
         | Q(Exists(Attendance.objects.filter(meeting=OuterRef("pk"), member=OuterRef(OuterRef("leader")),
@@ -360,8 +446,9 @@ def meeting_list(user, *, organization: Organization | None = None, year: int | 
     caller cuts its page, then `meeting_rows` counts attendance for the rows on it."""
     meetings = (policy.records_under(user, Meeting, Perm.VIEW_MEETINGS, organization) if organization is not None
                 else policy.records(user, Meeting, Perm.VIEW_MEETINGS))
-    if kind:
-        meetings = meetings.filter(kind=kind)
+    if kind:  # the meetings of the kind and those that also served as one
+        meetings = meetings.filter(Q(kind=kind) | Exists(MeetingAlsoCounts.objects.filter(
+            meeting=OuterRef("pk"), kind=kind)))
     if year:
         meetings = meetings_in_year(meetings, year)
     if study_tag:
@@ -416,3 +503,80 @@ def nameable_people(user, *, organization: Organization | None = None, meeting: 
                     | Q(pk__in=meeting.guests.exclude(member=None).values("member_id"))
                     | Q(pk__in=meeting.attendances.values("member_id")))
     return Member.objects.filter(allowed)
+
+
+# ---------------------------------------------------------------- 谈心谈话 and 双重组织生活
+
+@dataclass
+class TalkCoverage:
+    """One committee member's 谈心谈话 for a year: whom of the committee and the members they have
+    not yet talked with (支部工作条例 第十九条: each at least once a year)."""
+
+    member: Member
+    talks: int
+    missing_committee: list[Member]
+    missing_members: list[Member]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_committee and not self.missing_members
+
+
+def heart_talk_coverage(organization: Organization, *, year: int, today: dt.date) -> list[TalkCoverage]:
+    """Per committee member of `organization` in `year` (posts open at the year's end, or today in
+    the current year): the talks they had and whom they still owe one. Three queries: the posts,
+    the members, the talks."""
+    from dangjian.organizations.selectors import memberships_on, open_on
+    from dangjian.orglife.models import HeartTalk
+
+    day = min(today, dt.date(year, 12, 31))
+    committee = [a.member for a in Appointment.objects.filter(open_on(day), organization=organization)
+                 .select_related("member").order_by("start", "pk")]
+    members = [m.member for m in memberships_on(organization, day).order_by("member__name", "member_id")]
+    pairs: dict[int, set[int]] = defaultdict(set)
+    for first, second in HeartTalk.objects.filter(organization=organization, held_on__year=year).values_list(
+            "first_id", "second_id"):
+        pairs[first].add(second)
+        pairs[second].add(first)
+    rows = []
+    for person in dict.fromkeys(committee):
+        talked = pairs.get(person.pk, set())
+        rows.append(TalkCoverage(
+            member=person, talks=len(talked),
+            missing_committee=[m for m in committee if m.pk != person.pk and m.pk not in talked],
+            missing_members=[m for m in members if m.pk != person.pk and m.pk not in talked
+                             and m.pk not in {c.pk for c in committee}]))
+    return rows
+
+
+@dataclass
+class DualLife:
+    """A 党员领导干部 of a 党组 and the 组织生活会 of their own branch they attended as an ordinary
+    member (党章 第八条: 双重组织生活), for one year; `meetings` empty when they did not."""
+
+    member: Member
+    meetings: list[tuple[dt.date, str]]
+
+
+def dual_life(leading_group: Organization, *, year: int, today: dt.date) -> list[DualLife]:
+    """Each member of the 党组 (posts open at the year's end, or today in the current year) with the
+    branch 组织生活会 for `year` (by 所属年度; a meeting that also counted as one counts) they were
+    present at, derived from attendance. Two queries."""
+    from dangjian.organizations.selectors import open_on
+
+    day = min(today, dt.date(year, 12, 31))
+    leaders = [a.member for a in Appointment.objects.filter(open_on(day), organization=leading_group)
+               .select_related("member").order_by("start", "pk")]
+    olm = MeetingKind.ORGANIZATIONAL_LIFE_MEETING
+    start, end = year_range(year)
+    attended: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for member_id, at, org_name in (
+            Attendance.objects.filter(member__in=[m.pk for m in leaders], present=True)
+            .filter(Q(meeting__kind=olm) | Q(meeting__also_counts__kind=olm))
+            .filter(Q(meeting__covers_year=year) | Q(meeting__covers_year__isnull=True, meeting__starts_at__gte=start,
+                                                    meeting__starts_at__lt=end))
+            .exclude(meeting__organization=leading_group)
+            .values_list("member_id", "meeting__starts_at", "meeting__organization__name").distinct()
+            .order_by("meeting__starts_at")):
+        attended[member_id].append((timezone.localtime(at).date(), org_name))
+    return [DualLife(member=m, meetings=attended.get(m.pk, [])) for m in dict.fromkeys(leaders)]

@@ -20,11 +20,15 @@ from dangjian.organizations.models import Appointment, Member, Membership, Organ
 from dangjian.organizations.selectors import memberships_on, open_on, voters_on
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
+    DEMOCRATIC_APPRAISAL,
+    FORM_LABELS,
     AgendaItem,
     Attendance,
     ContactPoint,
     Guest,
+    HeartTalk,
     Meeting,
+    MeetingAlsoCounts,
     MeetingAttachment,
     MeetingKind,
     StudyTag,
@@ -153,11 +157,15 @@ class MeetingInput:
     absences: dict[int, tuple[str, str]] = UNSET
     guests: list[GuestInput] = UNSET
     agenda: list[AgendaInput] = UNSET
+    # 所属年度 of a yearly meeting (None: the year it was held); ignored for other meetings.
+    covers_year: int | None = UNSET
+    # The other forms this session served (meeting kinds; 民主评议 is `includes_appraisal`).
+    also_counts: list[str] = UNSET
 
 
 MEETING_DEFAULTS = {"place": "", "host": None, "recorder": None, "lecturer": None, "lecturer_name": "",
                     "minutes": "", "study_tags": [], "includes_appraisal": False, "absences": {}, "guests": [],
-                    "agenda": []}
+                    "agenda": [], "covers_year": None, "also_counts": []}
 
 
 def _filled(obj, defaults: dict, current: dict | None = None):
@@ -185,9 +193,11 @@ def _corrected_input(data: MeetingInput, meeting: Meeting, errors: dict) -> tupl
     guests = {g.pk: g for g in meeting.guests.select_related("member")}
     items = {a.pk: a for a in meeting.agenda_items.all()}
     current = {name: getattr(meeting, name) for name in
-               ("place", "host", "recorder", "lecturer", "lecturer_name", "minutes", "includes_appraisal")}
+               ("place", "host", "recorder", "lecturer", "lecturer_name", "minutes", "includes_appraisal",
+                "covers_year")}
     current |= {
         "study_tags": meeting.study_tag_names(),
+        "also_counts": also_counts_of(meeting, with_appraisal=False),
         "absences": {a.member_id: (a.absence_reason, a.note) for a in meeting.attendances.filter(present=False)},
         "guests": [GuestInput(id=g.pk, name=g.name, role=g.role, member=g.member, title=g.title)
                    for g in sorted(guests.values(), key=lambda g: g.pk)],
@@ -293,7 +303,62 @@ def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False)
         err("study_tags", f"每个学习主题不能超过 {TAG_MAX} 字（“{long_tags[0][:20]}…”）。")
     for member in expected:  # 表决权 on the day, written on the attendance row
         member.has_vote = member.pk in voters
+    if "kind" not in errors and "starts_at" not in errors:
+        for message in also_counts_problems(org, kind, data.also_counts, day):
+            err("also_counts", message)
+        if data.covers_year is not None and _forms_of(data) & set(orglife_rules.yearly_forms(day)):
+            message = covers_year_problem(data.covers_year, day)
+            if message:
+                err("covers_year", message)
     return expected, errors
+
+
+def _forms_of(data: MeetingInput) -> set[str]:
+    """Every form a meeting input serves: its kind, its "also counts as" and 民主评议 when included."""
+    return {data.kind, *data.also_counts, *([DEMOCRATIC_APPRAISAL] if data.includes_appraisal else [])}
+
+
+def also_counts_problems(org: Organization, kind: str, also: list[str], day: dt.date) -> list[str]:
+    """Why the session cannot also count as `also` (empty when it can): each form must be one the
+    rule data lets a meeting of `kind` carry, and one this organisation holds."""
+    problems = []
+    allowed, rule = orglife_rules.combinable(kind, day)
+    label = MeetingKind(kind).label
+    for form in dict.fromkeys(also):
+        if form == DEMOCRATIC_APPRAISAL or form not in MeetingKind.values:
+            problems.append(f"“同时计为”只能选会议类型（民主评议党员请勾选“本次含民主评议党员”）：{form}。")
+        elif form == kind:
+            continue
+        elif form not in allowed:
+            cite = f"（依据：{orglife_rules.cited(rule)}）" if rule else "（规则未规定该类会议可与其他形式合并）"
+            permitted = "、".join(FORM_LABELS[f] for f in allowed) or "无"
+            problems.append(f"{label}不能同时计为{FORM_LABELS[form]}：按规则，{label}可同时计为{permitted}{cite}。")
+        elif org.kind not in ALLOWED_ORG_KINDS[form]:
+            problems.append(f"{org.get_kind_display()}不召开{FORM_LABELS[form]}，不能同时计为{FORM_LABELS[form]}。")
+    return problems
+
+
+def covers_year_problem(covers_year: int, day: dt.date) -> str:
+    """Why `covers_year` cannot be a yearly meeting's 所属年度 when held on `day` ("" when it can):
+    the year it was held or the one before (a 组织生活会 for 2025 held in January 2026)."""
+    if covers_year in (day.year, day.year - 1):
+        return ""
+    rule = orglife_rules.covers_year_rule(day)
+    return (f"所属年度应为会议当年（{day.year}）或上一年（{day.year - 1}），不能是{covers_year}年："
+            f"{rule.label}（依据：{orglife_rules.cited(rule)}：{rule.basis}）。")
+
+
+def _effective_covers_year(data: MeetingInput, day: dt.date) -> int | None:
+    """The 所属年度 stored: given, or the year held, for a meeting serving a yearly form; else None."""
+    if not _forms_of(data) & set(orglife_rules.yearly_forms(day)):
+        return None
+    return data.covers_year if data.covers_year is not None else day.year
+
+
+def also_counts_of(meeting: Meeting, *, with_appraisal: bool = True) -> list[str]:
+    """The forms a recorded meeting also counts as, in a stable order."""
+    forms = sorted(meeting.also_counts.values_list("kind", flat=True), key=list(FORM_LABELS).index)
+    return forms if with_appraisal else [f for f in forms if f != DEMOCRATIC_APPRAISAL]
 
 
 NOTE_MAX = Attendance._meta.get_field("note").max_length
@@ -396,6 +461,7 @@ def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | N
         host=data.host, recorder=data.recorder, lecturer=data.lecturer, lecturer_name=data.lecturer_name.strip(),
         topics=data.topics.strip(), minutes=data.minutes, includes_appraisal=data.includes_appraisal,
         status=_status(data.starts_at, entered_at), recorded_by=by.user,
+        covers_year=_effective_covers_year(data, timezone.localtime(data.starts_at).date()),
     )
     _write_children(meeting, data, expected, existing=False)
     audit_record(by=by, action="meeting.record", obj=meeting, after=_summary(meeting, data, expected),
@@ -404,10 +470,10 @@ def meeting_record(*, by: Actor, data: MeetingInput, entered_at: dt.datetime | N
 
 
 MEETING_FIELDS = ["kind", "starts_at", "place", "host", "recorder", "lecturer", "lecturer_name", "topics",
-                  "includes_appraisal", "status"]
+                  "includes_appraisal", "covers_year", "status"]
 # What a correction may change on the meeting row itself (its organisation stays; see meeting_update).
 MEETING_EDITABLE = ["kind", "starts_at", "place", "host", "recorder", "lecturer", "lecturer_name", "topics", "minutes",
-                    "includes_appraisal"]
+                    "includes_appraisal", "covers_year"]
 
 
 @transaction.atomic
@@ -442,6 +508,7 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     if errors:
         raise ValidationError(errors)
     before = _parts(meeting)
+    data = replace(data, covers_year=_effective_covers_year(data, timezone.localtime(data.starts_at).date()))
     changes = model_update(instance=meeting, fields=[*MEETING_EDITABLE, "status"],
                            data={name: getattr(data, name) for name in MEETING_EDITABLE}
                            | {"status": _status(data.starts_at, meeting.recorded_at)})
@@ -455,7 +522,7 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     return meeting
 
 
-PART_NAMES = ("attendance", "guests", "agenda", "study_tags")
+PART_NAMES = ("attendance", "guests", "agenda", "study_tags", "also_counts")
 ATTENDANCE_VALUES = ("present", "absence_reason", "note")
 GUEST_VALUES = ("name", "role", "title", "member")
 AGENDA_VALUES = ("order", "title", "category", "amount", "votes_for", "votes_against", "votes_abstain",
@@ -477,6 +544,7 @@ def _parts(meeting: Meeting) -> dict:
         "guests": {str(g.pk): _row(g, GUEST_VALUES) for g in meeting.guests.order_by("pk")},
         "agenda": {str(a.pk): _row(a, AGENDA_VALUES) for a in meeting.agenda_items.order_by("order")},
         "study_tags": meeting.study_tag_names(),
+        "also_counts": also_counts_of(meeting),
     }
 
 
@@ -570,6 +638,14 @@ def _write_children(meeting: Meeting, data: MeetingInput, expected: list[Member]
             new_items.append(AgendaItem(meeting=meeting, **values))
     AgendaItem.objects.bulk_create(new_items)
 
+    # The forms it also served (民主评议 from includes_appraisal), the main kind left out.
+    forms = {f for f in data.also_counts if f != data.kind} | ({DEMOCRATIC_APPRAISAL} if data.includes_appraisal else set())
+    have = set(meeting.also_counts.values_list("kind", flat=True)) if existing else set()
+    if have - forms:
+        meeting.also_counts.filter(kind__in=have - forms).delete()
+    MeetingAlsoCounts.objects.bulk_create([MeetingAlsoCounts(meeting=meeting, kind=f)
+                                           for f in sorted(forms - have, key=list(FORM_LABELS).index)])
+
     # Study themes, in the order typed (the link rows' ids keep the order).
     names = list(dict.fromkeys(t.strip() for t in data.study_tags if t.strip()))
     if not existing or names != meeting.study_tag_names():
@@ -589,7 +665,9 @@ RENUMBER_OFFSET = 1000  # above any item number (at most a few dozen items a mee
 def _summary(meeting: Meeting, data: MeetingInput, expected: list[Member]) -> dict:
     return {"organization": meeting.organization_id, "kind": meeting.kind, "starts_at": meeting.starts_at.isoformat(),
             "expected": len(expected), "absent": len(data.absences), "guests": len(data.guests),
-            "agenda": len(data.agenda), "status": meeting.status}
+            "agenda": len(data.agenda), "status": meeting.status, "covers_year": meeting.covers_year,
+            "also_counts": sorted({f for f in data.also_counts if f != data.kind}
+                                  | ({DEMOCRATIC_APPRAISAL} if data.includes_appraisal else set()))}
 
 
 @transaction.atomic
@@ -650,3 +728,32 @@ def attachment_add(*, by: Actor, meeting: Meeting, upload) -> MeetingAttachment:
     attachment = MeetingAttachment.objects.create(meeting=meeting, file=upload, name=name)
     audit_record(by=by, action="meeting.attach", obj=meeting, after={"attachment": attachment.name})
     return attachment
+
+
+@transaction.atomic
+def heart_talk_record(*, by: Actor, organization: Organization, held_on: dt.date, first: Member,
+                      second: Member) -> HeartTalk:
+    """Record that two people of `organization` had a 谈心谈话 on `held_on` (支部工作条例 第十九条).
+    Both must have belonged to the organisation that day (its committee members are its members);
+    the day must have passed and fall while the organisation existed."""
+    errors: dict[str, list[str]] = {}
+    if first.pk == second.pk:
+        errors.setdefault("second", []).append("谈心谈话须在两人之间进行：谈话人和谈话对象不能是同一人。")
+    if held_on > timezone.localdate():
+        errors.setdefault("held_on", []).append("谈话日期不能晚于今天：请在谈话后记录。")
+    elif held_on < organization.founded_on or (organization.dissolved_on and held_on >= organization.dissolved_on):
+        errors.setdefault("held_on", []).append(f"谈话日期不在“{organization.name}”存续期间。")
+    else:
+        members = set(memberships_on(organization, held_on).values_list("member_id", flat=True))
+        strangers = [m.name for m in (first, second) if m.pk not in members]
+        if strangers:
+            errors.setdefault("second", []).append(
+                f"{'、'.join(strangers)}在{held_on:%Y-%m-%d}不是“{organization.name}”的党员，不能记为本支部的谈心谈话。")
+    if errors:
+        raise ValidationError(errors)
+    talk = HeartTalk.objects.create(organization=organization, held_on=held_on, first=first, second=second,
+                                    recorded_by=by.user)
+    audit_record(by=by, action="heart_talk.record", obj=talk,
+                 after={"organization": organization.pk, "held_on": held_on.isoformat(), "first": first.pk,
+                        "second": second.pk})
+    return talk

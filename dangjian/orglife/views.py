@@ -24,7 +24,16 @@ from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
 from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, GuestFormSet, MeetingDeleteForm, MeetingForm
-from dangjian.orglife.models import AgendaItem, Attendance, ContactPoint, Guest, Meeting, MeetingKind, StudyTag
+from dangjian.orglife.models import (
+    FORM_LABELS,
+    AgendaItem,
+    Attendance,
+    ContactPoint,
+    Guest,
+    Meeting,
+    MeetingKind,
+    StudyTag,
+)
 
 MATRIX_PAGE = 100
 LIST_PAGE = 50
@@ -99,6 +108,8 @@ def meeting_detail(request, pk):
     voters = [a for a in attendances if a.has_vote]
     voters_present = sum(1 for a in voters if a.present)
     return render(request, "orglife/meeting_detail.html", {
+        "also_counts": [FORM_LABELS[f] for f in services.also_counts_of(meeting)],
+        "meeting_flags": selectors.meeting_flags(meeting, expected=len(attendances), present=present),
         "meeting": meeting, "attendances": attendances, "present": present, "expected": len(attendances),
         "voters_expected": len(voters), "voters_present": voters_present,
         "quorum": selectors.meeting_quorum(meeting, voters_expected=len(voters), voters_present=voters_present),
@@ -154,6 +165,7 @@ def _meeting_input(form, agenda, guests, post, meeting) -> services.MeetingInput
         lecturer_name=shown("lecturer_name", d.get("lecturer_name") or ""), minutes=shown("minutes", d.get("minutes") or ""),
         study_tags=form.study_tag_list() if "study_tags" in post or "common_tags" in post else services.UNSET,
         includes_appraisal=bool(d.get("includes_appraisal")), absences=_absences_from_post(post), guests=guest_rows,
+        also_counts=list(d.get("also_counts") or []), covers_year=shown("covers_year", d.get("covers_year")),
         agenda=[f.agenda_input() for f in _kept_rows(agenda)] if agenda.is_bound else services.UNSET)
 
 
@@ -180,11 +192,23 @@ def _show_service_errors(form, agenda, errors: dict) -> None:
         mark_invalid(row)
 
 
-def _common_tags(year: int) -> list[str]:
-    """The study themes most used this year and last, to tick rather than type (at most 12)."""
-    since = timezone.make_aware(dt.datetime(year - 1, 1, 1))
-    return list(StudyTag.objects.filter(meetings__starts_at__gte=since).annotate(uses=Count("meetings"))
-                .order_by("-uses", "name").values_list("name", flat=True)[:12])
+def _common_tags(day: dt.date) -> list[str]:
+    """Study themes to tick rather than type: the study campaigns (学习教育, rule data) in effect on
+    the meeting's day first, then the themes most used that year and the one before (12 in all)."""
+    campaigns = [c.tag for c in orglife_rules.campaigns_on(day)]
+    since = timezone.make_aware(dt.datetime(day.year - 1, 1, 1))
+    used = list(StudyTag.objects.filter(meetings__starts_at__gte=since).exclude(name__in=campaigns)
+                .annotate(uses=Count("meetings")).order_by("-uses", "name").values_list("name", flat=True)[:12])
+    return [*campaigns, *used][:max(12, len(campaigns))]
+
+
+def _form_day(request, meeting) -> dt.date:
+    """The meeting's day as the form stands (posted, or recorded, or today): its campaigns are offered."""
+    raw = request.POST.get("starts_at") or request.GET.get("starts_at") or ""
+    try:
+        return dt.date.fromisoformat(raw[:10])
+    except ValueError:
+        return timezone.localtime(meeting.starts_at).date() if meeting is not None else timezone.localdate()
 
 
 def _meeting_form(request, meeting=None):
@@ -218,7 +242,8 @@ def _meeting_form(request, meeting=None):
                    "starts_at": timezone.localtime(meeting.starts_at), "place": meeting.place,
                    "host": meeting.host_id, "recorder": meeting.recorder_id, "lecturer": meeting.lecturer_id,
                    "lecturer_name": meeting.lecturer_name, "topics": meeting.topics, "minutes": meeting.minutes,
-                   "includes_appraisal": meeting.includes_appraisal,
+                   "includes_appraisal": meeting.includes_appraisal, "covers_year": meeting.covers_year,
+                   "also_counts": services.also_counts_of(meeting, with_appraisal=False),
                    "study_tags": "\n".join(meeting.study_tag_names()), "contact_leaders": sorted(ticked)}
         guest_initial = [{"id": g.pk, "name": g.name, "role": g.role, "title": g.title}
                          for g in meeting.guests.order_by("id")
@@ -235,8 +260,9 @@ def _meeting_form(request, meeting=None):
         guest_initial, agenda_initial = [], []
         year = timezone.localdate().year
     post = request.POST if request.method == "POST" else None
+    day = _form_day(request, meeting)
     form = MeetingForm(post, initial=initial, organizations=recordable, members=members, leaders=leaders,
-                       common_tags=_common_tags(year))
+                       common_tags=_common_tags(day), year=day.year if 2000 <= day.year <= 2100 else year)
     # A part whose rows were not sent at all (a client that posts only the meeting's own fields)
     # is not given, and the record keeps it; the page itself always sends both.
     agenda = AgendaFormSet(post if post and "agenda-TOTAL_FORMS" in post else None, prefix="agenda",
@@ -478,13 +504,17 @@ def calendar(request, org_pk):
     today = timezone.localdate()
     subtree = policy.organizations_under(request.user, Perm.VIEW_MEETINGS, org)
     table = _decorate(selectors.compliance(subtree, year=year, today=today))
-    meetings = selectors.meeting_rows(selectors.meeting_list(request.user, organization=org, year=year)
-                                      ).order_by("starts_at")
+    meetings = (selectors.meeting_rows(selectors.meeting_list(request.user, organization=org, year=year))
+                .prefetch_related("also_counts").order_by("starts_at"))
     by_month = {m: [] for m in range(1, 13)}
     for meeting in meetings:
         by_month[timezone.localtime(meeting.starts_at).month].append(meeting)
     required = {m: [(row.org, c) for row in table.rows for c in dict(row.months)[m]] for m in range(1, 13)}
+    talks = (selectors.heart_talk_coverage(org, year=year, today=today)
+             if org.kind == Organization.Kind.BRANCH else [])
+    dual = selectors.dual_life(org, year=year, today=today) if org.kind == Organization.Kind.LEADING_GROUP else []
     return render(request, "orglife/calendar.html", {
+        "talks": talks, "dual_life": dual,
         "org": org, "year": year, "years": range(today.year, 2017, -1),
         "months": [(m, by_month[m], required[m]) for m in range(1, 13)],
         "can_record": policy.can_on_organization(request.user, org, Perm.RECORD_MEETINGS),

@@ -197,6 +197,10 @@ CASES: dict[str, Case] = {
         "branch_secretary"),
     "orglife.contact_point_set": Case("contact_point.set", lambda b, by: life.contact_point_set(
         by=by, leader=b.member_b, organization=b.branch_a, year=2026)),
+    "orglife.heart_talk_record": Case("heart_talk.record", lambda b, by: life.heart_talk_record(
+        by=by, organization=b.branch_a, held_on=dt.date(2026, 11, 20), first=b.member_a,
+        second=Member.objects.filter(memberships__organization=b.branch_a, memberships__end__isnull=True)
+        .exclude(pk=b.member_a.pk).first()), "branch_secretary"),
     "orglife.attachment_add": Case("meeting.attach", prepared(_meeting, lambda b, by, meeting: life.attachment_add(
         by=by, meeting=meeting, upload=SimpleUploadedFile("签到表.pdf", b"%PDF-1.4")) and meeting),
         "branch_secretary"),
@@ -222,6 +226,9 @@ EXEMPT: dict[str, str] = {
     "orglife.agenda_item_problems": "pure: what is wrong with an agenda item as entered",
     "orglife.category_problem": "pure: why a body may not decide an item of a category (rule data)",
     "orglife.meeting_problems": "read: the errors a record or correction would raise, nothing saved",
+    "orglife.also_counts_problems": "pure: why a session cannot also count as the forms given (rule data)",
+    "orglife.covers_year_problem": "pure: why a 所属年度 is refused (rule data)",
+    "orglife.also_counts_of": "read: the forms a recorded meeting also counts as",
 }
 
 

@@ -15,7 +15,14 @@ from dangjian.organizations.models import Appointment, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors
 from dangjian.orglife.demo.builder import gap_year
-from dangjian.orglife.demo.data import GAP_BRANCH, MID_YEAR_BRANCH, TAG_CONGRESS, TAG_HISTORY
+from dangjian.orglife.demo.data import (
+    GAP_BRANCH,
+    MID_YEAR_BRANCH,
+    PLENUMS,
+    TAG_CONGRESS,
+    TAG_HISTORY,
+    spring_festival,
+)
 from dangjian.orglife.models import AgendaItem, ContactPoint, Guest, Meeting, MeetingKind
 
 K = Organization.Kind
@@ -177,27 +184,53 @@ def test_attendance_is_85_to_100_percent_and_the_minutes_agree(demo, db):
     assert set(reasons) == {"official", "sick", "personal"}
 
 
-def test_the_leading_group_studies_and_the_congress_tag(demo, db):
+def test_the_demo_studies_by_date(demo, db):
+    """Each study tag is what was being studied that day: a campaign in effect (rule data) or a
+    plenum within a year of it; no 二十大 relayed every October, no 党史学习教育 after 2021, the
+    中心组 not tagged whatever its topic, and nothing in Spring Festival week."""
     today = timezone.localdate()
     root, bureau = _bureau()
     secretary = Appointment.objects.get(organization=root, role=Appointment.Role.SECRETARY, end__isnull=True).member
+    meetings = Meeting.objects.filter(organization__path__startswith=root.path)
+    assert not meetings.filter(study_tags__name__in=[TAG_CONGRESS, TAG_HISTORY]).exists()
+    plenum_tags = set(PLENUMS.values())
+    for meeting in meetings.prefetch_related("study_tags"):
+        day = timezone.localtime(meeting.starts_at).date()
+        first, last = spring_festival(day.year)
+        assert not first <= day <= last, meeting
+        in_effect = {c.tag for c in orglife_rules.campaigns_on(day)} | {
+            tag for closed, tag in PLENUMS.items() if closed < day <= closed + dt.timedelta(days=365)}
+        for tag in meeting.study_tags.all():
+            assert tag.name in in_effect, (meeting, tag.name)
+            assert tag.name in in_effect | plenum_tags
+    central = meetings.filter(kind=MK.CENTRAL_GROUP_STUDY)
+    assert 0 < central.filter(study_tags__isnull=False).count() < central.count()
+    for campaign in orglife_rules.campaigns():
+        if dt.date(today.year - 1, 1, 1) <= campaign.start and campaign.start + dt.timedelta(days=14) < today:
+            launched = meetings.filter(study_tags__name=campaign.tag)
+            assert launched.filter(kind=MK.LEADING_GROUP_MEETING, organization=root).exists(), campaign.tag
+            assert launched.filter(kind=MK.SPECIAL_MEETING, organization=root).exists(), campaign.tag
+            assert launched.filter(kind=MK.THEME_DAY).count() >= 3, campaign.tag
     for year in _years(today):
-        meetings = Meeting.objects.filter(organization__path__startswith=root.path, starts_at__year=year)
-        tagged = meetings.filter(study_tags__name=TAG_CONGRESS)
-        assert tagged.filter(kind=MK.LEADING_GROUP_MEETING, organization=root).exists()
-        assert tagged.filter(kind=MK.SPECIAL_MEETING, organization=root).exists()
-        if year < today.year:
-            assert tagged.filter(kind=MK.THEME_DAY).count() >= 3
-            assert meetings.filter(study_tags__name=TAG_HISTORY).exists()
         if year < today.year or today > dt.date(year, 7, 1):  # the secretary's 党课 before 七一, at the latest
-            assert meetings.filter(kind=MK.PARTY_LECTURE, lecturer=secretary).exists()
+            assert meetings.filter(kind=MK.PARTY_LECTURE, lecturer=secretary, starts_at__year=year).exists()
     last_year = Meeting.objects.filter(organization=root, starts_at__year=today.year - 1)
-    assert last_year.filter(kind=MK.DEMOCRATIC_LIFE_MEETING).count() == 1
+    # 民主生活会 for a year is held in January of the next and counts for the year it covers.
+    dlm = Meeting.objects.filter(organization=root, kind=MK.DEMOCRATIC_LIFE_MEETING)
+    assert dlm.filter(covers_year=today.year - 1).count() == 1
+    assert all(timezone.localtime(m.starts_at).month == 1 for m in dlm)
     assert last_year.filter(kind=MK.CENTRAL_GROUP_STUDY).count() == 12
     assert 20 <= last_year.filter(kind=MK.LEADING_GROUP_MEETING).count() <= 26
     # Every branch live all last year held its 组织生活会 with 民主评议 in the fourth quarter.
-    olm = Meeting.objects.filter(kind=MK.ORGANIZATIONAL_LIFE_MEETING, starts_at__year=today.year - 1)
-    assert all(m.includes_appraisal and timezone.localtime(m.starts_at).month >= 10 for m in olm)
+    # Every 组织生活会 carries 民主评议; it is held in December or, for the year before, in January;
+    # some are held as the quarter's 党员大会 (recorded once).
+    olm = Meeting.objects.filter(kind=MK.ORGANIZATIONAL_LIFE_MEETING)
+    assert all(m.includes_appraisal and (timezone.localtime(m.starts_at).month == 12
+                                         and m.covers_year == timezone.localtime(m.starts_at).year
+                                         or timezone.localtime(m.starts_at).month == 1
+                                         and m.covers_year == timezone.localtime(m.starts_at).year - 1) for m in olm)
+    assert olm.filter(starts_at__month=1).exists()
+    assert olm.filter(also_counts__kind=MK.GENERAL_MEETING).exists()
     live = bureau.filter(kind=K.BRANCH, founded_on__lte=dt.date(today.year - 1, 1, 1)).exclude(
         dissolved_on__lt=dt.date(today.year, 1, 1))
     assert set(olm.values_list("organization_id", flat=True)) >= set(live.values_list("pk", flat=True))

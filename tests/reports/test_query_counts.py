@@ -43,11 +43,11 @@ PINNED = {
     "organizations:units": 7,        # + the units with their organisations
     "organizations:members": 10,     # + one page of members, the total, the cells' branches, the filter's organisations
     "orglife:meetings": 9,           # + scope, one page with 应到/实到, the scope selector
-    "orglife:matrix": 13,            # + scope, the page's paths, selectors.compliance (4), the selector
+    "orglife:matrix": 15,            # + scope, the page's paths, selectors.compliance (6 with a 党组: "also counts as", 民主生活会 attendance), the selector
     "orglife:decisions": 9,          # + scope, the items with 应到/实到, the scope selector
     "orglife:contact_points": 10,    # + scope, the points with their counts, the form's leaders and branches
-    "reports:metrics": 35,           # + scope, the selector, then each registered figure (one or two each; + 局长办公会)
-    "home": 12,                      # + each area's to-dos (the tree rows; compliance's 4; the lapsed members 1)
+    "reports:metrics": 38,           # + scope, the selector, then each registered figure (one or two each; + 局长办公会, 民主评议)
+    "home": 14,                      # + each area's to-dos (the tree rows; compliance's 6; the lapsed members 1)
     "access:users": 8,               # + the authenticator, the accounts with their roles
     "access:roles": 11,              # + the authenticator, the grants, and the form's accounts, organisations and units
     "audit:search": 9,               # + the authenticator, one page of entries, the names they refer to (one query; no filter, no search entry)

@@ -56,8 +56,11 @@ def compliance_badge(cell, *, org_pk: int, year: int, can_record: bool, meetings
     if cell.state == "held":
         kind = f"&amp;kind={rule.kind}" if rule.kind else ""
         times = f"×{cell.held}" if cell.held > 1 else ""
-        return (f'<a class="badge rounded-pill text-bg-success text-decoration-none" data-state="held" '
-                f'data-rule="{rule.key}" title="{_escaped(rule.label)}：已开展 {cell.held} 次" '
+        notes = getattr(cell, "notes", None)
+        held = f"已开展（{_escaped('；'.join(notes))}）" if notes else f"已开展 {cell.held} 次"
+        via = f'data-via="{_escaped("；".join(notes))}" ' if notes else ""
+        return (f'<a class="badge rounded-pill text-bg-success text-decoration-none" data-state="held" {via}'
+                f'data-rule="{rule.key}" title="{_escaped(rule.label)}：{held}" '
                 f'href="{meetings_url}?org={org_pk}&amp;year={year}{kind}">✓{short}{times}</a>')
     if cell.state in ("missing", "due"):
         style, mark, words = ("danger", "✗", "未开展") if cell.state == "missing" else ("warning", "…", "本期进行中，尚未记录")

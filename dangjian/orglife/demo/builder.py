@@ -5,6 +5,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, Q
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
 from dangjian.organizations.selectors import appointments_on
+from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
 from dangjian.orglife.models import Guest
 from dangjian.orglife.services import AgendaInput, GuestInput, MeetingInput
@@ -21,11 +23,14 @@ if TYPE_CHECKING:
 
 from dangjian.orglife.demo.data import (
     ABSENCE_NOTES,
+    CAMPAIGN,
+    CAMPAIGN_TOPICS,
     CELL_TOPICS,
     CENTRAL_GROUP_TOPICS,
     COMMITTEE_TOPICS,
     GAP_BRANCH,
     GENERAL_TOPICS,
+    GENERIC_CAMPAIGN_TOPICS,
     HELD,
     HOLIDAYS,
     KEY_APPOINTMENTS,
@@ -37,10 +42,9 @@ from dangjian.orglife.demo.data import (
     MK,
     ORDINARY_ITEMS,
     ORGAN_COMMITTEE_CODE,
+    PLENUMS,
     QUARTERS,
     ROOT_CODE,
-    TAG_CONGRESS,
-    TAG_HISTORY,
     THEME_BODIES,
     THEME_DAYS,
     UNIT_KIND_THEMES,
@@ -49,6 +53,7 @@ from dangjian.orglife.demo.data import (
     Cat,
     K,
     Reason,
+    spring_festival,
 )
 
 
@@ -102,6 +107,8 @@ class _Plan:
     accept: list[Member] = field(default_factory=list)  # new members accepted (党员大会)
     absent_count: int | None = None  # exactly this many absent (the quorum gap)
     late: bool = False
+    covers_year: int | None = None  # 所属年度 of a yearly meeting held early the next year
+    also_counts: tuple[str, ...] = ()  # other forms the session served
 
     @property
     def starts_at(self) -> dt.datetime:
@@ -112,8 +119,28 @@ def _fmt(day: dt.date) -> str:
     return f"{day.month}月{day.day}日"
 
 
+@cache
+def _spring_festival(year: int) -> tuple[dt.date, dt.date]:
+    return spring_festival(year)
+
+
 def _workday(day: dt.date) -> bool:
-    return day.weekday() < 5 and (day.month, day.day) not in HOLIDAYS
+    first, last = _spring_festival(day.year)
+    return day.weekday() < 5 and (day.month, day.day) not in HOLIDAYS and not first <= day <= last
+
+
+def studied_on(day: dt.date, rng) -> tuple[str, tuple[str, ...]] | None:
+    """(topic, tags) for a session studying what was being studied on `day`: the study campaign in
+    effect (rule data), else the latest plenum's spirit within a year of it; None when neither."""
+    campaigns = orglife_rules.campaigns_on(day)
+    if campaigns:
+        tag = campaigns[-1].tag
+    else:
+        closed = [d for d in PLENUMS if d < day <= d + dt.timedelta(days=365)]
+        if not closed:
+            return None
+        tag = PLENUMS[max(closed)]
+    return rng.choice(CAMPAIGN_TOPICS.get(tag, GENERIC_CAMPAIGN_TOPICS)).format(c=tag), (tag,)
 
 
 def _month_days(year: int, month: int) -> list[dt.date]:
@@ -308,6 +335,10 @@ class _Builder:
                 day = next((f for f in study_days if f >= branch.founded_on), day)
             day = self.before_leaving(branch, day, study_days)
             topic, outing, tags = rng.choice(THEME_DAYS[month])
+            if tags == CAMPAIGN:  # what was being studied that day, if anything; else the month's first theme
+                studied = studied_on(day, rng)
+                topic, outing, tags = (studied[0], "", studied[1]) if studied else next(
+                    entry for entry in THEME_DAYS[month] if entry[2] != CAMPAIGN)
             if rng.random() < 0.3 and themes:
                 topic, outing, tags = rng.choice(themes), "", ()
             host, recorder = self.leader_of(branch, day)
@@ -330,11 +361,20 @@ class _Builder:
             if month % 3 == 1 + (index + year) % 2:
                 day = study_days[(week + 2) % len(study_days)]
                 title, tags = lecture_topics[(4 * (year - self.start.year) + quarter) % len(lecture_topics)]
+                if tags == CAMPAIGN:
+                    title, tags = studied_on(day, rng) or ("新时代交通人的初心使命", ())
                 host, recorder = self.leader_of(branch, day)
                 self.add(_Plan(branch, MK.PARTY_LECTURE, day, dt.time(15, 0), f"党课：{title}", self.place(branch),
                                host=host, recorder=recorder, lecturer=host, tags=tags))
-            # 党员大会: once a quarter in its last month, unless one was held to accept a new member.
-            if month % 3 == 0 and (year, quarter) not in accepted_quarters:
+            # 组织生活会 with 民主评议党员: in December, held as the quarter's 党员大会 by every other branch
+            # (recorded once, counted for both); a third of the branches hold it in January for the
+            # year before (所属年度).
+            in_january = index % 3 == 0
+            as_general_meeting = index % 2 == 1
+            # 党员大会: once a quarter in its last month, unless one was held to accept a new member
+            # or the December 组织生活会 was held as one.
+            if month % 3 == 0 and (year, quarter) not in accepted_quarters and not (
+                    month == 12 and as_general_meeting and not in_january):
                 day = _workday_from(dt.date(year, month, 10 + rng.randrange(12)), (2, 3))
                 if day is not None:
                     day = self.before_leaving(branch, day, [d for d in _month_days(year, month) if _workday(d)])
@@ -342,14 +382,18 @@ class _Builder:
                     self.add(_Plan(branch, MK.GENERAL_MEETING, day, dt.time(15, 0), rng.choice(GENERAL_TOPICS),
                                    self.place(branch), host=host, recorder=recorder,
                                    body="会议通报了支部工作情况，部署了下阶段重点任务。"))
-            # 组织生活会 with 民主评议党员, in December.
-            if month == 12:
-                day = _workday_from(dt.date(year, 12, 8 + rng.randrange(14)), (1, 2, 3, 4))
-                if day is not None:
+            if (month == 12 and not in_january) or (month == 1 and in_january):
+                covers = year if month == 12 else year - 1
+                first_day = dt.date(year, 12, 8 + rng.randrange(14)) if month == 12 else dt.date(year, 1, 6 + rng.randrange(10))
+                day = _workday_from(first_day, (1, 2, 3, 4))
+                if day is not None and (month == 12 or branch.founded_on <= dt.date(covers, 7, 1)):
                     host, recorder = self.leader_of(branch, day)
+                    combined = as_general_meeting and month == 12
                     self.add(_Plan(
                         branch, MK.ORGANIZATIONAL_LIFE_MEETING, day, dt.time(14, 30),
-                        f"{year}年度组织生活会暨民主评议党员", self.place(branch), host=host, recorder=recorder,
+                        f"{covers}年度组织生活会暨民主评议党员" + ("（以支部党员大会形式召开）" if combined else ""),
+                        self.place(branch), host=host, recorder=recorder, covers_year=covers,
+                        also_counts=(MK.GENERAL_MEETING,) if combined else (),
                         appraisal=True, guests=self.supervisors(branch, day),
                         body="会前广泛征求意见、开展谈心谈话；会上支部书记代表支委会作对照检查，党员逐一开展批评和自我批评，"
                              "并开展民主评议党员。"))
@@ -436,60 +480,75 @@ class _Builder:
             # 理论学习中心组学习: monthly, third Thursday; now and then an invited lecturer.
             day = _workday_from(dt.date(year, month, 15), (3,)) or _workday_from(dt.date(year, month, 1), (3,))
             lecturer = "市委党校教授 林海燕" if rng.random() < 0.15 else ""
-            topic = rng.choice(CENTRAL_GROUP_TOPICS)
+            topic, tags = rng.choice(CENTRAL_GROUP_TOPICS), ()
+            studied = studied_on(day, rng) if day is not None else None
+            if studied is not None and rng.random() < 0.6:  # most sessions of a campaign study it
+                topic, tags = studied
             self.add(_Plan(root, MK.CENTRAL_GROUP_STUDY, day, dt.time(14, 30), topic, "局机关六楼会议室",
                            host=self.secretary, recorder=self.office_head, lecturer_name=lecturer,
-                           tags=(TAG_CONGRESS,), guests=list(guests_always),
+                           tags=tags, guests=list(guests_always),
                            body=(f"邀请{lecturer}作专题辅导，" if lecturer else "")
                            + "中心组成员围绕专题集中学习、交流研讨，党组书记作总结讲话。"))
-        for year in (self.start.year, self.today.year):
-            self.plan_congress_study(year, room, deputy)
-            # 民主生活会: December.
-            day = _workday_from(dt.date(year, 12, 16 + rng.randrange(6)), (1, 2, 3))
+        self.plan_campaign_launches(room, deputy)
+        for year in (self.start.year - 1, self.start.year, self.today.year):
+            # 民主生活会 for the year, held in January of the next (所属年度), before Spring Festival.
+            day = _workday_from(dt.date(year + 1, 1, 8 + rng.randrange(6)), (1, 2, 3))
             if day is not None:
                 self.add(_Plan(
                     root, MK.DEMOCRATIC_LIFE_MEETING, day, dt.time(9, 0), f"{year}年度党组领导班子民主生活会", room,
-                    host=self.secretary, recorder=self.office_head,
+                    host=self.secretary, recorder=self.office_head, covers_year=year,
                     guests=[GuestInput(name="市委第三督导组组长 周建华", role=Guest.Role.SUPERVISOR),
                             GuestInput(name="派驻纪检监察组副组长 孟凡青", role=Guest.Role.SUPERVISOR)],
                     body="会前广泛征求意见、深入谈心谈话；会上党组书记代表班子作对照检查，党组成员逐一作个人对照检查发言，"
                          "开展批评和自我批评。督导组对会议作了点评。"))
+        for year in (self.start.year, self.today.year):
             # The 党组 secretary's 党课 for all the bureau's members, before 七一.
             day = _workday_from(dt.date(year, 6, 24), (4,)) or dt.date(year, 6, 26)
+            studied = studied_on(day, rng)
+            title, tags = (f"“七一”专题党课：{studied[0]}", studied[1]) if studied else (
+                "“七一”专题党课：赓续红色血脉，奋力建设人民满意交通", ())
             self.add(_Plan(
-                self.orgs[ORGAN_COMMITTEE_CODE], MK.PARTY_LECTURE, day, dt.time(14, 30),
-                "“七一”专题党课：学习贯彻党的二十大精神，奋力建设人民满意交通", "局机关四楼大会议室",
-                host=deputy[0].member if deputy else None, lecturer=self.secretary, tags=(TAG_CONGRESS, TAG_HISTORY),
+                self.orgs[ORGAN_COMMITTEE_CODE], MK.PARTY_LECTURE, day, dt.time(14, 30), title, "局机关四楼大会议室",
+                host=deputy[0].member if deputy else None, lecturer=self.secretary, tags=tags,
                 body=f"党组书记{self.secretary.name}同志讲授专题党课，全局党员干部参加。"))
+            # The 机关党委 secretary's own 党课 for the year (a national rule), in November.
+            day = _workday_from(dt.date(year, 11, 12), (2, 3))
+            posts = self.posts_on(self.orgs[ORGAN_COMMITTEE_CODE], day) if day else []
+            if posts:
+                self.add(_Plan(
+                    self.orgs[ORGAN_COMMITTEE_CODE], MK.PARTY_LECTURE, day, dt.time(14, 30),
+                    "机关党委书记讲党课：抓好机关党建，推动党建和业务深度融合", "局机关四楼大会议室",
+                    host=posts[0].member, lecturer=posts[0].member,
+                    body=f"机关党委书记{posts[0].member.name}同志讲授党课，机关各党支部党员参加。"))
         self.plan_decision_gaps()
 
-    def plan_congress_study(self, year: int, room: str, deputy: list[Appointment]) -> None:
-        """传达学习党的二十大精神: a 党组会 and a 专题会议 a few days after 22 October (or, early in
-        the current year, at about two thirds of the days so far)."""
-        if dt.date(year, 10, 27) < self.today:
-            day = _workday_from(dt.date(year, 10, 24), (0, 1, 2, 3, 4))
-        else:
-            elapsed = (self.today - dt.date(year, 1, 1)).days
-            if elapsed < 30:
-                return
-            day = _workday_from(dt.date(year, 1, 1) + dt.timedelta(days=elapsed * 2 // 3)) or \
-                dt.date(year, 1, 1) + dt.timedelta(days=elapsed * 2 // 3)
-        item = _Item("研究全系统学习宣传贯彻党的二十大精神工作方案", Cat.MAJOR_MATTER)
-        self.add(_Plan(self.root, MK.LEADING_GROUP_MEETING, day, dt.time(9, 0),
-                       "第一议题：传达学习党的二十大精神；" + item.title, room, host=self.secretary,
-                       recorder=self.office_head, tags=(TAG_CONGRESS,), items=[item],
-                       body="会议第一时间传达学习党的二十大精神，研究全系统学习宣传贯彻工作方案。"))
-        guests = [GuestInput(name=a.member.name, member=a.member) for a in deputy[:3]]
-        for code in ("JTJ-01-01", "JTJ-01-02", "JTJ-01-03", "JTJ-01-04"):
-            posts = self.posts_on(self.orgs[code], day)
-            if posts:
-                guests.append(GuestInput(name=posts[0].member.name, member=posts[0].member))
-        after = _workday_from(day + dt.timedelta(days=1)) or day
-        self.add(_Plan(self.root, MK.SPECIAL_MEETING, after, dt.time(15, 0),
-                       "传达学习党的二十大精神专题会议", "局机关四楼大会议室", host=self.secretary,
-                       recorder=self.office_head, tags=(TAG_CONGRESS,), guests=guests,
-                       body="会议传达学习党的二十大精神，对全系统学习宣传贯彻工作作出部署，要求各级党组织迅速掀起学习热潮。"
-                            "机关党委、各党总支负责同志列席会议。"))
+    def plan_campaign_launches(self, room: str, deputy: list[Appointment]) -> None:
+        """Each study campaign (rule data) or plenum that began in the demo's window is relayed at a
+        党组会 (第一议题) a few days after it began, and deployed at a 专题会议 the day after, each
+        tagged with what it studies; nothing is relayed that was not happening."""
+        starts = [(c.start, c.tag, f"传达学习中央关于开展{c.tag}的部署要求", f"研究本局{c.tag}实施方案")
+                  for c in orglife_rules.campaigns()]
+        starts += [(d, tag, f"传达学习{tag.removeprefix('学习贯彻')}", f"研究全系统{tag}工作方案")
+                   for d, tag in PLENUMS.items()]
+        for began, tag, relay, plan_title in sorted(starts):
+            day = _workday_from(began + dt.timedelta(days=3)) or _workday_from(began + dt.timedelta(days=10))
+            if day is None or not self.start <= day < self.today - dt.timedelta(days=2):
+                continue
+            item = _Item(plan_title, Cat.MAJOR_MATTER)
+            self.add(_Plan(self.root, MK.LEADING_GROUP_MEETING, day, dt.time(9, 0),
+                           f"第一议题：{relay}；" + item.title, room, host=self.secretary,
+                           recorder=self.office_head, tags=(tag,), items=[item],
+                           body=f"会议第一时间{relay}，研究本局贯彻落实工作方案。"))
+            guests = [GuestInput(name=a.member.name, member=a.member) for a in deputy[:3]]
+            for code in ("JTJ-01-01", "JTJ-01-02", "JTJ-01-03", "JTJ-01-04"):
+                posts = self.posts_on(self.orgs[code], day)
+                if posts:
+                    guests.append(GuestInput(name=posts[0].member.name, member=posts[0].member))
+            after = _workday_from(day + dt.timedelta(days=1)) or day
+            self.add(_Plan(self.root, MK.SPECIAL_MEETING, after, dt.time(15, 0),
+                           f"{tag}动员部署会", "局机关四楼大会议室", host=self.secretary,
+                           recorder=self.office_head, tags=(tag,), guests=guests,
+                           body=f"会议{relay}，对全系统{tag}作出部署。机关党委、各党总支负责同志列席会议。"))
 
     def agenda(self, year: int, month: int, n: int, *, first_in_month: bool) -> list[_Item]:
         """1–4 items: the month's yearly round at its first meeting, then draws without repeats."""
@@ -654,7 +713,8 @@ class _Builder:
                 place=plan.place, host=host, recorder=plan.recorder if plan.recorder is not host else None,
                 lecturer=plan.lecturer, lecturer_name=plan.lecturer_name,
                 minutes=self.minutes(plan, host, expected, absences), study_tags=list(plan.tags),
-                includes_appraisal=plan.appraisal, absences=absences, guests=guests, agenda=agenda))
+                includes_appraisal=plan.appraisal, absences=absences, guests=guests, agenda=agenda,
+                covers_year=plan.covers_year, also_counts=list(plan.also_counts)))
 
     def agenda_input(self, item: _Item, present: list[Member], plan: _Plan) -> AgendaInput:
         if not item.voted:

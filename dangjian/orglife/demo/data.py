@@ -1,6 +1,7 @@
 """The demo bureau's organisational-life data: which organisations play a part, the holidays, and the
 themes, topics and agenda items its meetings draw from."""
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from dangjian.organizations.models import Organization, Unit
@@ -16,16 +17,42 @@ LEADERS_BRANCH = "JTJ-01-01-01"  # 机关第一党支部: the 党组成员 are i
 GAP_BRANCH = "JTJ-01-02-03"  # 公交运营监管处党支部: skips two 支委会 this year
 MID_YEAR_BRANCH = "JTJ-01-03-06"  # 开发区分局党支部: founded this year (as is 智慧交通处党支部)
 
-TAG_CONGRESS = "学习贯彻党的二十大精神"
-TAG_HISTORY = "党史学习教育"
+TAG_CONGRESS = "学习贯彻党的二十大精神"  # 2022–2023 (rule data); the demo's years are later
+TAG_HISTORY = "党史学习教育"  # 2021 only (rule data)
+# A study theme chosen by date: the study campaign (学习教育, rule data) in effect that day, else the
+# latest plenum's spirit within a year of it, else nothing (the entry's fallback topic is used).
+CAMPAIGN = "campaign"
+# Plenums the demo's meetings relay and study (dated facts): the day it closed -> what is studied.
+PLENUMS = {
+    dt.date(2025, 10, 23): "学习贯彻党的二十届四中全会精神",
+}
+# Topics for a campaign's sessions, by its tag ({c} is the tag); a campaign not listed uses the generic.
+CAMPAIGN_TOPICS = {
+    "深入贯彻中央八项规定精神学习教育": ["学习《中共中央政治局贯彻落实中央八项规定实施细则》，对照查摆作风问题",
+                                  "深入贯彻中央八项规定精神学习教育：以案促学，开展警示教育"],
+    "树立和践行正确政绩观学习教育": ["学习习近平总书记关于树立和践行正确政绩观的重要论述，交流研讨",
+                               "对照“为人民出政绩、以实干出政绩”，查摆交通项目建设中的政绩观偏差"],
+    "学习贯彻党的二十届四中全会精神": ["学习党的二十届四中全会精神，研讨“十五五”交通运输发展思路",
+                                "学习《中共中央关于制定国民经济和社会发展第十五个五年规划的建议》"],
+}
+GENERIC_CAMPAIGN_TOPICS = ["{c}：集中学习研讨"]
 
 K = Organization.Kind
 MK = MeetingKind
 Cat = AgendaItem.Category
 Reason = Attendance.AbsenceReason
 
-# Days without meetings: 元旦, 劳动节 and 国庆 holidays (the lunar holidays are left out).
+# Days without meetings: 元旦, 劳动节 and 国庆 holidays, and Spring Festival week (see spring_festival).
 HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (5, 4), (5, 5), *((10, d) for d in range(1, 8))}
+
+
+def spring_festival(year: int) -> tuple[dt.date, dt.date]:
+    """The Spring Festival holiday of `year` as the demo keeps it free of meetings: from two days
+    before 春节 (腊月廿八 or 除夕) to 初七, computed from the lunar calendar."""
+    from lunardate import LunarDate
+
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    return new_year - dt.timedelta(days=2), new_year + dt.timedelta(days=6)
 
 # ---------------------------------------------------------------- topics, as data
 
@@ -34,27 +61,30 @@ THEME_DAYS = {
     1: [("学习全市交通运输工作会议精神，谋划全年重点工作", "", ()),
         ("新春走访慰问困难党员和老党员", "", ())],
     2: [("春运志愿服务：客运站旅客疏导与安全宣传", "临江汽车客运总站", ()),
-        ("学习贯彻党的二十大精神：推进“四好农村路”高质量发展", "", (TAG_CONGRESS,))],
+        ("专题学习：推进“四好农村路”高质量发展", "", ())],
     3: [("学雷锋志愿服务：文明交通劝导进路口", "人民路与解放路交叉口", ()),
+        ("学习研讨", "", CAMPAIGN),
         ("学习全国“两会”精神，交流交通运输高质量发展体会", "", ())],
-    4: [("清明祭扫临江革命烈士陵园，开展革命传统教育", "临江革命烈士陵园", (TAG_HISTORY,)),
-        ("学习《中国共产党纪律处分条例》，开展纪律教育", "", ())],
+    4: [("清明祭扫临江革命烈士陵园，开展革命传统教育", "临江革命烈士陵园", ()),
+        ("学习研讨", "", CAMPAIGN)],
     5: [("青年党员座谈：新时代交通人的初心与担当", "", ()),
+        ("学习研讨", "", CAMPAIGN),
         ("走访道路运输企业，听需求、解难题、优化营商环境", "", ())],
     6: [("“安全生产月”主题党日：重点路段和站场安全隐患排查", "", ()),
-        ("学习贯彻党的二十大精神：加快建设交通强国专题研讨", "", (TAG_CONGRESS,))],
-    7: [("庆祝建党纪念日：重温入党誓词、过“政治生日”", "", (TAG_HISTORY,)),
-        ("党史学习教育：学习《中国共产党简史》有关章节", "", (TAG_HISTORY,))],
+        ("学习研讨", "", CAMPAIGN)],
+    7: [("庆祝建党纪念日：重温入党誓词、过“政治生日”", "", ()),
+        ("学习《中国共产党简史》有关章节", "", ()),
+        ("学习研讨", "", CAMPAIGN)],
     8: [("参观临江市廉政教育基地，筑牢拒腐防变思想防线", "临江市廉政教育基地", ()),
         ("高温慰问：走访公交场站和执法一线岗点", "", ())],
     9: [("开学季校园周边交通安全宣传志愿服务", "", ()),
         ("“我为群众办实事”：调研农村客运班线“出行难”问题", "", ())],
-    10: [("学习贯彻党的二十大精神：重温报告中关于加快建设交通强国的论述", "", (TAG_CONGRESS,)),
+    10: [("学习《交通强国建设纲要》，交流岗位落实体会", "", ()),
          ("国庆假期交通运输保障工作总结交流", "", ())],
-    11: [("学习贯彻党的二十大精神：交流“1小时交通圈”建设体会", "", (TAG_CONGRESS,)),
+    11: [("学习研讨", "", CAMPAIGN),
          ("冬季道路保通保畅专题学习", "", ())],
     12: [("“12·2”全国交通安全日宣传志愿服务", "城东客运站", ()),
-         ("学习贯彻党的二十大精神：年度学习心得交流", "", (TAG_CONGRESS,))],
+         ("年度学习心得交流", "", ())],
 }
 # Themes of a branch's own work, used in about a third of the months: by the unit its people work
 # in, else by the kind of that unit.
@@ -96,22 +126,23 @@ GENERAL_TOPICS = [
     "通报党员教育管理情况，部署“三会一课”落实工作",
 ]
 LECTURE_TOPICS = [
-    ("以党的二十大精神引领交通强国建设", (TAG_CONGRESS,)),
+    ("以中国式现代化引领交通强国建设", ()),
     ("新时代交通人的初心使命", ()),
-    ("从党史中汲取奋进力量", (TAG_HISTORY,)),
+    ("从党史中汲取奋进力量", ()),
+    ("专题党课", CAMPAIGN),
     ("严守纪律规矩，做忠诚干净担当的交通人", ()),
     ("践行以人民为中心的发展思想，破解群众“出行难”", ()),
     ("安全生产责任重于泰山", ()),
-    ("坚持“三个务必”，锤炼过硬作风", (TAG_CONGRESS,)),
+    ("坚持“三个务必”，锤炼过硬作风", ()),
 ]
 CENTRAL_GROUP_TOPICS = [
-    "学习贯彻党的二十大精神：以中国式现代化全面推进交通运输高质量发展",
+    "学习习近平经济思想，研讨以中国式现代化全面推进交通运输高质量发展",
     "学习《习近平谈治国理政》有关交通强国建设的论述",
     "学习习近平总书记关于安全生产的重要论述",
     "学习《中国共产党纪律处分条例》，研讨全面从严治党",
     "学习贯彻中央经济工作会议精神，研讨“1小时交通圈”建设",
     "学习习近平总书记关于调查研究的重要论述",
-    "学习贯彻党的二十大精神：坚持以人民为中心，提升窗口服务水平",
+    "学习习近平总书记关于坚持以人民为中心的重要论述，研讨提升窗口服务水平",
 ]
 THEME_BODIES = [
     "党员们围绕主题逐一交流发言，结合岗位实际查找差距、明确改进措施。",

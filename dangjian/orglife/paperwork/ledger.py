@@ -17,7 +17,7 @@ from dangjian.access.roles import Perm
 from dangjian.core.excel import safe_cell
 from dangjian.organizations.models import Organization
 from dangjian.orglife import selectors
-from dangjian.orglife.models import AgendaItem, Attendance, Guest, Meeting
+from dangjian.orglife.models import FORM_LABELS, AgendaItem, Attendance, Guest, Meeting, MeetingAlsoCounts
 from dangjian.orglife.paperwork.wording import absence_text, guest_text
 
 COMPLIANCE_MARKS = {"missing": "✗", "due": "进行中", "future": "—", "exempt": "—"}
@@ -162,9 +162,11 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
     attendees, whatever organisation is asked for.
 
     A fixed number of queries whatever the number of meetings: the meetings with 应到/实到 and
-    their organisation and host, the absences, the guests, the study themes, the agenda items with
+    their organisation and host, the absences, the guests, the study themes, the forms each meeting
+    also served (会议类型 says "主题党日（同时计为支部党员大会、党课）"), the agenda items with
     their meetings and 应到/实到, the attendance per
-    member, and the four of selectors.compliance (the fourth only when a secretary is in post); plus
+    member, and those of selectors.compliance (five, the secretaries' lectures only when one is in
+    post and attendance only for a requirement asking a share present); plus
     the user's grants if this request has not loaded them yet."""
     orgs = policy.organizations_under(user, Perm.VIEW_MEETINGS, organization)
     meetings = selectors.meeting_list(user, organization=organization, year=year)
@@ -181,6 +183,10 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
     for t in (Meeting.study_tags.through.objects.filter(meeting__in=in_scope)  # in the order typed
               .order_by("id").values("meeting_id", "studytag__name")):
         tags[t["meeting_id"]].append(t["studytag__name"])
+    also: dict[int, list[str]] = defaultdict(list)  # the other forms each session served
+    for meeting_id, form in (MeetingAlsoCounts.objects.filter(meeting__in=in_scope)
+                             .order_by("meeting_id", "id").values_list("meeting_id", "kind")):
+        also[meeting_id].append(FORM_LABELS.get(form, form))
     items = list(selectors.decision_items(AgendaItem.objects.filter(meeting__in=in_scope))
                  .order_by("meeting__starts_at", "meeting_id", "order"))
     attendance = list(Attendance.objects.filter(meeting__in=in_scope)
@@ -207,7 +213,7 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
         ws.append([
             cells.new(ws, n, style="台账居中"),
             cells.new(ws, timezone.localtime(m.starts_at).date(), style="台账居中", number_format="yyyy-mm-dd"),
-            cells.new(ws, kind_label),
+            cells.new(ws, f"{kind_label}（同时计为{'、'.join(also[m.pk])}）" if also[m.pk] else kind_label),
             cells.new(ws, m.organization.name),
             cells.new(ws, m.topics),
             cells.new(ws, "、".join(tags[m.pk])),
@@ -262,11 +268,13 @@ def ledger_xlsx(*, user, organization: Organization, year: int) -> bytes:
                     spans.append(span)
                 taken.update(span if first == span[0] else [first])
             sources = dict.fromkeys(c.requirement.source for c in period_cells)
+            noted = [f"{c.end.month}月：已开展（{'；'.join(c.notes)}）" if c.state == "held" else "；".join(c.notes)
+                     for c in period_cells if c.notes]
             row = [cells.new(ws, org_row.org.name), cells.new(ws, period_cells[-1].requirement.label)]
             for column in range(3, 15):
                 mark, fill = marks.get(column, (None, None))
                 row.append(cells.new(ws, mark, style="台账居中", fill=fill))
-            row.append(cells.new(ws, "；".join(sources)))
+            row.append(cells.new(ws, "；".join([*noted, *sources])))
             cells.append_merged(ws, row, spans)
     held, required = table.rate()
     r += 2

@@ -99,8 +99,8 @@ PERSONAS = ["party_office", "branch_secretary", "sibling_secretary", "leader", "
 # URL arguments → the kind of record they name ("metric": a metric key). A route with an argument
 # not listed here fails `test_every_route_argument_is_scanned`.
 ROUTE_ARGS: dict[str, dict[str, object]] = {
-    **{f"organizations:{n}": {"pk": Organization} for n in ("detail", "restructure", "renew_term", "appoint",
-                                                            "dissolve")},
+    **{f"organizations:{n}": {"pk": Organization} for n in ("detail", "restructure", "renew_term", "extend_term",
+                                                            "appoint", "dissolve")},
     "organizations:appointment_end": {"pk": Organization, "appointment_pk": Appointment},
     **{f"organizations:member_{n}": {"pk": Member} for n in ("detail", "edit", "transfer", "confirm_full", "leave",
                                                             "reveal")},
@@ -109,7 +109,7 @@ ROUTE_ARGS: dict[str, dict[str, object]] = {
     "orglife:attachment_download": {"pk": Meeting, "attachment_pk": MeetingAttachment},
     "orglife:ledger": {"org_pk": Organization},
     "orglife:calendar": {"org_pk": Organization},
-    **{f"access:{n}": {"pk": User} for n in ("user_toggle", "user_password_reset", "binding_remove")},
+    **{f"access:{n}": {"pk": User} for n in ("user_toggle", "user_password_reset", "binding_remove", "otp_reset")},
     "access:role_revoke": {"pk": RoleAssignment},
     "reports:metric_detail": {"key": "metric"},
 }
@@ -225,7 +225,7 @@ def build_sentinels(bureau) -> Sentinels:
                                                  on=NOW.date().replace(month=3, day=day))
         OrganizationEvent.objects.filter(pk=event.pk).update(note=s.mark(event), document_number=s.mark(event))
         kind, with_agenda = MEETING_KINDS[org.kind]
-        agenda = [AgendaInput(title="议题", category=AgendaItem.Category.MAJOR_MATTER, decision="同意")] if with_agenda else []
+        agenda = [AgendaInput(title="议题", category=AgendaItem.Category.ORDINARY, decision="同意")] if with_agenda else []
         meeting = orglife.meeting_record(by=by, data=MeetingInput(
             organization=org, kind=kind, starts_at=at(NOW.date().replace(month=5, day=day)), topics="主题",
             host=member, agenda=agenda, guests=[GuestInput(name="来宾", title="说明")]))

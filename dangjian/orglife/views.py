@@ -510,9 +510,12 @@ def calendar(request, org_pk):
     for meeting in meetings:
         by_month[timezone.localtime(meeting.starts_at).month].append(meeting)
     required = {m: [(row.org, c) for row in table.rows for c in dict(row.months)[m]] for m in range(1, 13)}
+    # Both name members: shown only to a reader who may view the members of this organisation.
+    names_members = policy.can_on_organization(request.user, org, Perm.VIEW_MEMBERS)
     talks = (selectors.heart_talk_coverage(org, year=year, today=today)
-             if org.kind == Organization.Kind.BRANCH else [])
-    dual = selectors.dual_life(org, year=year, today=today) if org.kind == Organization.Kind.LEADING_GROUP else []
+             if names_members and org.kind == Organization.Kind.BRANCH else [])
+    dual = (selectors.dual_life(org, year=year, today=today)
+            if names_members and org.kind == Organization.Kind.LEADING_GROUP else [])
     return render(request, "orglife/calendar.html", {
         "talks": talks, "dual_life": dual,
         "org": org, "year": year, "years": range(today.year, 2017, -1),

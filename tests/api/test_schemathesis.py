@@ -15,6 +15,8 @@ import datetime as dt
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
@@ -33,6 +35,18 @@ CONFIG = {
 # `schemathesis.pytest.from_fixture`: its lazy loader sets `node._nodeid`, which pytest 9 removed.
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application,
                                         config=schemathesis.config.SchemathesisConfig.from_dict(CONFIG))
+
+
+@pytest.fixture(autouse=True)
+def connection_kept_between_requests():
+    """As Django's test client does: the WSGI handler's end-of-request hook would close the test's
+    database connection (it is inside the test's transaction), and the next request would then fail
+    for the previous one's sake. Kept open, each request answers for itself."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -192,6 +192,24 @@ class ContactPointForm(BootstrapMixin, forms.Form):
         self.fields["organization"].queryset = branches
 
 
+class HeartTalkForm(BootstrapMixin, forms.Form):
+    held_on = forms.DateField(
+        label="谈话日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"required": "请填写谈话日期。", "invalid": "请填写有效的日期，如 2026-03-06。"})
+    first = MemberChoiceField(label="谈话人", queryset=Member.objects.none(), empty_label=CHOOSE,
+                              error_messages={"required": "请选择谈话人。",
+                                              "invalid_choice": "所选谈话人不是本党组织的党员。"})
+    second = MemberChoiceField(label="谈话对象", queryset=Member.objects.none(), empty_label=CHOOSE,
+                               error_messages={"required": "请选择谈话对象。",
+                                               "invalid_choice": "所选谈话对象不是本党组织的党员。"})
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first"].queryset = people
+        self.fields["second"].queryset = people
+
+
 class MeetingDeleteForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(label="删除原因", max_length=200,
                              error_messages={"required": "请说明删除原因（如：记错了党组织、重复录入）。"},

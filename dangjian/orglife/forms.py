@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dangjian.core.forms import BootstrapMixin, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization
+from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import services
 from dangjian.orglife.models import AgendaItem, Guest, MeetingKind
 
@@ -131,6 +132,11 @@ class AgendaItemForm(_RowForm):
     decision = forms.CharField(label="决定", required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                max_length=20_000)
     IGNORED_WHEN_BLANK = ("chair_spoke_last",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Grouped by body (<optgroup>), so the secretary sees which matters each body decides.
+        self.fields["category"].choices = [("", CHOOSE), *orglife_rules.category_choices(timezone.localdate())]
 
     def clean(self):
         d = super().clean()

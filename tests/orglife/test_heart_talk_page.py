@@ -101,3 +101,19 @@ def test_the_link_is_absent_for_a_reader_who_may_not_record(bureau, client_for, 
     page = _calendar(client_for(persona), bureau)
     assert "年谈心谈话" in page or persona == "inspection_office"
     assert _url(bureau) not in page and "登记谈心谈话" not in page
+
+
+# ---------------------------------------------------------------- the meeting form's 类别 by body
+
+def test_the_category_select_groups_matters_by_the_body_that_decides_them(bureau, client_for):
+    import re
+
+    html = client_for("party_office").get(reverse("orglife:meeting_create")).content.decode()
+    select = re.search(r'<select name="agenda-0-category".*?</select>', html, flags=re.S).group(0)
+    groups = dict(re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, flags=re.S))
+    assert list(groups) == ["党组（党委）会议", "局长办公会", "支部党员大会", "支部委员会会议"]
+    assert 'value="major_matter"' in groups["党组（党委）会议"]
+    assert 'value="major_matter"' not in groups["支部委员会会议"]
+    assert 'value="admit_probationary"' in groups["支部党员大会"]
+    assert 'value="member_development"' in groups["支部委员会会议"]
+    assert 'value="member_development"' not in groups["党组（党委）会议"]

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dangjian.core.forms import BootstrapMixin, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization
+from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import services
 from dangjian.orglife.models import AgendaItem, Guest, MeetingKind
 
@@ -132,6 +133,11 @@ class AgendaItemForm(_RowForm):
                                max_length=20_000)
     IGNORED_WHEN_BLANK = ("chair_spoke_last",)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Grouped by body (<optgroup>), so the secretary sees which matters each body decides.
+        self.fields["category"].choices = [("", CHOOSE), *orglife_rules.category_choices(timezone.localdate())]
+
     def clean(self):
         d = super().clean()
         if d.get("DELETE") or self.is_blank() or any(name in self.errors for name in services.VOTE_FIELDS):
@@ -190,6 +196,24 @@ class ContactPointForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = leaders
         self.fields["organization"].queryset = branches
+
+
+class HeartTalkForm(BootstrapMixin, forms.Form):
+    held_on = forms.DateField(
+        label="谈话日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"required": "请填写谈话日期。", "invalid": "请填写有效的日期，如 2026-03-06。"})
+    first = MemberChoiceField(label="谈话人", queryset=Member.objects.none(), empty_label=CHOOSE,
+                              error_messages={"required": "请选择谈话人。",
+                                              "invalid_choice": "所选谈话人不是本党组织的党员。"})
+    second = MemberChoiceField(label="谈话对象", queryset=Member.objects.none(), empty_label=CHOOSE,
+                               error_messages={"required": "请选择谈话对象。",
+                                               "invalid_choice": "所选谈话对象不是本党组织的党员。"})
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first"].queryset = people
+        self.fields["second"].queryset = people
 
 
 class MeetingDeleteForm(BootstrapMixin, forms.Form):

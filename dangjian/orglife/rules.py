@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from dangjian.core import rules
-from dangjian.orglife.models import DEMOCRATIC_APPRAISAL, MeetingKind
+from dangjian.orglife.models import DEMOCRATIC_APPRAISAL, AgendaItem, MeetingKind
 
 # The meeting kind each compliance rule counts; democratic appraisal counts meetings flagged
 # `includes_appraisal`, the secretary's lecture counts lectures given by the 党组 secretary.
@@ -168,6 +168,28 @@ BODY_RULES = {
     LEADING_GROUP: ("decision.quorum", "decision.quorum_strict", "decision.pass", "agenda.categories.leading_group"),
     LEADERSHIP: (None, None, None, "agenda.categories.leadership_meeting"),
 }
+
+
+# The meeting form's 类别 groups: each body's matter kinds as the rule data lists them.
+CATEGORY_GROUPS = (("党组（党委）会议", "agenda.categories.leading_group"),
+                   ("局长办公会", "agenda.categories.leadership_meeting"),
+                   ("支部党员大会", "agenda.categories.general_meeting"),
+                   ("支部委员会会议", "agenda.categories.branch_committee"))
+
+
+def category_choices(on: dt.date) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Agenda categories grouped by the body that may decide them on `on` (a kind several bodies
+    decide is under each); kinds no rule lists go under 其他."""
+    labels = dict(AgendaItem.Category.choices)
+    groups, listed = [], set()
+    for label, code in CATEGORY_GROUPS:
+        rule = _rule_or_none(code, on)
+        kinds = [c for c in (rule.value if rule else []) if c in labels]
+        listed.update(kinds)
+        if kinds:
+            groups.append((label, [(c, labels[c]) for c in kinds]))
+    rest = [(c, text) for c, text in AgendaItem.Category.choices if c not in listed]
+    return groups + ([("其他", rest)] if rest else [])
 
 
 @dataclass(frozen=True)

@@ -549,6 +549,13 @@ def heart_talk_coverage(organization: Organization, *, year: int, today: dt.date
     return rows
 
 
+def talk_people(organization: Organization):
+    """Everyone who has belonged to `organization` (or a cell inside it), by name: the people a
+    谈心谈话 may be recorded between (the service checks they belonged on the day)."""
+    return (Member.objects.filter(memberships__organization__path__startswith=organization.path)
+            .distinct().order_by("name", "pk"))
+
+
 @dataclass
 class DualLife:
     """A 党员领导干部 of a 党组 and the 组织生活会 of their own branch they attended as an ordinary

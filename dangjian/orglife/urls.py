@@ -16,6 +16,7 @@ urlpatterns = [
     path("ledger/<int:org_pk>/", views.ledger, name="ledger"),
     path("matrix/", views.matrix, name="matrix"),
     path("calendar/<int:org_pk>/", views.calendar, name="calendar"),
+    path("calendar/<int:org_pk>/heart-talks/new/", views.heart_talk_create, name="heart_talk_create"),
     path("decisions/", views.decisions, name="decisions"),
     path("contact-points/", views.contact_points, name="contact_points"),
 ]

@@ -23,7 +23,14 @@ from dangjian.core.uploads import KINDS, content_type_for
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
-from dangjian.orglife.forms import AgendaFormSet, ContactPointForm, GuestFormSet, MeetingDeleteForm, MeetingForm
+from dangjian.orglife.forms import (
+    AgendaFormSet,
+    ContactPointForm,
+    GuestFormSet,
+    HeartTalkForm,
+    MeetingDeleteForm,
+    MeetingForm,
+)
 from dangjian.orglife.models import (
     FORM_LABELS,
     AgendaItem,
@@ -523,6 +530,26 @@ def calendar(request, org_pk):
         "can_record": policy.can_on_organization(request.user, org, Perm.RECORD_MEETINGS),
         "this_month": today.month if year == today.year else None,
     })
+
+
+@login_required
+def heart_talk_create(request, org_pk):
+    """Record a 谈心谈话 between two people of one organisation (支部工作条例 第十九条)."""
+    org = policy.get_organization(request.user, org_pk, Perm.RECORD_MEETINGS)
+    policy.require_perm(request.user, Perm.RECORD_MEETINGS)
+    form = HeartTalkForm(request.POST or None, people=selectors.talk_people(org),
+                         initial={"held_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            talk = services.heart_talk_record(by=Actor.from_request(request), organization=org,
+                                              held_on=d["held_on"], first=d["first"], second=d["second"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"已登记{d['first'].name}与{d['second'].name}的谈心谈话。")
+            return redirect(reverse("orglife:calendar", args=[org.pk]) + f"?year={talk.held_on.year}#heart-talks")
+    return render(request, "orglife/heart_talk_form.html", {"form": form, "org": org})
 
 
 # ---------------------------------------------------------------- decisions and contact points

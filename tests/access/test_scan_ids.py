@@ -109,6 +109,7 @@ ROUTE_ARGS: dict[str, dict[str, object]] = {
     "orglife:attachment_download": {"pk": Meeting, "attachment_pk": MeetingAttachment},
     "orglife:ledger": {"org_pk": Organization},
     "orglife:calendar": {"org_pk": Organization},
+    "orglife:heart_talk_create": {"org_pk": Organization},
     **{f"access:{n}": {"pk": User} for n in ("user_toggle", "user_password_reset", "binding_remove", "otp_reset")},
     "access:role_revoke": {"pk": RoleAssignment},
     "reports:metric_detail": {"key": "metric"},

@@ -70,6 +70,7 @@ PAGES = {
     "修改会议记录": Page("party_office", "orglife:meeting_edit", lambda b: [_meeting(b).pk]),
     "删除会议记录": Page("party_office", "orglife:meeting_delete", lambda b: [_meeting(b).pk], ("MeetingDeleteForm",)),
     "党建联系点": Page("party_office", "orglife:contact_points", forms=("ContactPointForm",)),
+    "登记谈心谈话": Page("party_office", "orglife:heart_talk_create", lambda b: [b.branch_a.pk], ("HeartTalkForm",)),
 }
 # Forms no page of this kind shows, with the reason.
 EXEMPT = {

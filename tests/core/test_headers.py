@@ -11,7 +11,6 @@ every template is read for them as well, so a page no crawl reaches cannot bring
 import re
 import subprocess
 import sys
-from collections import deque
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from tests.access.crawling import NOW, _Links, _same_site, record_the_year
+from tests.access.crawling import NOW, crawl, record_the_year
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
@@ -80,27 +79,12 @@ def inline_code(html: str) -> list[str]:
     return parser.found
 
 
-def crawl_pages(client: Client, start: str = "/", cap: int = CRAWL_CAP):
-    """(url, response) for each page reached by following same-site links from `start`."""
-    queue, seen, pages = deque([start]), {start}, 0
-    while queue and pages < cap:
-        url = queue.popleft()
-        response = client.get(url)
-        pages += 1
-        yield url, response
-        if response.status_code in (301, 302):
-            targets = [response["Location"]]
-        elif response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
-            parser = _Links()
-            parser.feed(response.content.decode())
-            targets = parser.hrefs
-        else:
-            targets = []
-        for href in targets:
-            target = _same_site(url, href)
-            if target is not None and target not in seen:
-                seen.add(target)
-                queue.append(target)
+def crawl_pages(client: Client, start: str = "/", cap: int = CRAWL_CAP) -> list[tuple[str, object]]:
+    """(url, response) for each page reached by following same-site links from `start` (the crawl of
+    tests/access/crawling.py)."""
+    pages = []
+    crawl(client, start, cap, seen=lambda url, response: pages.append((url, response)))
+    return pages
 
 
 # ---------------------------------------------------------------- every page the crawl reaches

@@ -2,6 +2,7 @@
 every row against the rest of the file, the database and the importing user's scope. Problems are
 collected as `RowError`s; clean rows become plans that `importer` writes."""
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 
@@ -495,9 +496,8 @@ class RowChecks:
             if org is not None and org.pk is None and org.dissolved_on and self._leaving(cells):
                 # Registered live, taken off the roster, then the organisation is dissolved: the order
                 # the import writes in (checked against the dates below).
-                data["organization"] = ImportScope.stand_in(None, code=org.code, name=org.name, kind=org.kind,
-                                                            founded_on=org.founded_on)
-                data["organization"].path = org.path
+                data["organization"] = copy.copy(org)
+                data["organization"].dissolved_on = None
             try:
                 data = member_clean(data)
             except ValidationError as exc:

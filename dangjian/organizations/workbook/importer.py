@@ -142,10 +142,12 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
                 organization_renew_term(by=by, organization=Organization.objects.get(pk=orgs[plan.code].pk),
                                         on=plan.renewed_on, note="工作簿导入：最近换届")
         dissolved = [p for p in checks.org_plans if p.dissolved_on]
-        for plan in sorted(dissolved, key=lambda p: -len(Organization.objects.get(pk=orgs[p.code].pk).path)):
+        # Fetched afresh (one query): inserting sorted siblings may have moved their paths.
+        fresh = Organization.objects.in_bulk([orgs[p.code].pk for p in dissolved])
+        for plan in sorted(dissolved, key=lambda p: -len(fresh[orgs[p.code].pk].path)):
             at[:] = (ORG_SHEET, plan.row)
-            organization_dissolve(by=by, organization=Organization.objects.get(pk=orgs[plan.code].pk),
-                                  on=plan.dissolved_on, note="工作簿导入")
+            organization_dissolve(by=by, organization=fresh[orgs[plan.code].pk], on=plan.dissolved_on,
+                                  note="工作簿导入")
         counts = {ORG_SHEET: len(checks.org_plans), UNIT_SHEET: len(checks.unit_plans),
                   ROSTER_SHEET: len(checks.member_plans), HISTORY_SHEET: len(checks.stay_plans),
                   APPOINTMENT_SHEET: len(checks.appointment_plans)}

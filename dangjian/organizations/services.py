@@ -69,6 +69,8 @@ ROLES_BY_KIND = {
     Organization.Kind.BRANCH: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY}) | COMMITTEE_ROLES,
     Organization.Kind.CELL: frozenset({R.CELL_LEADER}),
 }
+# The named 分工 of a 委员: which of them a 支委会 has is rule data (branch.committee_posts).
+NAMED_POSTS = frozenset({R.ORGANIZATION_MEMBER, R.PROPAGANDA_MEMBER, R.DISCIPLINE_MEMBER})
 # Committees elected by a 党员大会 (选举工作条例): their posts need 被选举权.
 ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
 # Posts held by one person at a time: a new holder ends the previous holder's post.
@@ -351,6 +353,22 @@ def _in_effect(code: str, on: dt.date) -> bool:
     return True
 
 
+def _applies(code: str, on: dt.date) -> bool:
+    """Whether a yes/no rule (value 1 or 0) is in effect on `on` and says yes."""
+    return _in_effect(code, on) and bool(rules.value(code, on=on))
+
+
+def branch_committee_posts(on: dt.date) -> frozenset[str] | None:
+    """The named 分工 a 支委会 has on `on` (branch.committee_posts, “组织委员、宣传委员、纪检委员”),
+    as Appointment roles; None before the rule (every 分工 then). A name no role carries is skipped:
+    it cannot be appointed here anyway."""
+    if not _in_effect("branch.committee_posts", on):
+        return None
+    by_label = {label: role for role, label in R.choices if role in NAMED_POSTS}
+    names = str(rules.value("branch.committee_posts", on=on)).replace("，", "、").split("、")
+    return frozenset(by_label[n.strip()] for n in names if n.strip() in by_label)
+
+
 def appointment_check(*, organization: Organization, member: Member, role: str, on: dt.date) -> None:
     """The posts rules: the post exists at this kind of organisation; a 预备党员 has no 被选举权; a
     branch with fewer than 7 正式党员 has a 书记 and at most one 副书记 but no 委员."""
@@ -358,13 +376,19 @@ def appointment_check(*, organization: Organization, member: Member, role: str, 
     if role not in ROLES_BY_KIND[organization.kind]:
         raise ValidationError({"role": f"{organization.get_kind_display()}不设{label}。"})
     # A rule checks the posts from the day it took effect (a past post, imported, predates some).
-    if organization.kind in ELECTED_KINDS and _in_effect("member.probationary_not_eligible", on) and (
+    if organization.kind in ELECTED_KINDS and _applies("member.probationary_not_eligible", on) and (
             member.full_on is None or member.full_on > on):
         raise ValidationError({"member": (
             f"{member.name}是预备党员，没有被选举权，不能担任{label}"
             f"（{citation('member.probationary_not_eligible', on)}：预备党员没有表决权、选举权和被选举权）。")})
     if organization.kind != Organization.Kind.BRANCH or role not in COMMITTEE_ROLES | {R.DEPUTY_SECRETARY}:
         return
+    posts = branch_committee_posts(on) if role in NAMED_POSTS else None
+    if posts is not None and role not in posts:
+        named = "、".join(R(p).label for p in sorted(posts, key=R.values.index)) or "无"
+        raise ValidationError({"role": (
+            f"党支部委员会的委员分工为{named}，不设{label}"
+            f"（{citation('branch.committee_posts', on)}：{rules.rule('branch.committee_posts', on=on).quote}）。")})
     if not (_in_effect("branch.committee_threshold", on) and _in_effect("branch.small_deputy_max", on)):
         return
     threshold = int(rules.value("branch.committee_threshold", on=on))

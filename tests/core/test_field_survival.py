@@ -220,7 +220,8 @@ def test_the_meeting_api_keeps_every_field_it_is_sent_back(bureau, client_for, f
     client = client_for("party_office")
     got = client.get(f"/api/meetings/{meeting.pk}").json()
     body = {name: got[name] for name in ("kind", "starts_at", "topics", "host", "recorder", "lecturer",
-                                         "lecturer_name", "minutes", "study_tags", "includes_appraisal")}
+                                         "lecturer_name", "minutes", "study_tags", "includes_appraisal",
+                                         "covers_year", "also_counts")}
     body |= {"organization": got["organization"], "place": "五楼小会议室",
              "absences": [{"member": a["member"], "reason": a["absence_reason"], "note": a["note"]}
                           for a in got["attendances"] if not a["present"]],

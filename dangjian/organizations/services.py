@@ -214,24 +214,59 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
 @transaction.atomic
 def organization_renew_term(
     *, by: Actor, organization: Organization, on: dt.date, note: str = "", voters_expected: int | None = None,
-    voters_present: int | None = None, results: list[tuple[str, int]] | None = None,
+    voters_present: int | None = None, results: list[tuple[str, int]] | None = None, approved_by: str = "",
+    document_number: str = "",
 ) -> Organization:
     """换届: a new term starting `on`, its length from the rule in effect on that day. The election's
     figures (应到/实到会有选举权党员, each elected person's 赞成票), when given, are checked against
-    the election rules and kept on the event; an approved extension ends with the new term."""
+    the election rules and kept on the event; an approved extension ends with the new term. A 换届
+    more than the rule's months (term.advance_max_months: 一般不超过1年) before the term ends is an
+    early election the higher committee must approve: refused without the approving body and its
+    文号, which are kept on the event when given."""
     _not_future(on, "on")
     years = term_years(organization.kind, on)
     if years is None:
         raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
     if organization.term_start and on <= organization.term_start:
         raise ValidationError({"on": "换届日期应晚于本届任期开始日期。"})
+    approved_by, document_number = approved_by.strip(), document_number.strip()
+    advance_problems(organization, on=on, approved_by=approved_by, document_number=document_number)
     election = election_clean(voters_expected=voters_expected, voters_present=voters_present, results=results, on=on)
     changes = model_update(instance=organization, fields=["term_start", "term_end", "term_extended_to"],
                            data={"term_start": on, "term_end": add_years(on, years), "term_extended_to": None})
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note,
-                                     **election)
-    audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes, note=note, always=True)
+                                     approved_by=approved_by, document_number=document_number, **election)
+    audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes,
+                  note=" ".join(filter(None, (approved_by, document_number, note))), always=True)
     return organization
+
+
+def early_election(organization: Organization, on: dt.date) -> tuple[int, dt.date] | None:
+    """(the rule's months, the earliest day) when a 换届 on `on` is more than term.advance_max_months
+    before the term ends (《关于党的基层组织任期的意见》二：提前进行换届选举，应报上级党的委员会批准，
+    提前期限一般不超过1年); None when it is not, before the rule, or without a term end."""
+    if not organization.term_end or not _in_effect("term.advance_max_months", on):
+        return None
+    months = int(rules.value("term.advance_max_months", on=on))
+    earliest = add_months(organization.term_end, -months)
+    return (months, earliest) if on < earliest else None
+
+
+def advance_problems(organization: Organization, *, on: dt.date, approved_by: str, document_number: str) -> None:
+    """Refuse an early 换届 (see early_election) without the approving committee and its 文号."""
+    early = early_election(organization, on)
+    if early is None or (approved_by and document_number):
+        return
+    months, earliest = early
+    because = (f"本届任期 {organization.term_end:%Y-%m-%d} 届满，{on:%Y-%m-%d} 换届提前超过{months}个月（最早 "
+               f"{earliest:%Y-%m-%d}）：提前换届须经上级党的委员会批准，提前期限一般不超过1年"
+               f"（{citation('term.advance_max_months', on)}）。")
+    errors = {}
+    if not approved_by:
+        errors["approved_by"] = f"{because}请填写批准提前换届的上级党组织。"
+    if not document_number:
+        errors["document_number"] = f"{because}请填写批复文号。" if approved_by else "请填写批复文号。"
+    raise ValidationError(errors)
 
 
 def election_clean(*, voters_expected: int | None, voters_present: int | None, results: list[tuple[str, int]] | None,

@@ -222,12 +222,16 @@ EXEMPT: dict[str, str] = {
     "organizations.member_clean": "pure: normalises and checks a member's fields (form, API, import)",
     "organizations.appointment_check": "pure: the posts rules appointment_create applies (reads only)",
     "organizations.election_clean": "pure: checks a 换届's election figures for organization_renew_term",
+    "organizations.branch_committee_posts": "pure: the named 分工 a 支委会 has (rule data)",
+    "organizations.early_election": "pure: whether a 换届 is more than the rule's months early (rule data)",
+    "organizations.advance_problems": "pure: refuses an early 换届 without its approval, for organization_renew_term",
     "orglife.expected_attendees": "read: who was expected at a meeting",
     "orglife.agenda_item_problems": "pure: what is wrong with an agenda item as entered",
     "orglife.category_problem": "pure: why a body may not decide an item of a category (rule data)",
     "orglife.meeting_problems": "read: the errors a record or correction would raise, nothing saved",
     "orglife.also_counts_problems": "pure: why a session cannot also count as the forms given (rule data)",
     "orglife.covers_year_problem": "pure: why a 所属年度 is refused (rule data)",
+    "orglife.appraisal_problem": "pure: why a meeting kind cannot carry 民主评议党员 (rule data)",
     "orglife.also_counts_of": "read: the forms a recorded meeting also counts as",
 }
 

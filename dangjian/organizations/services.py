@@ -3,6 +3,7 @@ records its audit entry in one transaction, and raises ValidationError (Chinese 
 input with nothing saved."""
 
 import datetime as dt
+from collections.abc import Callable
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
@@ -71,6 +72,11 @@ ROLES_BY_KIND = {
 }
 # The named 分工 of a 委员: which of them a 支委会 has is rule data (branch.committee_posts).
 NAMED_POSTS = frozenset({R.ORGANIZATION_MEMBER, R.PROPAGANDA_MEMBER, R.DISCIPLINE_MEMBER})
+# Records of later areas that depend on a member's 表决权 on a day (orglife's attendance rows) are
+# brought up to date when a 留党察看 is recorded: each such area registers a function here (in its
+# AppConfig.ready), called in the recording transaction as fn(by=, member=, start=, end=). This
+# area may not import a later one (scripts/import-graph), so it calls them through this list.
+PROBATION_LISTENERS: list[Callable[..., object]] = []
 # Committees elected by a 党员大会 (选举工作条例): their posts need 被选举权.
 ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
 # Posts held by one person at a time: a new holder ends the previous holder's post.
@@ -690,8 +696,9 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
 def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: dt.date,
                             document_number: str = "") -> ProbationPeriod:
     """Record a 留党察看 period: from `start` until `end` (the day rights come back) the member has
-    no 表决权 (meetings recorded or corrected in the period count them so). At most the rule's
-    years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
+    no 表决权: meetings recorded or corrected in the period count them so, and meetings already on
+    record in it are brought up to date by the PROBATION_LISTENERS (each auditing what it changes).
+    At most the rule's years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
     _not_future(start, "start")
     if end <= start:
         raise ValidationError({"end": "留党察看期满日期应晚于开始日期。"})
@@ -706,6 +713,8 @@ def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: d
                                             document_number=document_number.strip())
     audit_record(by=by, action="member.probation", obj=member,
                  after={"start": start.isoformat(), "end": end.isoformat(), "document_number": period.document_number})
+    for listener in PROBATION_LISTENERS:
+        listener(by=by, member=member, start=start, end=end)
     return period
 
 

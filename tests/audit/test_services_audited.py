@@ -195,6 +195,10 @@ CASES: dict[str, Case] = {
         by=by, meeting=meeting, item=AgendaInput(title="研究发展对象", category="member_development",
                                                  votes_for=1, votes_against=0, votes_abstain=0))),
         "branch_secretary"),
+    "orglife.member_voting_rights_refresh": Case("meeting.voting_rights", prepared(
+        lambda b, by: _meeting(b, by, MeetingKind.GENERAL_MEETING),
+        lambda b, by, meeting: life.member_voting_rights_refresh(
+            by=by, member=b.member_a, start=dt.date(2026, 11, 1), end=dt.date(2027, 11, 1))[0])),
     "orglife.contact_point_set": Case("contact_point.set", lambda b, by: life.contact_point_set(
         by=by, leader=b.member_b, organization=b.branch_a, year=2026)),
     "orglife.heart_talk_record": Case("heart_talk.record", lambda b, by: life.heart_talk_record(

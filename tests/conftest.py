@@ -194,3 +194,46 @@ def client_for(bureau):
         return client
 
     return make
+
+
+@pytest.fixture
+def rule_value(monkeypatch):
+    """Give a rule another value for one test, as a changed rules file would (national or local: a
+    deployment file may only tighten a national rule, so a test that loosens one, or changes one that
+    is no number, swaps the value here). The rules are read afresh before and after."""
+    import dataclasses
+
+    from dangjian.core import rules
+
+    read = rules.all_rules  # the cached reader
+    swapped: dict = {}
+
+    def swap(code: str, new_value):
+        read.cache_clear()
+        assert any(r.code == code for r in read()), code
+        swapped[code] = new_value
+        changed = tuple(dataclasses.replace(r, value=swapped[r.code]) if r.code in swapped else r for r in read())
+        monkeypatch.setattr(rules, "all_rules", lambda: changed)
+        rules._by_code.cache_clear()
+
+    yield swap
+    monkeypatch.setattr(rules, "all_rules", read)
+    rules.reload()
+
+
+@pytest.fixture
+def rules_override(tmp_path, settings):
+    """Write a deployment file (settings.RULES_OVERRIDE_FILE) and load it; the rules are read afresh
+    without it afterwards."""
+    from dangjian.core import rules
+
+    def write(text: str):
+        path = tmp_path / "deploy.toml"
+        path.write_text(text, encoding="utf-8")
+        settings.RULES_OVERRIDE_FILE = str(path)
+        rules.reload()
+        return rules.all_rules()
+
+    yield write
+    settings.RULES_OVERRIDE_FILE = None
+    rules.reload()

@@ -526,7 +526,12 @@ class _Builder:
                 earlier.insert(0, day)
                 day = add_years(day, -years)
             for day in [*earlier, final]:
-                services.organization_renew_term(by=self.by, organization=org, on=day, note="按期换届选举")
+                # A young organisation's first 换届 may come more than a year before its founding term
+                # ends: an early election, approved by the 机关党委 (term.advance_max_months).
+                approval = ({"approved_by": "局机关党委", "document_number": self.doc_number(day)}
+                            if services.early_election(org, day) else {})
+                services.organization_renew_term(by=self.by, organization=org, on=day,
+                                                 note="经批准提前换届" if approval else "按期换届选举", **approval)
 
     # ---- appointments
 

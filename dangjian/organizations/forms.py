@@ -121,6 +121,9 @@ class RenewTermForm(BootstrapMixin, forms.Form):
     results = forms.CharField(
         label="当选人及赞成票", required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text="每行一人：姓名 赞成票数，如“张伟 18”。不录入选举情况可留空。")
+    approved_by = forms.CharField(label="批准提前换届的上级党组织", max_length=100, required=False,
+                                  help_text="任期届满前超过1年换届（提前换届）须经上级党的委员会批准；按期换届不填。")
+    document_number = forms.CharField(label="提前换届批复文号", max_length=100, required=False)
     note = forms.CharField(label="说明", max_length=300, required=False)
 
     def clean_results(self):

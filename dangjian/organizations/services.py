@@ -3,6 +3,7 @@ records its audit entry in one transaction, and raises ValidationError (Chinese 
 input with nothing saved."""
 
 import datetime as dt
+from collections.abc import Callable
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
@@ -69,6 +70,13 @@ ROLES_BY_KIND = {
     Organization.Kind.BRANCH: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY}) | COMMITTEE_ROLES,
     Organization.Kind.CELL: frozenset({R.CELL_LEADER}),
 }
+# The named 分工 of a 委员: which of them a 支委会 has is rule data (branch.committee_posts).
+NAMED_POSTS = frozenset({R.ORGANIZATION_MEMBER, R.PROPAGANDA_MEMBER, R.DISCIPLINE_MEMBER})
+# Records of later areas that depend on a member's 表决权 on a day (orglife's attendance rows) are
+# brought up to date when a 留党察看 is recorded: each such area registers a function here (in its
+# AppConfig.ready), called in the recording transaction as fn(by=, member=, start=, end=). This
+# area may not import a later one (scripts/import-graph), so it calls them through this list.
+PROBATION_LISTENERS: list[Callable[..., object]] = []
 # Committees elected by a 党员大会 (选举工作条例): their posts need 被选举权.
 ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
 # Posts held by one person at a time: a new holder ends the previous holder's post.
@@ -212,24 +220,59 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
 @transaction.atomic
 def organization_renew_term(
     *, by: Actor, organization: Organization, on: dt.date, note: str = "", voters_expected: int | None = None,
-    voters_present: int | None = None, results: list[tuple[str, int]] | None = None,
+    voters_present: int | None = None, results: list[tuple[str, int]] | None = None, approved_by: str = "",
+    document_number: str = "",
 ) -> Organization:
     """换届: a new term starting `on`, its length from the rule in effect on that day. The election's
     figures (应到/实到会有选举权党员, each elected person's 赞成票), when given, are checked against
-    the election rules and kept on the event; an approved extension ends with the new term."""
+    the election rules and kept on the event; an approved extension ends with the new term. A 换届
+    more than the rule's months (term.advance_max_months: 一般不超过1年) before the term ends is an
+    early election the higher committee must approve: refused without the approving body and its
+    文号, which are kept on the event when given."""
     _not_future(on, "on")
     years = term_years(organization.kind, on)
     if years is None:
         raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
     if organization.term_start and on <= organization.term_start:
         raise ValidationError({"on": "换届日期应晚于本届任期开始日期。"})
+    approved_by, document_number = approved_by.strip(), document_number.strip()
+    advance_problems(organization, on=on, approved_by=approved_by, document_number=document_number)
     election = election_clean(voters_expected=voters_expected, voters_present=voters_present, results=results, on=on)
     changes = model_update(instance=organization, fields=["term_start", "term_end", "term_extended_to"],
                            data={"term_start": on, "term_end": add_years(on, years), "term_extended_to": None})
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note,
-                                     **election)
-    audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes, note=note, always=True)
+                                     approved_by=approved_by, document_number=document_number, **election)
+    audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes,
+                  note=" ".join(filter(None, (approved_by, document_number, note))), always=True)
     return organization
+
+
+def early_election(organization: Organization, on: dt.date) -> tuple[int, dt.date] | None:
+    """(the rule's months, the earliest day) when a 换届 on `on` is more than term.advance_max_months
+    before the term ends (《关于党的基层组织任期的意见》二：提前进行换届选举，应报上级党的委员会批准，
+    提前期限一般不超过1年); None when it is not, before the rule, or without a term end."""
+    if not organization.term_end or not _in_effect("term.advance_max_months", on):
+        return None
+    months = int(rules.value("term.advance_max_months", on=on))
+    earliest = add_months(organization.term_end, -months)
+    return (months, earliest) if on < earliest else None
+
+
+def advance_problems(organization: Organization, *, on: dt.date, approved_by: str, document_number: str) -> None:
+    """Refuse an early 换届 (see early_election) without the approving committee and its 文号."""
+    early = early_election(organization, on)
+    if early is None or (approved_by and document_number):
+        return
+    months, earliest = early
+    because = (f"本届任期 {organization.term_end:%Y-%m-%d} 届满，{on:%Y-%m-%d} 换届提前超过{months}个月（最早 "
+               f"{earliest:%Y-%m-%d}）：提前换届须经上级党的委员会批准，提前期限一般不超过1年"
+               f"（{citation('term.advance_max_months', on)}）。")
+    errors = {}
+    if not approved_by:
+        errors["approved_by"] = f"{because}请填写批准提前换届的上级党组织。"
+    if not document_number:
+        errors["document_number"] = f"{because}请填写批复文号。" if approved_by else "请填写批复文号。"
+    raise ValidationError(errors)
 
 
 def election_clean(*, voters_expected: int | None, voters_present: int | None, results: list[tuple[str, int]] | None,
@@ -351,6 +394,22 @@ def _in_effect(code: str, on: dt.date) -> bool:
     return True
 
 
+def _applies(code: str, on: dt.date) -> bool:
+    """Whether a yes/no rule (value 1 or 0) is in effect on `on` and says yes."""
+    return _in_effect(code, on) and bool(rules.value(code, on=on))
+
+
+def branch_committee_posts(on: dt.date) -> frozenset[str] | None:
+    """The named 分工 a 支委会 has on `on` (branch.committee_posts, “组织委员、宣传委员、纪检委员”),
+    as Appointment roles; None before the rule (every 分工 then). A name no role carries is skipped:
+    it cannot be appointed here anyway."""
+    if not _in_effect("branch.committee_posts", on):
+        return None
+    by_label = {label: role for role, label in R.choices if role in NAMED_POSTS}
+    names = str(rules.value("branch.committee_posts", on=on)).replace("，", "、").split("、")
+    return frozenset(by_label[n.strip()] for n in names if n.strip() in by_label)
+
+
 def appointment_check(*, organization: Organization, member: Member, role: str, on: dt.date) -> None:
     """The posts rules: the post exists at this kind of organisation; a 预备党员 has no 被选举权; a
     branch with fewer than 7 正式党员 has a 书记 and at most one 副书记 but no 委员."""
@@ -358,13 +417,19 @@ def appointment_check(*, organization: Organization, member: Member, role: str, 
     if role not in ROLES_BY_KIND[organization.kind]:
         raise ValidationError({"role": f"{organization.get_kind_display()}不设{label}。"})
     # A rule checks the posts from the day it took effect (a past post, imported, predates some).
-    if organization.kind in ELECTED_KINDS and _in_effect("member.probationary_not_eligible", on) and (
+    if organization.kind in ELECTED_KINDS and _applies("member.probationary_not_eligible", on) and (
             member.full_on is None or member.full_on > on):
         raise ValidationError({"member": (
             f"{member.name}是预备党员，没有被选举权，不能担任{label}"
             f"（{citation('member.probationary_not_eligible', on)}：预备党员没有表决权、选举权和被选举权）。")})
     if organization.kind != Organization.Kind.BRANCH or role not in COMMITTEE_ROLES | {R.DEPUTY_SECRETARY}:
         return
+    posts = branch_committee_posts(on) if role in NAMED_POSTS else None
+    if posts is not None and role not in posts:
+        named = "、".join(R(p).label for p in sorted(posts, key=R.values.index)) or "无"
+        raise ValidationError({"role": (
+            f"党支部委员会的委员分工为{named}，不设{label}"
+            f"（{citation('branch.committee_posts', on)}：{rules.rule('branch.committee_posts', on=on).quote}）。")})
     if not (_in_effect("branch.committee_threshold", on) and _in_effect("branch.small_deputy_max", on)):
         return
     threshold = int(rules.value("branch.committee_threshold", on=on))
@@ -631,8 +696,9 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
 def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: dt.date,
                             document_number: str = "") -> ProbationPeriod:
     """Record a 留党察看 period: from `start` until `end` (the day rights come back) the member has
-    no 表决权 (meetings recorded or corrected in the period count them so). At most the rule's
-    years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
+    no 表决权: meetings recorded or corrected in the period count them so, and meetings already on
+    record in it are brought up to date by the PROBATION_LISTENERS (each auditing what it changes).
+    At most the rule's years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
     _not_future(start, "start")
     if end <= start:
         raise ValidationError({"end": "留党察看期满日期应晚于开始日期。"})
@@ -647,6 +713,8 @@ def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: d
                                             document_number=document_number.strip())
     audit_record(by=by, action="member.probation", obj=member,
                  after={"start": start.isoformat(), "end": end.isoformat(), "document_number": period.document_number})
+    for listener in PROBATION_LISTENERS:
+        listener(by=by, member=member, start=start, end=end)
     return period
 
 

@@ -114,7 +114,8 @@ def renew_term(request, pk):
     def run(org, d, by):
         services.organization_renew_term(by=by, organization=org, on=d["on"], note=d["note"],
                                          voters_expected=d["voters_expected"], voters_present=d["voters_present"],
-                                         results=d["results"])
+                                         results=d["results"], approved_by=d["approved_by"],
+                                         document_number=d["document_number"])
     return _manage_form(request, pk, RenewTermForm, run, "换届")
 
 

@@ -42,8 +42,8 @@ from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import selectors as orglife_selectors
 from dangjian.orglife import services
-from dangjian.orglife.models import AgendaItem, Attendance, Guest, Meeting, MeetingKind
-from dangjian.orglife.selectors import decision_flags, decision_items, meeting_rows
+from dangjian.orglife.models import FORM_LABELS, AgendaItem, Attendance, Guest, Meeting, MeetingKind
+from dangjian.orglife.selectors import decision_flags, decision_items, meeting_quorum, meeting_rows
 
 router = Router()
 # The service names the attendance problem "attendance"; the body calls the list "absences".
@@ -116,6 +116,9 @@ StartsAt = Annotated[dt.datetime, BeforeValidator(_local_datetime)]
 Amount = Annotated[Decimal | None, BeforeValidator(_amount)]
 Votes = Annotated[int, Field(ge=0, le=2**31 - 1)]  # PositiveIntegerField
 Kind = Literal[tuple(MeetingKind.values)]
+# A form a session may also count as: a meeting kind (民主评议党员 is `includes_appraisal`; the
+# service says so in its own words when it is sent here).
+Form = Literal[tuple(FORM_LABELS)]
 Category = Literal[tuple(AgendaItem.Category.values)]
 AbsenceReason = Literal[tuple(Attendance.AbsenceReason.values)]
 GuestRole = Literal[tuple(Guest.Role.values)]
@@ -171,7 +174,11 @@ class MeetingIn(Schema):
     minutes: text(MINUTES) = ""
     study_tags: Annotated[list[text(100)], _at_most(20, "学习主题")] = Field(
         default_factory=list, description="学习主题，每项一个主题（照原样保存，不按空格拆分），按所给顺序")
-    includes_appraisal: bool = Field(False, description="含民主评议党员")
+    includes_appraisal: bool = Field(False, description="含民主评议党员（须是规则允许合并民主评议的会议类型）")
+    covers_year: int | None = Field(None, description="所属年度（组织生活会、民主评议党员、民主生活会）：会议当年或上一年；"
+                                    "不填为会议当年；其他会议不用")
+    also_counts: Annotated[list[Form], _at_most(10, "同时计为")] = Field(
+        default_factory=list, description="同时计为：本次会议同时算作的其他组织生活形式（会议类型），须是规则允许合并的")
     absences: Annotated[list[AbsenceIn], _at_most(5000, "缺席人员")] = Field(
         default_factory=list, description="缺席人员；其余应到人员均计为出席")
     guests: Annotated[list[GuestIn], _at_most(200, "列席人员")] = Field(default_factory=list)
@@ -251,6 +258,7 @@ class MeetingOut(Schema):
     topics: str
     study_tags: list[str]
     status: Literal[tuple(Meeting.Status.values)] = Field(description="on_time 按时记录 / late 补录")
+    covers_year: int | None = Field(description="所属年度（年度会议）；其他会议为 null")
     expected: int = Field(description="应到")
     present: int = Field(description="实到")
     attendance_rate: float | None = Field(description="实到/应到；无应到人员为 null")
@@ -265,6 +273,7 @@ class AttendanceOut(Schema):
     member: int
     name: str
     present: bool
+    has_vote: bool = Field(description="会议当天有表决权（预备党员、受留党察看处分期间的党员没有）")
     absence_reason: str
     note: str
 
@@ -277,6 +286,12 @@ class GuestOut(Schema):
     member: int | None
 
 
+class QuorumOut(Schema):
+    met: bool = Field(description="有表决权的到会人数达到法定人数；未达到则会议不能召开，表决无效")
+    text: str
+    source: str = Field(description="规则出处")
+
+
 class MeetingDetailOut(MeetingOut):
     host: int | None
     host_name: str | None
@@ -287,6 +302,11 @@ class MeetingDetailOut(MeetingOut):
     lecturer_name: str = Field(description="外请授课人姓名")
     minutes: str
     includes_appraisal: bool
+    also_counts: list[Form] = Field(description="同时计为")
+    voters_expected: int = Field(description="应到有表决权")
+    voters_present: int = Field(description="实到有表决权")
+    quorum: QuorumOut | None = Field(description="法定人数（按该会议的议事规则）；不表决的会议为 null")
+    votes_void: bool = Field(description="未达法定人数：本次会议的表决全部无效")
     recorded_at: dt.datetime
     attendances: list[AttendanceOut]
     guests: list[GuestOut]
@@ -336,19 +356,23 @@ def _meeting_out(meeting: Meeting, *, expected: int, present: int, tags: list[st
         "id": meeting.pk, "organization": meeting.organization_id, "organization_name": meeting.organization.name,
         "kind": meeting.kind, "kind_label": meeting.kind_label, "starts_at": _local(meeting.starts_at),
         "place": meeting.place, "topics": meeting.topics, "study_tags": tags, "status": meeting.status,
-        "expected": expected, "present": present,
+        "covers_year": meeting.covers_year, "expected": expected, "present": present,
         "attendance_rate": round(present / expected, 4) if expected else None,
     }
 
 
 def _meeting_detail(meeting: Meeting) -> dict:
-    """Four queries: attendances with names, guests, agenda items with 应到/实到, study tags.
-    `meeting` must have organization, host, recorder and lecturer loaded (policy.get_meeting does)."""
+    """Five queries: attendances with names, guests, agenda items with 应到/实到, study tags, the
+    forms it also counts as. `meeting` must have organization, host, recorder and lecturer loaded
+    (policy.get_meeting does)."""
     attendances = list(meeting.attendances.select_related("member").order_by("member__name", "member_id"))
     guests = list(meeting.guests.order_by("id"))
     items = list(decision_items(AgendaItem.objects.filter(meeting=meeting)).order_by("order"))
     tags = meeting.study_tag_names()
     present = sum(1 for a in attendances if a.present)
+    voters_expected = sum(1 for a in attendances if a.has_vote)
+    voters_present = sum(1 for a in attendances if a.has_vote and a.present)
+    quorum = meeting_quorum(meeting, voters_expected=voters_expected, voters_present=voters_present)
     host, recorder, lecturer = meeting.host, meeting.recorder, meeting.lecturer
     return _meeting_out(meeting, expected=len(attendances), present=present, tags=tags) | {
         "host": meeting.host_id, "host_name": host.name if host else None,
@@ -356,7 +380,11 @@ def _meeting_detail(meeting: Meeting) -> dict:
         "lecturer": meeting.lecturer_id, "lecturer_member_name": lecturer.name if lecturer else None,
         "lecturer_name": meeting.lecturer_name, "minutes": meeting.minutes,
         "includes_appraisal": meeting.includes_appraisal, "recorded_at": _local(meeting.recorded_at),
-        "attendances": [{"member": a.member_id, "name": a.member.name, "present": a.present,
+        "also_counts": services.also_counts_of(meeting, with_appraisal=False),
+        "voters_expected": voters_expected, "voters_present": voters_present,
+        "quorum": quorum and {"met": quorum.met, "text": quorum.text, "source": quorum.source},
+        "votes_void": bool(quorum and not quorum.met),
+        "attendances": [{"member": a.member_id, "name": a.member.name, "present": a.present, "has_vote": a.has_vote,
                          "absence_reason": a.absence_reason, "note": a.note} for a in attendances],
         "guests": [{"id": g.pk, "name": g.name, "role": g.role, "title": g.title, "member": g.member_id}
                    for g in guests],
@@ -436,6 +464,7 @@ def _meeting_input(user, payload: MeetingIn, organization: Organization,
         place=payload.place, host=people.get(payload.host), recorder=people.get(payload.recorder),
         lecturer=people.get(payload.lecturer), lecturer_name=payload.lecturer_name, minutes=payload.minutes,
         study_tags=payload.study_tags, includes_appraisal=payload.includes_appraisal,
+        covers_year=payload.covers_year, also_counts=list(payload.also_counts),
         absences={a.member: (a.reason, a.note) for a in payload.absences},
         guests=[services.GuestInput(id=g.id, name=g.name, role=g.role, title=g.title, member=people.get(g.member))
                 for g in payload.guests],

@@ -110,6 +110,13 @@ def campaigns_on(day: dt.date) -> list[Campaign]:
     return [c for c in campaigns() if c.on(day)]
 
 
+def dual_life(on: dt.date) -> tuple[str, int]:
+    """(period, minimum) of the 双重组织生活 rule: how often a 党员领导干部 attends their branch's
+    组织生活会 as an ordinary member."""
+    value = rules.value("orglife.dual_life", on=on)
+    return value["period"], int(value["min"])
+
+
 def contact_study_kinds(on: dt.date) -> tuple[str, ...]:
     """The kinds of a branch's meetings that are its study sessions, for the contact-point figure."""
     return tuple(rules.value("contact_point.study_kinds", on=on))

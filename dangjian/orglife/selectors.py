@@ -559,19 +559,40 @@ def talk_people(organization: Organization):
 @dataclass
 class DualLife:
     """A 党员领导干部 of a 党组 and the 组织生活会 of their own branch they attended as an ordinary
-    member (党章 第八条: 双重组织生活), for one year; `meetings` empty when they did not."""
+    member (党章 第八条: 双重组织生活), for one year; `meetings` empty when they did not. `short` names
+    the periods (of the rule orglife.dual_life) with fewer than its minimum, `required` says the rule."""
 
     member: Member
     meetings: list[tuple[dt.date, str]]
+    short: list[str] = field(default_factory=list)
+    required: str = ""
+
+    @property
+    def met(self) -> bool:
+        return not self.short
+
+
+PERIOD_WORDS = {"year": "每年", "quarter": "每季度", "month": "每月"}
+
+
+def _periods_owed(year: int, period: str, day: dt.date) -> list[tuple[int, str]]:
+    """The periods of `year` begun by `day`, as (first month, label): (1, "2026年") for a year."""
+    if period == "year":
+        return [(1, f"{year}年")]
+    step = 3 if period == "quarter" else 1
+    return [(m, f"{year}年第{(m - 1) // 3 + 1}季度" if step == 3 else f"{year}年{m}月") for m in range(1, 13, step)
+            if dt.date(year, m, 1) <= day]
 
 
 def dual_life(leading_group: Organization, *, year: int, today: dt.date) -> list[DualLife]:
     """Each member of the 党组 (posts open at the year's end, or today in the current year) with the
     branch 组织生活会 for `year` (by 所属年度; a meeting that also counted as one counts) they were
-    present at, derived from attendance. Two queries."""
+    present at, derived from attendance, checked against orglife.dual_life (its period and minimum:
+    a meeting held in the next year for this one counts in the year's last period). Two queries."""
     from dangjian.organizations.selectors import open_on
 
     day = min(today, dt.date(year, 12, 31))
+    period, minimum = orglife_rules.dual_life(day)
     leaders = [a.member for a in Appointment.objects.filter(open_on(day), organization=leading_group)
                .select_related("member").order_by("start", "pk")]
     olm = MeetingKind.ORGANIZATIONAL_LIFE_MEETING
@@ -586,4 +607,16 @@ def dual_life(leading_group: Organization, *, year: int, today: dt.date) -> list
             .values_list("member_id", "meeting__starts_at", "meeting__organization__name").distinct()
             .order_by("meeting__starts_at")):
         attended[member_id].append((timezone.localtime(at).date(), org_name))
-    return [DualLife(member=m, meetings=attended.get(m.pk, [])) for m in dict.fromkeys(leaders)]
+    owed = _periods_owed(year, period, day)
+    firsts = [first for first, _label in owed]
+    required = f"{PERIOD_WORDS.get(period, period)}至少{minimum}次"
+    rows = []
+    for m in dict.fromkeys(leaders):
+        meetings = attended.get(m.pk, [])
+        counts = defaultdict(int)
+        for held, _name in meetings:  # into the last period begun by the meeting (or the year's last)
+            month = held.month if held.year == year else 12
+            counts[max((f for f in firsts if f <= month), default=firsts[0])] += 1
+        rows.append(DualLife(member=m, meetings=meetings, required=required,
+                             short=[label for first, label in owed if counts[first] < minimum]))
+    return rows

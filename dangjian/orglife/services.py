@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from dangjian.audit.services import Actor, audit_changes, audit_record, snapshot
+from dangjian.audit.services import Actor, AuditItem, audit_changes, audit_record, audit_record_many, snapshot
 from dangjian.audit.services import present as audit_value
 from dangjian.core import uploads
 from dangjian.core.updates import model_update, normalise
@@ -234,9 +234,12 @@ def _agenda_error(index: int, field_name: str, message: str) -> ValidationError:
                            params={"item": index - 1, "field": field_name, "problem": message})
 
 
-def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False) -> tuple[list[Member], dict]:
+def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False,
+           was: Meeting | None = None) -> tuple[list[Member], dict]:
     """Validate a complete meeting input (no UNSET left); return (expected attendees, errors by
-    field). With `kept_absences`, absences of people no longer expected are dropped, not refused."""
+    field). With `kept_absences`, absences of people no longer expected are dropped, not refused.
+    `was`: the record being corrected (a 民主评议 it already carried as that kind is not re-judged:
+    a record made before the rule, or imported, stays editable)."""
     errors: dict[str, list] = {}
 
     def err(name, message):
@@ -306,6 +309,9 @@ def _check(data: MeetingInput, now: dt.datetime, *, kept_absences: bool = False)
     if "kind" not in errors and "starts_at" not in errors:
         for message in also_counts_problems(org, kind, data.also_counts, day):
             err("also_counts", message)
+        carried = was is not None and was.includes_appraisal and was.kind == kind
+        if data.includes_appraisal and not carried and (message := appraisal_problem(kind, day)):
+            err("includes_appraisal", message)
         if data.covers_year is not None and _forms_of(data) & set(orglife_rules.yearly_forms(day)):
             message = covers_year_problem(data.covers_year, day)
             if message:
@@ -323,19 +329,30 @@ def also_counts_problems(org: Organization, kind: str, also: list[str], day: dt.
     rule data lets a meeting of `kind` carry, and one this organisation holds."""
     problems = []
     allowed, rule = orglife_rules.combinable(kind, day)
-    label = MeetingKind(kind).label
     for form in dict.fromkeys(also):
         if form == DEMOCRATIC_APPRAISAL or form not in MeetingKind.values:
             problems.append(f"“同时计为”只能选会议类型（民主评议党员请勾选“本次含民主评议党员”）：{form}。")
         elif form == kind:
             continue
         elif form not in allowed:
-            cite = f"（依据：{orglife_rules.cited(rule)}）" if rule else "（规则未规定该类会议可与其他形式合并）"
-            permitted = "、".join(FORM_LABELS[f] for f in allowed) or "无"
-            problems.append(f"{label}不能同时计为{FORM_LABELS[form]}：按规则，{label}可同时计为{permitted}{cite}。")
+            problems.append(_not_combinable(kind, form, allowed, rule))
         elif org.kind not in ALLOWED_ORG_KINDS[form]:
             problems.append(f"{org.get_kind_display()}不召开{FORM_LABELS[form]}，不能同时计为{FORM_LABELS[form]}。")
     return problems
+
+
+def appraisal_problem(kind: str, day: dt.date) -> str:
+    """Why a meeting of `kind` cannot carry 民主评议党员 ("" when it can): 民主评议 must be on the
+    list of forms the rule data lets that kind also count as (orglife.combinable.*)."""
+    allowed, rule = orglife_rules.combinable(kind, day)
+    return "" if DEMOCRATIC_APPRAISAL in allowed else _not_combinable(kind, DEMOCRATIC_APPRAISAL, allowed, rule)
+
+
+def _not_combinable(kind: str, form: str, allowed: tuple[str, ...], rule) -> str:
+    label = MeetingKind(kind).label
+    cite = f"（依据：{orglife_rules.cited(rule)}）" if rule else "（规则未规定该类会议可与其他形式合并）"
+    permitted = "、".join(FORM_LABELS[f] for f in allowed) or "无"
+    return f"{label}不能同时计为{FORM_LABELS[form]}：按规则，{label}可同时计为{permitted}{cite}。"
 
 
 def covers_year_problem(covers_year: int, day: dt.date) -> str:
@@ -431,7 +448,7 @@ def meeting_problems(*, data: MeetingInput, meeting: Meeting | None = None) -> d
         _expected, errors = _check(_new_meeting_input(data), timezone.now())
     else:
         data, kept = _corrected_input(data, meeting, errors)
-        _expected, found = _check(data, timezone.now(), kept_absences=kept)
+        _expected, found = _check(data, timezone.now(), kept_absences=kept, was=meeting)
         for name, messages in found.items():
             errors.setdefault(name, []).extend(messages)
     return errors
@@ -500,7 +517,7 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
         raise ValidationError({"organization": "会议所属党组织不能更改；如记错了党组织，请删除这条记录后重新记录。"})
     errors: dict[str, list] = {}
     data, kept_absences = _corrected_input(data, meeting, errors)
-    expected, found = _check(data, timezone.now(), kept_absences=kept_absences)
+    expected, found = _check(data, timezone.now(), kept_absences=kept_absences, was=meeting)
     for name, messages in found.items():
         errors.setdefault(name, []).extend(messages)
     if not errors and data.starts_at > meeting.recorded_at:
@@ -535,6 +552,32 @@ def _row(instance, names) -> dict:
     fields = instance._meta
     return {name: audit_value(name, normalise(fields.get_field(name), getattr(instance, fields.get_field(name).attname)))
             for name in names}
+
+
+def member_voting_rights_refresh(*, by: Actor, member: Member, start: dt.date, end: dt.date) -> list[Meeting]:
+    """A 留党察看 recorded after meetings it covers: the member's attendance rows at meetings held
+    from `start` until `end` (local days) lose 表决权 where the rule data says members under
+    留党察看 have none that day, so those meetings' 应到/实到有表决权, quorum, void votes and
+    pass-marks follow (they are counted from these rows). One audit entry per meeting changed
+    (meeting.voting_rights, its attendance row before and after); call in the recording
+    transaction (organizations.services.member_probation_record does, as a PROBATION_LISTENER).
+    Returns the meetings changed. Two queries and one insert, whatever the number of meetings."""
+    tz = timezone.get_current_timezone()
+    rows = (Attendance.objects.filter(member=member, has_vote=True,
+                                      meeting__starts_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+                                      meeting__starts_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz))
+            .select_related("meeting").order_by("meeting__starts_at", "pk"))
+    changed = [a for a in rows if not orglife_rules.members_vote(timezone.localtime(a.meeting.starts_at).date())[1]]
+    if not changed:
+        return []
+    Attendance.objects.filter(pk__in=[a.pk for a in changed]).update(has_vote=False)
+    key = str(member.pk)
+    audit_record_many(by=by, items=[
+        AuditItem("meeting.voting_rights", a.meeting, before={"attendance": {key: {"has_vote": True}}},
+                  after={"attendance": {key: {"has_vote": False}}},
+                  note=f"{member.name}受留党察看处分（{start:%Y-%m-%d}至{end:%Y-%m-%d}），期间没有表决权")
+        for a in changed])
+    return [a.meeting for a in changed]
 
 
 def _parts(meeting: Meeting) -> dict:

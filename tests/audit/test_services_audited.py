@@ -195,6 +195,10 @@ CASES: dict[str, Case] = {
         by=by, meeting=meeting, item=AgendaInput(title="研究发展对象", category="member_development",
                                                  votes_for=1, votes_against=0, votes_abstain=0))),
         "branch_secretary"),
+    "orglife.member_voting_rights_refresh": Case("meeting.voting_rights", prepared(
+        lambda b, by: _meeting(b, by, MeetingKind.GENERAL_MEETING),
+        lambda b, by, meeting: life.member_voting_rights_refresh(
+            by=by, member=b.member_a, start=dt.date(2026, 11, 1), end=dt.date(2027, 11, 1))[0])),
     "orglife.contact_point_set": Case("contact_point.set", lambda b, by: life.contact_point_set(
         by=by, leader=b.member_b, organization=b.branch_a, year=2026)),
     "orglife.heart_talk_record": Case("heart_talk.record", lambda b, by: life.heart_talk_record(
@@ -222,12 +226,16 @@ EXEMPT: dict[str, str] = {
     "organizations.member_clean": "pure: normalises and checks a member's fields (form, API, import)",
     "organizations.appointment_check": "pure: the posts rules appointment_create applies (reads only)",
     "organizations.election_clean": "pure: checks a 换届's election figures for organization_renew_term",
+    "organizations.branch_committee_posts": "pure: the named 分工 a 支委会 has (rule data)",
+    "organizations.early_election": "pure: whether a 换届 is more than the rule's months early (rule data)",
+    "organizations.advance_problems": "pure: refuses an early 换届 without its approval, for organization_renew_term",
     "orglife.expected_attendees": "read: who was expected at a meeting",
     "orglife.agenda_item_problems": "pure: what is wrong with an agenda item as entered",
     "orglife.category_problem": "pure: why a body may not decide an item of a category (rule data)",
     "orglife.meeting_problems": "read: the errors a record or correction would raise, nothing saved",
     "orglife.also_counts_problems": "pure: why a session cannot also count as the forms given (rule data)",
     "orglife.covers_year_problem": "pure: why a 所属年度 is refused (rule data)",
+    "orglife.appraisal_problem": "pure: why a meeting kind cannot carry 民主评议党员 (rule data)",
     "orglife.also_counts_of": "read: the forms a recorded meeting also counts as",
 }
 

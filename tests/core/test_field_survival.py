@@ -169,11 +169,14 @@ def full_meeting(bureau) -> Meeting:
             organization=bureau.root, kind=MeetingKind.LEADING_GROUP_MEETING, starts_at=at, topics="研究重大事项",
             place="党组会议室", host=bureau.member_b, recorder=colleague, lecturer=bureau.member_a,
             lecturer_name="市委党校 王教授", minutes="一、研究事项\n二、部署工作", study_tags=["学习贯彻 党的二十届四中全会精神"],
-            includes_appraisal=True, absences={colleague.pk: ("official", "在省厅开会")},
+            absences={colleague.pk: ("official", "在省厅开会")},
             guests=[GuestInput(name="张三", role=Guest.Role.SUPERVISOR, title="机关党委书记", member=bureau.member_a)],
             agenda=[AgendaInput(title="研究城东快速路项目", category="large_fund", amount=Decimal("380.50"),
                                 votes_for=1, votes_against=0, votes_abstain=0, chair_spoke_last=False,
                                 decision="会议同意项目方案。")]))
+    # 民主评议党员 is a branch's, not a 党组会's (orglife.combinable.*): set as on a record imported
+    # before the rule, which an edit keeps.
+    Meeting.objects.filter(pk=meeting.pk).update(includes_appraisal=True, covers_year=2026)
     return meeting
 
 
@@ -217,7 +220,8 @@ def test_the_meeting_api_keeps_every_field_it_is_sent_back(bureau, client_for, f
     client = client_for("party_office")
     got = client.get(f"/api/meetings/{meeting.pk}").json()
     body = {name: got[name] for name in ("kind", "starts_at", "topics", "host", "recorder", "lecturer",
-                                         "lecturer_name", "minutes", "study_tags", "includes_appraisal")}
+                                         "lecturer_name", "minutes", "study_tags", "includes_appraisal",
+                                         "covers_year", "also_counts")}
     body |= {"organization": got["organization"], "place": "五楼小会议室",
              "absences": [{"member": a["member"], "reason": a["absence_reason"], "note": a["note"]}
                           for a in got["attendances"] if not a["present"]],

@@ -13,21 +13,6 @@ from dangjian.core import rules
 ON = dt.date(2026, 6, 1)
 
 
-@pytest.fixture
-def override(tmp_path, settings):
-    """Write a deployment file and load it; the rules are reloaded without it afterwards."""
-    def write(text: str):
-        path = tmp_path / "deploy.toml"
-        path.write_text(text, encoding="utf-8")
-        settings.RULES_OVERRIDE_FILE = str(path)
-        rules.reload()
-        return rules.all_rules()
-
-    yield write
-    settings.RULES_OVERRIDE_FILE = None
-    rules.reload()
-
-
 def entry(code: str, value: str, *, label="x", when="2025-01-01") -> str:
     return (f'[[rule]]\ncode = "{code}"\nlabel = "{label}"\nvalue = {value}\nsource = "某市实施细则"\n'
             f"effective_from = {when}\n")
@@ -67,15 +52,15 @@ def test_the_article_numbers_read_in_the_texts():
     assert "2019" in rules.rule("decision.quorum", on=ON).source
 
 
-def test_an_override_may_loosen_a_local_rule(override):
-    override(entry("orglife.required.party_lecture", '{ period = "year", min = 2, applies_to = "branch" }'))
+def test_an_override_may_loosen_a_local_rule(rules_override):
+    rules_override(entry("orglife.required.party_lecture", '{ period = "year", min = 2, applies_to = "branch" }'))
     assert rules.value("orglife.required.party_lecture", on=ON)["period"] == "year"
     assert rules.rule("orglife.required.party_lecture", on=ON).layer == rules.OVERRIDE
     assert rules.value("orglife.required.party_lecture", on=dt.date(2024, 12, 31))["period"] == "quarter"
 
 
-def test_an_override_may_tighten_a_national_rule(override):
-    override(entry("orglife.required.general_meeting", '{ period = "month", min = 1, applies_to = "branch" }'))
+def test_an_override_may_tighten_a_national_rule(rules_override):
+    rules_override(entry("orglife.required.general_meeting", '{ period = "month", min = 1, applies_to = "branch" }'))
     assert rules.value("orglife.required.general_meeting", on=ON)["period"] == "month"
 
 
@@ -85,31 +70,31 @@ def test_an_override_may_tighten_a_national_rule(override):
     ("term.reminder_months", "3"),
     ("branch.max_members", "80"),  # a larger branch is looser: stricter = "lower"
 ])
-def test_an_override_below_a_national_rule_stops_start_up(override, code, value):
+def test_an_override_below_a_national_rule_stops_start_up(rules_override, code, value):
     with pytest.raises(ImproperlyConfigured, match=re.escape(code) + ".*不能放宽国家规定"):
-        override(entry(code, value))
+        rules_override(entry(code, value))
 
 
-def test_an_override_cannot_change_a_national_rule_that_is_no_number(override):
+def test_an_override_cannot_change_a_national_rule_that_is_no_number(rules_override):
     with pytest.raises(ImproperlyConfigured, match="是国家规定.*不能改动"):
-        override(entry("voting.probationary_members_vote", "true"))
+        rules_override(entry("voting.probationary_members_vote", "true"))
 
 
-def test_an_override_below_a_local_rules_national_minimum_stops_start_up(override, tmp_path, monkeypatch):
+def test_an_override_below_a_local_rules_national_minimum_stops_start_up(rules_override, tmp_path, monkeypatch):
     local = tmp_path / "local.toml"
     local.write_text(
         '[[rule]]\ncode = "orglife.required.x"\nlabel = "x"\nvalue = { period = "quarter", min = 1, applies_to = "branch" }\n'
         'source = "x"\nbasis = "本地"\nnational_minimum = { period = "year", min = 2, applies_to = "branch" }\n'
         "effective_from = 2018-01-01\n", encoding="utf-8")
     monkeypatch.setattr(rules, "LOCAL_FILE", local)
-    override(entry("orglife.required.x", '{ period = "year", min = 2, applies_to = "branch" }'))  # at the floor
+    rules_override(entry("orglife.required.x", '{ period = "year", min = 2, applies_to = "branch" }'))  # at the floor
     with pytest.raises(ImproperlyConfigured, match="低于国家规定的最低要求"):
-        override(entry("orglife.required.x", '{ period = "year", min = 1, applies_to = "branch" }'))
+        rules_override(entry("orglife.required.x", '{ period = "year", min = 1, applies_to = "branch" }'))
 
 
-def test_an_override_of_an_unknown_rule_or_a_local_rule_without_basis_is_refused(override, tmp_path, monkeypatch):
+def test_an_override_of_an_unknown_rule_or_a_local_rule_without_basis_is_refused(rules_override, tmp_path, monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="没有编码为 no.such.rule"):
-        override(entry("no.such.rule", "1"))
+        rules_override(entry("no.such.rule", "1"))
     local = tmp_path / "local.toml"
     local.write_text('[[rule]]\ncode = "y"\nlabel = "y"\nvalue = 1\nsource = "y"\neffective_from = 2018-01-01\n',
                      encoding="utf-8")
@@ -119,8 +104,8 @@ def test_an_override_of_an_unknown_rule_or_a_local_rule_without_basis_is_refused
         rules.all_rules()
 
 
-def test_the_later_entry_wins_and_the_late_entry_days_may_be_loosened(override):
-    override(entry("orglife.late_after_days", "10"))
+def test_the_later_entry_wins_and_the_late_entry_days_may_be_loosened(rules_override):
+    rules_override(entry("orglife.late_after_days", "10"))
     assert rules.value("orglife.late_after_days", on=ON) == 10
     assert rules.value("orglife.late_after_days", on=dt.date(2024, 1, 1)) == 7
 

@@ -98,6 +98,34 @@ def test_a_probationary_member_cannot_hold_a_committee_post(bureau):
     assert not Appointment.objects.filter(member=probationary).exists()
 
 
+def test_the_probationary_rule_is_read_from_the_rule_layer(bureau, rule_value):
+    """member.probationary_not_eligible is read, not merely looked up: with the value 0 (a text that
+    gave 预备党员 被选举权) the same appointment is accepted."""
+    MemberFactory.create_batch(3, organization=bureau.branch_b)
+    probationary = MemberFactory(organization=bureau.branch_b, category=Member.Category.PROBATIONARY, full_on=None,
+                                 joined_on=dt.date(2026, 5, 1))
+    rule_value("member.probationary_not_eligible", 0)
+    assert _appoint(bureau.branch_b, probationary, R.COMMITTEE_MEMBER).member == probationary
+
+
+# ---------------------------------------------------------------- the named 分工 (branch.committee_posts)
+
+def test_a_branch_committee_has_the_posts_the_rule_names(bureau, rule_value):
+    """支部工作条例 第二十条 names 组织委员、宣传委员、纪检委员; the 分工 a branch may appoint are read
+    from the rule: drop one from the value and that post is refused, naming the rule; nothing saved."""
+    MemberFactory.create_batch(3, organization=bureau.branch_b)  # 7 正式党员
+    first, second = Member.objects.filter(organization=bureau.branch_b).exclude(pk=bureau.member_b.pk)[:2]
+    rule_value("branch.committee_posts", "组织委员、宣传委员")
+    _appoint(bureau.branch_b, first, R.PROPAGANDA_MEMBER)
+    with pytest.raises(ValidationError) as exc:
+        _appoint(bureau.branch_b, second, R.DISCIPLINE_MEMBER)
+    text = exc.value.message_dict["role"][0]
+    assert "党支部委员会的委员分工为组织委员、宣传委员，不设纪检委员" in text
+    assert "《中国共产党支部工作条例（试行）》第二十条" in text
+    assert not Appointment.objects.filter(member=second).exists()
+    _appoint(bureau.branch_b, second, R.COMMITTEE_MEMBER)  # a 委员 without a named 分工 stays allowed
+
+
 # ---------------------------------------------------------------- posts per kind of organisation
 
 @pytest.mark.parametrize(("org_attr", "role", "words"), [

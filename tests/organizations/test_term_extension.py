@@ -193,3 +193,68 @@ def test_the_renewal_page_reads_the_results_and_refuses_a_bad_line(bureau, clien
     assert response.status_code == 302
     page = client.get(branch.get_absolute_url()).content.decode()
     assert "应到会有选举权 20 人，实到 18 人" in page and "李娜 10 票" in page
+
+
+# ---------------------------------------------------------------- early 换届 (《关于党的基层组织任期的意见》二)
+
+def _term_ends(bureau, term_end: dt.date) -> Organization:
+    Organization.objects.filter(pk=bureau.branch_b.pk).update(term_start=dt.date(2025, 1, 1), term_end=term_end)
+    bureau.branch_b.refresh_from_db()
+    return bureau.branch_b
+
+
+def test_an_election_more_than_a_year_early_without_approval_is_refused_naming_the_rule(bureau):
+    branch = _term_ends(bureau, dt.date(2028, 6, 30))
+    with pytest.raises(ValidationError) as exc:
+        _renew(branch)
+    text = exc.value.message_dict["approved_by"][0]
+    assert "本届任期 2028-06-30 届满，2026-11-20 换届提前超过12个月（最早 2027-06-30）" in text
+    assert "提前换届须经上级党的委员会批准，提前期限一般不超过1年" in text
+    assert "《关于党的基层组织任期的意见》（2018年7月）第二条" in text
+    assert exc.value.message_dict["document_number"] == ["请填写批复文号。"]
+    with pytest.raises(ValidationError, match="请填写批复文号"):
+        _renew(branch, approved_by="局机关党委")  # the body alone is not an approval on record
+    branch.refresh_from_db()
+    assert branch.term_end == dt.date(2028, 6, 30)
+    assert not OrganizationEvent.objects.filter(kind=OrganizationEvent.Kind.TERM_RENEWED, organization=branch).exists()
+    assert not AuditEntry.objects.filter(action="organization.renew_term").exists()
+
+
+def test_an_approved_early_election_is_recorded_with_its_approval(bureau):
+    branch = _term_ends(bureau, dt.date(2028, 6, 30))
+    _renew(branch, approved_by="局机关党委", document_number="临交机党〔2026〕30号")
+    event = OrganizationEvent.objects.get(organization=branch, kind=OrganizationEvent.Kind.TERM_RENEWED)
+    assert (event.approved_by, event.document_number) == ("局机关党委", "临交机党〔2026〕30号")
+    branch.refresh_from_db()
+    assert branch.term_end == dt.date(2029, 11, 20)
+    assert "临交机党〔2026〕30号" in AuditEntry.objects.get(action="organization.renew_term").note
+
+
+def test_an_election_exactly_a_year_early_needs_no_approval_and_one_day_more_does(bureau):
+    branch = _term_ends(bureau, dt.date(2027, 11, 21))
+    with pytest.raises(ValidationError, match="提前超过12个月"):
+        _renew(branch)
+    branch = _term_ends(bureau, dt.date(2027, 11, 20))
+    _renew(branch)
+
+
+def test_the_early_election_rule_is_read_from_the_rule_layer(bureau, rules_override):
+    """A deployment that wants every early 换届 approved (0 months: stricter) refuses one a month early."""
+    from tests.core.test_rule_layers import entry
+
+    branch = _term_ends(bureau, dt.date(2026, 12, 20))
+    rules_override(entry("term.advance_max_months", "0"))
+    with pytest.raises(ValidationError, match="提前超过0个月"):
+        _renew(branch)
+    _renew(branch, approved_by="局机关党委", document_number="临交机党〔2026〕31号")
+
+
+def test_the_renewal_page_asks_for_the_approval_of_an_early_election(bureau, client):
+    branch = _term_ends(bureau, dt.date(2028, 6, 30))
+    client.force_login(bureau.users["party_office"])
+    url = f"/organizations/{branch.pk}/renew-term/"
+    response = client.post(url, {"on": "2026-11-20"})
+    assert response.status_code == 200 and "提前换届须经上级党的委员会批准" in response.content.decode()
+    assert not OrganizationEvent.objects.filter(kind=OrganizationEvent.Kind.TERM_RENEWED, organization=branch).exists()
+    response = client.post(url, {"on": "2026-11-20", "approved_by": "局机关党委", "document_number": "临交机党〔2026〕30号"})
+    assert response.status_code == 302

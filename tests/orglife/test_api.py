@@ -346,6 +346,45 @@ def test_party_office_corrects_a_meeting_record_as_a_whole(bureau, recorded, cli
     assert again == out
 
 
+def test_a_yearly_meeting_held_in_january_counts_as_several_forms_through_the_api(bureau, client_for):
+    """所属年度 and 同时计为 go in and come out through the same service as the page: an 组织生活会
+    held in January 2025 for 2024, as a 党员大会 with 民主评议; a PUT that leaves them out takes the
+    defaults (the year held, no other form)."""
+    client = client_for("party_office")
+    body = meeting_body(bureau, kind="organizational_life_meeting", starts_at="2025-01-15T14:00:00+08:00",
+                        covers_year=2024, also_counts=["general_meeting"], includes_appraisal=True)
+    response = send(client, "post", "/api/meetings", body)
+    assert response.status_code == 201, response.content
+    out = response.json()
+    assert (out["covers_year"], out["also_counts"], out["includes_appraisal"]) == (2024, ["general_meeting"], True)
+    meeting = Meeting.objects.get(pk=out["id"])
+    assert meeting.covers_year == 2024
+    assert sorted(meeting.also_counts.values_list("kind", flat=True)) == ["democratic_appraisal", "general_meeting"]
+    assert client.get(f"/api/meetings/{meeting.pk}").json() == out
+    body = {k: v for k, v in body.items() if k not in ("covers_year", "also_counts")}
+    out = send(client, "put", f"/api/meetings/{meeting.pk}", body).json()
+    assert (out["covers_year"], out["also_counts"]) == (2025, [])
+
+
+def test_voting_rights_quorum_and_void_votes_are_in_the_answer(bureau, client_for):
+    """Each attendance says whether the member had 表决权 that day; the meeting gives 应到/实到有表决权,
+    its quorum by its body's rule and whether its votes are void."""
+    probationary = MemberFactory(name="预备甲", organization=bureau.branch_a, category=Member.Category.PROBATIONARY,
+                                 full_on=None, joined_on=dt.date(2024, 12, 1), stay=dt.date(2024, 12, 1))
+    members = [m for m in branch_a_members(bureau) if m.pk != probationary.pk]
+    client = client_for("party_office")
+    body = meeting_body(bureau, absences=[{"member": m.pk, "reason": "official"} for m in members[:2]])
+    out = send(client, "post", "/api/meetings", body).json()
+    votes = {a["member"]: a["has_vote"] for a in out["attendances"]}
+    assert votes[probationary.pk] is False and sum(votes.values()) == 4
+    assert (out["expected"], out["present"], out["voters_expected"], out["voters_present"]) == (5, 3, 4, 2)
+    assert out["quorum"]["met"] is False and out["votes_void"] is True
+    assert "会议不能召开" in out["quorum"]["text"] and "支部工作条例" in out["quorum"]["source"]
+    body["absences"] = body["absences"][:1]
+    out = send(client, "put", f"/api/meetings/{out['id']}", body).json()
+    assert (out["voters_present"], out["quorum"]["met"], out["votes_void"]) == (3, True, False)
+
+
 def test_meeting_cannot_move_to_another_organisation(bureau, recorded, client_for):
     client = client_for("party_office")
     before = counts()
@@ -426,6 +465,15 @@ CREATE_CASES = {
     "unknown field": (lambda b: {"photos": ["a.jpg"]}, "photos", "不支持"),
     "organisation given as a name": (lambda b: {"organization": "第一党支部"}, "organization", "整数"),
     "NUL in the topics": (lambda b: {"topics": "学习\x00"}, "topics", "不允许"),
+    "a 所属年度 two years away": (lambda b: {"kind": "organizational_life_meeting", "covers_year": 2023},
+                              "covers_year", "所属年度应为会议当年（2025）或上一年（2024），不能是2023年"),
+    "a form the rules do not combine": (lambda b: {"kind": "party_lecture", "also_counts": ["committee_meeting"]},
+                                        "also_counts", "党课不能同时计为支委会（党委会）：按规则，党课可同时计为主题党日、支部党员大会"),
+    "民主评议 sent as a form": (lambda b: {"also_counts": ["democratic_appraisal"]}, "also_counts",
+                            "请勾选“本次含民主评议党员”"),
+    "民主评议 at a form that does not carry it": (lambda b: {"kind": "party_lecture", "includes_appraisal": True},
+                                           "includes_appraisal", "党课不能同时计为民主评议党员"),
+    "an unknown form": (lambda b: {"also_counts": ["tea_party"]}, "also_counts.0", "可选值"),
 }
 
 
@@ -635,8 +683,8 @@ def test_meeting_detail_query_count_does_not_grow_with_attendees(bureau, client_
     many, body = _count_queries(client, f"/api/meetings/{meeting.pk}")
     assert len(body["attendances"]) == 24
     # Session, user, role grants, the meeting with its people, attendances, guests, agenda items,
-    # study tags; then the session save (savepoint, update, release).
-    assert few == many == 11
+    # study tags, the forms it also counts as; then the session save (savepoint, update, release).
+    assert few == many == 12
 
 
 def test_a_forged_cursor_at_the_edge_of_time_is_refused_not_crashed(bureau, client_for):

@@ -164,3 +164,24 @@ def test_a_leader_present_at_their_branch_organizational_life_meeting_lives_a_du
                                           {"year": 2026}).content.decode()
     assert page.count('data-attended="1"') == 3 and page.count('data-attended="0"') == 1
     assert "未参加所在党支部2026年度组织生活会" in page
+
+
+@time_machine.travel(dt.datetime(2027, 1, 20, 10, 0), tick=False)
+def test_dual_life_is_checked_against_the_rules_period_and_minimum(bureau, client_for, rules_override):
+    """orglife.dual_life is read: a deployment that asks for twice a year (or every half-year's
+    quarter) finds the leader who attended once short; the national once a year finds them right."""
+    from tests.core.test_rule_layers import entry
+
+    leading_group_of_four(bureau)
+    record(bureau.branch_b, K.ORGANIZATIONAL_LIFE_MEETING, at(2026, 7, 12, 14))
+    row = {r.member.pk: r for r in selectors.dual_life(bureau.root, year=2026, today=AFTER)}[bureau.member_b.pk]
+    assert row.met and row.required == "每年至少1次"
+    rules_override(entry("orglife.dual_life", '{ period = "year", min = 2, applies_to = "leading_group" }'))
+    row = {r.member.pk: r for r in selectors.dual_life(bureau.root, year=2026, today=AFTER)}[bureau.member_b.pk]
+    assert not row.met and row.short == ["2026年"] and row.required == "每年至少2次"
+    page = client_for("party_office").get(reverse("orglife:calendar", args=[bureau.root.pk]),
+                                          {"year": 2026}).content.decode()
+    assert "未达“每年至少2次”：2026年" in page
+    rules_override(entry("orglife.dual_life", '{ period = "quarter", min = 1, applies_to = "leading_group" }'))
+    row = {r.member.pk: r for r in selectors.dual_life(bureau.root, year=2026, today=AFTER)}[bureau.member_b.pk]
+    assert row.short == ["2026年第1季度", "2026年第2季度", "2026年第4季度"] and row.required == "每季度至少1次"

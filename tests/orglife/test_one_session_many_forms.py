@@ -113,6 +113,26 @@ def test_a_form_the_rules_do_not_combine_is_refused_naming_the_rule(bureau):
 
 
 @time_machine.travel(dt.datetime(2026, 7, 10, 10, 0), tick=False)
+def test_appraisal_is_carried_only_by_a_form_whose_rule_lists_it(bureau, rules_override):
+    """民主评议党员 on the lists of orglife.combinable.* is read: a 主题党日 may carry it while the
+    local rule lists it; a deployment that drops it from the list refuses it, naming the rule; a 党课
+    (whose list lacks it) never may."""
+    from tests.core.test_rule_layers import entry
+
+    record(bureau.branch_a, K.THEME_DAY, at(2026, 6, 26), includes_appraisal=True)
+    with pytest.raises(ValidationError) as exc:
+        record(bureau.branch_a, K.PARTY_LECTURE, at(2026, 6, 27), includes_appraisal=True)
+    assert "党课不能同时计为民主评议党员：按规则，党课可同时计为主题党日、支部党员大会" in exc.value.message_dict[
+        "includes_appraisal"][0]
+    rules_override(entry("orglife.combinable.theme_day", '["general_meeting", "party_lecture"]'))
+    with pytest.raises(ValidationError) as exc:
+        record(bureau.branch_a, K.THEME_DAY, at(2026, 6, 28), includes_appraisal=True)
+    assert "主题党日不能同时计为民主评议党员：按规则，主题党日可同时计为支部党员大会、党课" in exc.value.message_dict[
+        "includes_appraisal"][0]
+    assert Meeting.objects.count() == 1
+
+
+@time_machine.travel(dt.datetime(2026, 7, 10, 10, 0), tick=False)
 def test_a_correction_drops_a_form_and_the_cell_goes_back_to_missing(bureau):
     meeting = record(bureau.branch_a, K.THEME_DAY, at(2026, 6, 26), also_counts=[K.GENERAL_MEETING, K.PARTY_LECTURE])
     services.meeting_update(by=BY, meeting=meeting, data=MeetingInput(

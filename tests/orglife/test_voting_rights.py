@@ -254,3 +254,33 @@ def test_probation_is_recorded_through_its_service_and_then_counts(bureau):
     org_services.member_probation_record(by=BY, member=member, start=dt.date(2026, 1, 1), end=dt.date(2027, 1, 1))
     meeting = general_meeting(bureau.branch_a)
     assert not meeting.attendances.get(member=member).has_vote
+
+
+@time_machine.travel(NOW, tick=False)
+def test_probation_recorded_later_takes_the_vote_at_the_meetings_it_covers(ten):
+    """A 党员大会 on DAY with 4 of 7 voters present is quorate and passes 4 votes; a 留党察看 recorded
+    afterwards from a day before DAY makes one of those 4 a member without 表决权: 应到有表决权 drops
+    to 6, 实到有表决权 to 3, the quorum fails and the vote is void. A meeting before the period keeps
+    its figures; each meeting changed has its audit entry."""
+    from dangjian.audit.models import AuditEntry
+    from dangjian.organizations import services as org_services
+
+    branch, full, probationary, disciplined = ten
+    before = general_meeting(branch, day=dt.date(2026, 9, 1), absent=full[4:])
+    meeting = general_meeting(branch, absent=full[4:], votes=(4, 0, 0))
+    assert (meeting_quorum(meeting).expected, meeting_quorum(meeting).met) == (7, True)
+    assert the_item(meeting)[1] is True
+
+    org_services.member_probation_record(by=BY, member=full[0], start=dt.date(2026, 10, 1),
+                                         end=dt.date(2027, 4, 1), document_number="临交纪〔2026〕8号")
+
+    quorum = meeting_quorum(meeting)
+    assert (quorum.expected, quorum.present, quorum.met) == (6, 3, False)
+    item, passed, flags = the_item(meeting)
+    assert passed is None and "表决无效" in flags[0].text
+    assert not meeting.attendances.get(member=full[0]).has_vote
+    assert (meeting_quorum(before).expected, meeting_quorum(before).met) == (7, True)
+    entry = AuditEntry.objects.get(action="meeting.voting_rights")
+    assert entry.object_id == str(meeting.pk)
+    assert (entry.before, entry.after) == ({"attendance": {str(full[0].pk): {"has_vote": True}}},
+                                           {"attendance": {str(full[0].pk): {"has_vote": False}}})

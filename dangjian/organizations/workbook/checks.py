@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dangjian.access.roles import Perm
 from dangjian.core.crypto import search_hash
+from dangjian.core.dates import PartialDate, Precision
 from dangjian.core.excel import RowError, RowErrors, Sheet
 from dangjian.core.excel import cells as cell
 from dangjian.core.excel.reader import canonical_header
@@ -141,6 +142,7 @@ class RowChecks:
         self.appointment_plans: list[AppointmentPlan] = []
         self.roster_plans: dict[str, MemberPlan] = {}  # ID number -> this file's member row
         self._defaulted_since = 0
+        self.incomplete_dates: dict[str, int] = {}  # roster column -> dates known to the month, year or 不详
         self.today = timezone.localdate()
         self._top_level_units: bool | None = None
 
@@ -212,6 +214,11 @@ class RowChecks:
             self.errors.append(RowError(sheet, rows[0], column, _written, message))
         # In the order a person reads the file: by sheet, then row (a row's own columns stay in order).
         self.errors.sort(key=lambda e: (WORKBOOK_SHEETS.index(e.sheet) if e.sheet in WORKBOOK_SHEETS else -1, e.row))
+        if self.incomplete_dates:
+            counts = "、".join(f"{header} {n} 个" for header, n in self.incomplete_dates.items())
+            self.notes.append(f"工作表「{ROSTER_SHEET}」中 {sum(self.incomplete_dates.values())} 个日期不完整（只有年月、只有年份或不详）："
+                              f"{counts}。按填写的样子保存和显示；需要具体日子的规则按可能的最早一天计"
+                              "（见导入说明“日期怎么填”）。")
         if self._defaulted_since:
             self.notes.append(f"工作表「{ROSTER_SHEET}」中 {self._defaulted_since} 名党员入党早于所在党组织成立，又没有填写"
                               "“转入本组织日期”：按党组织成立日期计入。")
@@ -474,14 +481,17 @@ class RowChecks:
             data["ethnicity"] = cell.text(cells.get("民族")) or "汉族"
             if len(data["ethnicity"]) > 20:
                 errs.add("民族", "民族不能超过20个字。")
-            for header, key in (("出生日期", "birth_date"), ("入党日期", "joined_on"), ("转正日期", "full_on")):
-                try:
-                    data[key] = cell.date(cells.get(header))
-                except cell.CellError as exc:
-                    errs.add(header, str(exc))
-                    data[key] = None
-            birth_blank = cell.is_blank(cells.get("出生日期"))
-            if data["birth_date"] is None and birth_blank:
+            for header, key in (("入党日期", "joined_on"), ("转正日期", "full_on")):
+                typed = self._partial_date(errs, cells, header)
+                data[key] = typed and typed.day
+                data[f"{key}_precision"] = typed.precision if typed else Precision.DAY
+            # The birth date is the ID number's; 出生日期 (出生年月 in the national system's export)
+            # may say only its month or year, and must agree with it.
+            birth = self._partial_date(errs, cells, "出生日期")
+            birth_blank = birth is None or not birth.complete
+            data["birth_date"] = birth.day if birth else None
+            if birth_blank and (birth is None or birth.day is None or (
+                    id_birth and birth.day <= id_birth <= birth.latest)):
                 data["birth_date"] = id_birth
             data["category"] = self._choice(errs, cells, "党员类别", CATEGORIES,
                                             "党员类别应填“正式党员”或“预备党员”（也可写“正式”“预备”）。")
@@ -808,6 +818,18 @@ class RowChecks:
         elif day and earliest and day < earliest:
             errs.add(header, f"{header}不能早于{earliest_label}（{earliest}）。")
         return day
+
+    def _partial_date(self, errs: RowErrors, cells: dict, header: str) -> PartialDate | None:
+        """A member date that may be known only to the month or year, or 不详 (core/dates.py);
+        counted for the preview's note when it is incomplete."""
+        try:
+            typed = cell.partial_date(cells.get(header))
+        except cell.CellError as exc:
+            errs.add(header, str(exc))
+            return None
+        if typed and not typed.complete:
+            self.incomplete_dates[header] = self.incomplete_dates.get(header, 0) + 1
+        return typed
 
     def _required_date(self, errs: RowErrors, cells: dict, header: str) -> dt.date | None:
         try:

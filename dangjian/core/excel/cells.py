@@ -89,11 +89,17 @@ def date(value) -> dt.date | None:
                             "或把单元格设为日期格式。")
     if not isinstance(value, str):
         raise CellError("请填写日期，如 2022-3-1。")
+    return _typed_date(value, parse_date)
+
+
+def _typed_date(value: str, parse):
+    """Text typed into a date cell, read by `parse` (None when blank); its ValueError becomes the
+    cell's error."""
     written = _MIDNIGHT.sub("", unicodedata.normalize("NFKC", value).strip())
     if not written:
         return None
     try:
-        return parse_date(written)
+        return parse(written)
     except ValueError as exc:
         raise CellError(str(exc)) from None
 
@@ -113,10 +119,4 @@ def partial_date(value) -> PartialDate | None:
     if not isinstance(value, str):
         day = date(value)
         return None if day is None else PartialDate(day)
-    written = _MIDNIGHT.sub("", unicodedata.normalize("NFKC", value).strip())
-    if not written:
-        return None
-    try:
-        return parse_partial_date(written)
-    except ValueError as exc:
-        raise CellError(str(exc)) from None
+    return _typed_date(value, parse_partial_date)

@@ -75,6 +75,12 @@ ROLES_BY_KIND = {
 ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
 # Posts held by one person at a time: a new holder ends the previous holder's post.
 SINGLE_HOLDER_ROLES = {R.SECRETARY, R.CELL_LEADER, R.DISCIPLINE_SECRETARY}
+# A post above others in the same organisation: whoever takes it no longer holds their posts below
+# it there (a 副书记 promoted to 书记 is no longer 副书记; a 委员 made 副书记 no longer 委员).
+SUPERSEDES = {
+    R.SECRETARY: frozenset({R.DEPUTY_SECRETARY}) | COMMITTEE_ROLES,
+    R.DEPUTY_SECRETARY: COMMITTEE_ROLES,
+}
 # Members are kept on branches and cells; the higher bodies are made of branches.
 MEMBER_HOLDING_KINDS = {Organization.Kind.BRANCH, Organization.Kind.CELL}
 # What an edit of a member may change: moving is a transfer, leaving the roster is `member_leave`.
@@ -325,7 +331,11 @@ def organization_extend_term(
 def appointment_create(
     *, by: Actor, organization: Organization, member: Member, role: str, start: dt.date
 ) -> Appointment:
-    """Appoint `member`; a new secretary (or 组长, 纪委书记) ends the previous holder's post on `start`."""
+    """Appoint `member`. A new secretary (or 组长, 纪委书记) ends the previous holder's post on `start`;
+    a promotion (`SUPERSEDES`) ends the appointee's own lower posts in the organisation on `start`.
+    A lower post begun before the appointee's current higher one is an earlier post: it is recorded
+    as ended on the day they took the higher one (a workbook then sets its own 免职日期). Every post
+    ended here has its own audit entry."""
     if role not in Appointment.Role.values:
         raise ValidationError({"role": "请选择职务。"})
     _not_future(start, "start")
@@ -339,10 +349,33 @@ def appointment_create(
             if previous.start > start:
                 raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
             audited_update(by=by, action="appointment.end", instance=previous, fields=["end"], data={"end": start})
+    ends_on = _promotion(by=by, organization=organization, member=member, role=role, start=start)
     appointment = Appointment.objects.create(organization=organization, member=member, role=role, start=start)
     audit_record(by=by, action="appointment.create", obj=appointment,
                  after=snapshot(appointment, ["organization", "member", "role", "start"]))
+    if ends_on is not None:
+        audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": ends_on})
     return appointment
+
+
+def _promotion(*, by: Actor, organization: Organization, member: Member, role: str, start: dt.date) -> dt.date | None:
+    """The member's own open posts in `organization` against the new one: lower posts end on `start`
+    (audited); a higher post held since `start` or before refuses the lower one; a higher post
+    taken after `start` makes the new post an earlier one, ending on that day (returned)."""
+    label = Appointment(organization=organization, role=role).title
+    ends_on = None
+    for held in Appointment.objects.select_for_update().filter(
+            organization=organization, member=member, end__isnull=True).select_related("organization"):
+        if held.role in SUPERSEDES.get(role, ()):
+            if held.start > start:
+                raise ValidationError({"start": f"{member.name}自{held.start}任{held.title}，升任{label}的日期不能早于此日。"})
+            audited_update(by=by, action="appointment.end", instance=held, fields=["end"], data={"end": start})
+        elif role in SUPERSEDES.get(held.role, ()):
+            if held.start <= start:
+                raise ValidationError({"role": f"{member.name}现任{held.title}（自{held.start}起），不再同时任{label}；"
+                                               f"以前担任的{label}请写明免职日期。"})
+            ends_on = min(held.start, ends_on or held.start)
+    return ends_on
 
 
 def _in_effect(code: str, on: dt.date) -> bool:

@@ -127,7 +127,9 @@ def test_an_appointment_sheet_finds_a_registered_member_by_id_number(bureau):
     from dangjian.organizations.workbook import import_workbook
 
     member = bureau.member_b
-    sheet = [["党组织编码", "身份证号", "职务", "任职日期"], ["BB", member.id_number.lower(), "委员", dt.date(2025, 1, 1)],
+    # Another member for row 2: the secretary cannot also be made 委员 (a promotion rule).
+    other = Member.objects.filter(organization=bureau.branch_b).exclude(pk=member.pk).first()
+    sheet = [["党组织编码", "身份证号", "职务", "任职日期"], ["BB", other.id_number.lower(), "委员", dt.date(2025, 1, 1)],
              ["BB", member.id_number, "书记", dt.date(2025, 1, 1)]]
     result = import_workbook(xlsx({"任职": sheet}), by=BY, user=None)
     # Row 2 is registered; row 3 is the post 李四 already holds (open posts are matched by hash too).

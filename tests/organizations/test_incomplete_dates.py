@@ -225,3 +225,20 @@ def test_the_member_form_still_asks_new_members_for_a_full_joining_date(bureau, 
         "birth_date": "1990-01-01", "joined_on": "2015年7月", "category": "full", "organization": bureau.branch_a.pk})
     assert response.status_code == 200
     assert not Member.objects.filter(name="新党员").exists()
+
+
+def test_the_import_page_preview_counts_incomplete_dates_as_a_note_and_writes_nothing(bureau, client_for):
+    birth = dt.date(1958, 6, 9)
+    rows = [["姓名", "性别", "出生年月", "公民身份号码", "人员类别", "加入党组织日期", "转为正式党员日期", "所在党支部"],
+            ["老支书", "男", "1958.06", valid_id_number(birth, region="330106"), "正式党员", "1984年11月", "不详",
+             bureau.branch_a.code]]
+    upload = xlsx({"党员信息": rows})
+    upload.name = "党员信息导出.xlsx"
+    before = Member.objects.count()
+
+    preview = client_for("party_office").post(reverse("organizations:member_import"), {"file": upload})
+
+    page = preview.content.decode()
+    assert preview.context["result"].ok and "校验通过，尚未导入" in page
+    assert "3 个日期不完整" in page and "入党日期 1 个、转正日期 1 个、出生日期 1 个" in page
+    assert Member.objects.count() == before

@@ -23,6 +23,7 @@ from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
 from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, text
 from dangjian.core.cursors import decode_cursor, encode_cursor
+from dangjian.core.dates import Precision
 from dangjian.organizations.models import Member, Organization, Unit
 from dangjian.organizations.selectors import (
     MEMBER_CURSOR,
@@ -31,7 +32,13 @@ from dangjian.organizations.selectors import (
     member_numbers,
     member_queryset,
 )
-from dangjian.organizations.services import MEMBER_FIELDS, member_create, member_transfer, member_update
+from dangjian.organizations.services import (
+    MEMBER_FIELDS,
+    MEMBER_PARTIAL_DATES,
+    member_create,
+    member_transfer,
+    member_update,
+)
 
 router = Router()
 
@@ -40,6 +47,8 @@ UnitKind = Literal[tuple(Unit.Kind.values)]
 Gender = Literal[tuple(Member.Gender.values)]
 Category = Literal[tuple(Member.Category.values)]
 MemberStatus = Literal[tuple(Member.Status.values)]
+DatePrecision = Literal[tuple(Precision.values)]
+PRECISIONS = frozenset(MEMBER_PARTIAL_DATES.values())
 Education = Literal[("", *Member.Education.values)]
 
 
@@ -113,8 +122,10 @@ class MemberOut(Schema):
     birth_date: dt.date | None = Field(
         description="只对本人给出（其他人只有 birth_year）：出生日期就在身份证号掩去的部分里")
     id_number: str = Field(description="一律掩码（本人也不例外）；查看完整号码须在页面上填写事由并留痕")
-    joined_on: dt.date
+    joined_on: dt.date = Field(description="入党日期；不完整时为可能的最早一天，见 joined_on_precision")
+    joined_on_precision: DatePrecision = Field(description="day / month / year / unknown（不详）")
     full_on: dt.date | None
+    full_on_precision: DatePrecision
     category: Category
     education: Education
     post: str
@@ -326,6 +337,7 @@ def member_out(user, member: Member) -> dict:
         "id": member.pk, "name": member.name, "gender": member.gender, "ethnicity": member.ethnicity,
         "birth_year": member.birth_date.year, "birth_date": numbers.birth_date, "id_number": numbers.id_number,
         "joined_on": member.joined_on, "full_on": member.full_on, "category": member.category,
+        "joined_on_precision": member.joined_on_precision, "full_on_precision": member.full_on_precision,
         "education": member.education, "post": member.post,
         "organization": member.organization_id, "organization_name": member.organization.name,
         "unit": member.unit_id, "unit_name": member.unit.name if member.unit_id else None,
@@ -414,7 +426,8 @@ def member_update_view(request, payload: MemberUpdateIn, member_id: int = Path(.
             changes[name] = ""
     if "unit" in changes:
         changes["unit"] = _unit(user, changes["unit"])
-    data = {name: getattr(member, name) for name in MEMBER_FIELDS} | changes
+    # Without the precisions: a date the caller changes is a full date, one it leaves keeps its own.
+    data = {name: getattr(member, name) for name in MEMBER_FIELDS if name not in PRECISIONS} | changes
     member = member_update(by=Actor.from_request(request), member=member, data=data)
     return member_out(user, member)
 

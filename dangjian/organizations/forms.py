@@ -6,9 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dangjian.core.dates import Precision, show_date
 from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, TreeNodeChoiceField
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
-from dangjian.organizations.services import ALLOWED_PARENTS, ROLES_BY_KIND, member_clean
+from dangjian.organizations.services import ALLOWED_PARENTS, MEMBER_PARTIAL_DATES, ROLES_BY_KIND, member_clean
 
 
 def _not_future(day):
@@ -45,6 +46,12 @@ class MemberForm(BootstrapMixin, forms.Form):
         if instance is not None:
             # Moving a member is a dated transfer, not an edit.
             del self.fields["organization"]
+            # An imported 1984年11月 shows here as its earliest day (the form takes full dates only).
+            for name, precision in MEMBER_PARTIAL_DATES.items():
+                if getattr(instance, precision) != Precision.DAY:
+                    typed = show_date(getattr(instance, name), getattr(instance, precision))
+                    self.fields[name].help_text = (f"原记录为“{typed}”，此处显示为可能的最早一天：不改则仍按“{typed}”保存，"
+                                                   "改为具体日期则按具体日期保存。")
 
     def clean(self):
         """Run the service's checks too, so that one submission lists every problem at once (a

@@ -54,12 +54,13 @@ def _members_at(organizations: QuerySet[Organization], day):
 
 def _full_on(day):
     # Full on `day` if confirmed by then, or recorded as full with no date (members who joined
-    # before the roster kept confirmation dates).
+    # before the roster kept confirmation dates). A 转正日期 known only to the month or year
+    # (1985年11月) counts from its earliest possible day, the date stored (core/dates.py).
     return Q(member__full_on__lte=day) | Q(member__full_on__isnull=True, member__category=Member.Category.FULL)
 
 
-MEMBER_COLUMNS = [("member.name", "姓名"), ("organization.name", "所在党组织"), ("member.joined_on", "入党日期"),
-                  ("member.full_on", "转正日期")]
+MEMBER_COLUMNS = [("member.name", "姓名"), ("organization.name", "所在党组织"), ("member.joined_display", "入党日期"),
+                  ("member.full_display", "转正日期")]
 
 
 @register(key="organizations.full_members", label="正式党员", area=AREA, permission=Perm.VIEW_MEMBERS, unit="名",

@@ -4,6 +4,7 @@ from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 from dangjian.core.crypto import search_hash
+from dangjian.core.dates import PartialDate, Precision, precision_field, show_date, whole_years
 from dangjian.core.fields import EncryptedTextField, SearchHashField
 
 
@@ -125,8 +126,13 @@ class Member(models.Model):
     # every lookup use (the tokens cannot be compared). Format checks are in `services.member_clean`.
     id_number = EncryptedTextField("身份证号")
     id_number_hash = SearchHashField("身份证号检索散列", source="id_number", kind="id_number", unique=True)
+    # Old members' dates may be known only to the month or year, or not at all (core/dates.py): the
+    # date holds the earliest possible day, its precision how much is known. An unknown 入党日期
+    # holds the earliest day the party's rules allow (the 18th birthday, or the 转正日期 if earlier).
     joined_on = models.DateField("入党日期")
+    joined_on_precision = precision_field("入党日期精度")
     full_on = models.DateField("转正日期", null=True, blank=True)
+    full_on_precision = precision_field("转正日期精度")
     category = models.CharField("党员类别", max_length=20, choices=Category.choices)
     education = models.CharField("学历", max_length=20, choices=Education.choices, blank=True)
     post = models.CharField("职务", max_length=100, blank=True)
@@ -154,6 +160,10 @@ class Member(models.Model):
                 name="member_probationary_has_no_full_date",
                 condition=~models.Q(category="probationary", full_on__isnull=False),
             ),
+            models.CheckConstraint(
+                name="member_date_precisions_valid",
+                condition=models.Q(joined_on_precision__in=Precision.values, full_on_precision__in=Precision.values),
+            ),
         ]
         indexes = [
             # The member list filters by organisation and status and pages by (name_key, id), in
@@ -170,6 +180,25 @@ class Member(models.Model):
         from django.urls import reverse
 
         return reverse("organizations:member_detail", args=[self.pk])
+
+    @property
+    def joined(self) -> PartialDate:
+        return PartialDate(None if self.joined_on_precision == Precision.UNKNOWN else self.joined_on,
+                           self.joined_on_precision)
+
+    @property
+    def joined_display(self) -> str:
+        """入党日期 as typed: 2010-07-01, 1984年11月, 1984年, 不详."""
+        return show_date(self.joined_on, self.joined_on_precision)
+
+    @property
+    def full_display(self) -> str:
+        return show_date(self.full_on, self.full_on_precision)
+
+    def party_age(self, on=None) -> int | None:
+        """党龄 in whole years on `on` (default today), counted from the earliest possible joining
+        day (1984年11月 counts from 1 November 1984); None when the 入党日期 is 不详."""
+        return whole_years(self.joined, on or timezone.localdate())
 
 
 class Membership(models.Model):

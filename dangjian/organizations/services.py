@@ -21,7 +21,7 @@ from dangjian.audit.services import (
     snapshot,
 )
 from dangjian.core import rules
-from dangjian.core.dates import add_months, add_years
+from dangjian.core.dates import Precision, add_months, add_years, latest_day
 from dangjian.core.identity import (
     normalize_id_number,
     normalize_person_name,
@@ -46,9 +46,11 @@ from dangjian.organizations.selectors import citation, open_on
 ORG_FIELDS = ["code", "name", "kind", "founded_on", "dissolved_on", "term_start", "term_end"]
 UNIT_FIELDS = ["code", "name", "kind", "organization"]
 MEMBER_FIELDS = [
-    "name", "gender", "ethnicity", "birth_date", "id_number", "joined_on", "full_on", "category",
-    "education", "post", "unit", "organization", "phone", "status",
+    "name", "gender", "ethnicity", "birth_date", "id_number", "joined_on", "joined_on_precision", "full_on",
+    "full_on_precision", "category", "education", "post", "unit", "organization", "phone", "status",
 ]
+# The member dates that may be incomplete (core/dates.py): each with its precision field.
+MEMBER_PARTIAL_DATES = {"joined_on": "joined_on_precision", "full_on": "full_on_precision"}
 # Which kinds may sit under which: the shape of a bureau's party tree.
 ALLOWED_PARENTS = {
     Organization.Kind.LEADING_GROUP: {None},
@@ -81,6 +83,12 @@ PROBATION_LISTENERS: list[Callable[..., object]] = []
 ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
 # Posts held by one person at a time: a new holder ends the previous holder's post.
 SINGLE_HOLDER_ROLES = {R.SECRETARY, R.CELL_LEADER, R.DISCIPLINE_SECRETARY}
+# A post above others in the same organisation: whoever takes it no longer holds their posts below
+# it there (a 副书记 promoted to 书记 is no longer 副书记; a 委员 made 副书记 no longer 委员).
+SUPERSEDES = {
+    R.SECRETARY: frozenset({R.DEPUTY_SECRETARY}) | COMMITTEE_ROLES,
+    R.DEPUTY_SECRETARY: COMMITTEE_ROLES,
+}
 # Members are kept on branches and cells; the higher bodies are made of branches.
 MEMBER_HOLDING_KINDS = {Organization.Kind.BRANCH, Organization.Kind.CELL}
 # What an edit of a member may change: moving is a transfer, leaving the roster is `member_leave`.
@@ -366,7 +374,11 @@ def organization_extend_term(
 def appointment_create(
     *, by: Actor, organization: Organization, member: Member, role: str, start: dt.date
 ) -> Appointment:
-    """Appoint `member`; a new secretary (or 组长, 纪委书记) ends the previous holder's post on `start`."""
+    """Appoint `member`. A new secretary (or 组长, 纪委书记) ends the previous holder's post on `start`;
+    a promotion (`SUPERSEDES`) ends the appointee's own lower posts in the organisation on `start`.
+    A lower post begun before the appointee's current higher one is an earlier post: it is recorded
+    as ended on the day they took the higher one (a workbook then sets its own 免职日期). Every post
+    ended here has its own audit entry."""
     if role not in Appointment.Role.values:
         raise ValidationError({"role": "请选择职务。"})
     _not_future(start, "start")
@@ -380,10 +392,33 @@ def appointment_create(
             if previous.start > start:
                 raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
             audited_update(by=by, action="appointment.end", instance=previous, fields=["end"], data={"end": start})
+    ends_on = _promotion(by=by, organization=organization, member=member, role=role, start=start)
     appointment = Appointment.objects.create(organization=organization, member=member, role=role, start=start)
     audit_record(by=by, action="appointment.create", obj=appointment,
                  after=snapshot(appointment, ["organization", "member", "role", "start"]))
+    if ends_on is not None:
+        audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": ends_on})
     return appointment
+
+
+def _promotion(*, by: Actor, organization: Organization, member: Member, role: str, start: dt.date) -> dt.date | None:
+    """The member's own open posts in `organization` against the new one: lower posts end on `start`
+    (audited); a higher post held since `start` or before refuses the lower one; a higher post
+    taken after `start` makes the new post an earlier one, ending on that day (returned)."""
+    label = Appointment(organization=organization, role=role).title
+    ends_on = None
+    for held in Appointment.objects.select_for_update().filter(
+            organization=organization, member=member, end__isnull=True).select_related("organization"):
+        if held.role in SUPERSEDES.get(role, ()):
+            if held.start > start:
+                raise ValidationError({"start": f"{member.name}自{held.start}任{held.title}，升任{label}的日期不能早于此日。"})
+            audited_update(by=by, action="appointment.end", instance=held, fields=["end"], data={"end": start})
+        elif role in SUPERSEDES.get(held.role, ()):
+            if held.start <= start:
+                raise ValidationError({"role": f"{member.name}现任{held.title}（自{held.start}起），不再同时任{label}；"
+                                               f"以前担任的{label}请写明免职日期。"})
+            ends_on = min(held.start, ends_on or held.start)
+    return ends_on
 
 
 def _in_effect(code: str, on: dt.date) -> bool:
@@ -524,21 +559,32 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
     if data.get("education") and data["education"] not in Member.Education.values:
         errors["education"] = "学历不在可选范围内。"
     today = _today()
+    _partial_precisions(data, instance)
     birth, joined, full = data.get("birth_date"), data.get("joined_on"), data.get("full_on")
+    joined_precision, full_precision = data["joined_on_precision"], data["full_on_precision"]
     if not birth:
         errors["birth_date"] = "请填写出生日期。"
     elif birth > today:
         errors["birth_date"] = "出生日期不能晚于今天。"
-    if not joined:
+    if joined_precision == Precision.UNKNOWN:
+        # 入党日期 不详 (an imported old member): stored as the earliest day the rules allow, the 18th
+        # birthday, or the 转正日期 if that is earlier (the data says so); never shown as a date.
+        joined = data["joined_on"] = birth and min([add_years(birth, 18), *([full] if full else [])])
+    elif not joined:
         errors["joined_on"] = "请填写入党日期。"
     elif joined > today:
         errors["joined_on"] = "入党日期不能晚于今天。"
-    elif birth and joined < add_years(birth, 18):
+    elif birth and latest_day(joined, joined_precision) < add_years(birth, 18):
+        # Refused only if even the last day the typed month or year may mean is before the 18th
+        # birthday: an incomplete date that may be right is not refused.
         errors["joined_on"] = "入党时应年满18周岁，请核对入党日期或出生日期。"
-    if full and joined and full < joined:
+    if full and joined and latest_day(full, full_precision) < joined:
         errors["full_on"] = "转正日期不能早于入党日期。"
     elif full and full > today:
         errors["full_on"] = "转正日期不能晚于今天。"
+    elif full and joined and full < joined:
+        # 转正 in the month (year) of joining's earliest day: its earliest possible day is the joining.
+        data["full_on"] = joined
     if data.get("category") == Member.Category.PROBATIONARY and full:
         errors["full_on"] = "预备党员不应有转正日期；已转正的请把类别改为正式党员。"
     if (birth and "birth_date" not in errors and "id_number" not in errors
@@ -554,6 +600,22 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def _partial_precisions(data: dict, instance: Member | None) -> None:
+    """Fill in each member date's precision (core/dates.py): as given (an import); else the saved
+    one while the date is unchanged (an edit form shows the stored earliest day: saving it unchanged
+    keeps 1984年11月); else a full date (the form and the API take full dates only)."""
+    for name, precision in MEMBER_PARTIAL_DATES.items():
+        if precision in data:
+            continue
+        if instance is not None and data.get(name) == getattr(instance, name):
+            data[precision] = getattr(instance, precision)
+        else:
+            data[precision] = Precision.DAY
+    if data["full_on_precision"] == Precision.UNKNOWN and (
+            data.get("full_on") or data.get("category") != Member.Category.FULL):
+        data["full_on_precision"] = Precision.DAY  # 不详 says something only of a 正式党员 with no date
 
 
 @transaction.atomic
@@ -624,6 +686,10 @@ def member_update(*, by: Actor, member: Member, data: dict) -> Member:
     Organisation changes go through `member_transfer`, leaving the roster through `member_leave`."""
     given = {name: value for name, value in data.items() if name in MEMBER_EDITABLE}
     current = {name: getattr(member, name) for name in MEMBER_FIELDS}
+    for name, precision in MEMBER_PARTIAL_DATES.items():
+        # A date changed without its precision is a date typed in full.
+        if name in given and given[name] != current[name] and precision not in given:
+            given[precision] = Precision.DAY
     cleaned = member_clean(current | given | {"organization": member.organization}, instance=member)
     changes = audited_update(by=by, action="member.update", instance=member, fields=MEMBER_EDITABLE,
                              data={name: cleaned[name] for name in given})

@@ -478,7 +478,9 @@ def test_blank_rows_are_skipped_and_row_numbers_stay_those_of_excel(bureau):
 
 def test_an_appointment_of_someone_not_on_any_roster_is_an_error(bureau):
     rows = [["党组织编码", "身份证号", "职务", "任职日期"],
-            ["BB", bureau.member_b.id_number, "副书记", "2024-1-1"],  # BB has 4 正式党员: no 委员
+            # BB has 4 正式党员: no 委员; 李四 is its 书记, so someone else is made 副书记.
+            ["BB", Member.objects.filter(organization=bureau.branch_b).exclude(pk=bureau.member_b.pk)
+             .first().id_number, "副书记", "2024-1-1"],
             ["BB", valid_id_number(region="440305", seq=99), "副书记", "2024-1-1"]]
     before = counts()
     result = import_workbook(xlsx({"任职": rows}), by=OFFICER, user=None)

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from dangjian.core.dates import parse_date
+from dangjian.core.dates import PartialDate, parse_date, parse_partial_date
 
 # Excel keeps 15 significant digits of a number: a longer number in a numeric cell has lost digits.
 _EXACT_NUMBER_LIMIT = 10**15
@@ -89,10 +89,34 @@ def date(value) -> dt.date | None:
                             "或把单元格设为日期格式。")
     if not isinstance(value, str):
         raise CellError("请填写日期，如 2022-3-1。")
+    return _typed_date(value, parse_date)
+
+
+def _typed_date(value: str, parse):
+    """Text typed into a date cell, read by `parse` (None when blank); its ValueError becomes the
+    cell's error."""
     written = _MIDNIGHT.sub("", unicodedata.normalize("NFKC", value).strip())
     if not written:
         return None
     try:
-        return parse_date(written)
+        return parse(written)
     except ValueError as exc:
         raise CellError(str(exc)) from None
+
+
+def partial_date(value) -> PartialDate | None:
+    """A date that may be known only to the month or year, or 不详 (`parse_partial_date`); None for
+    an empty cell. A number cell is read as typed where that is unambiguous: 1984 a year, 198411 a
+    month, 1984.11 November; 1984.1 may have been typed 1984.10 (Excel drops the 0) and is refused."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = display(value)
+        if re.fullmatch(r"\d{4}\.\d", shown):
+            year, month = shown.split(".")
+            raise CellError(f"“{shown}”被 Excel 存成了数字，分不清是{year}年{month}月还是{year}年{month}0月："
+                            f"请写成 {year}年{month}月 或 {year}年{month}0月，或把这一列设为文本后重新填写。")
+        if re.fullmatch(r"\d{4}(\.\d{2}|\d{2})?", shown):
+            value = shown
+    if not isinstance(value, str):
+        day = date(value)
+        return None if day is None else PartialDate(day)
+    return _typed_date(value, parse_partial_date)

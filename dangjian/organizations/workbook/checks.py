@@ -11,12 +11,19 @@ from django.utils import timezone
 
 from dangjian.access.roles import Perm
 from dangjian.core.crypto import search_hash
+from dangjian.core.dates import PartialDate, Precision
 from dangjian.core.excel import RowError, RowErrors, Sheet
 from dangjian.core.excel import cells as cell
 from dangjian.core.excel.reader import canonical_header
 from dangjian.core.identity import birth_date_from_id, gender_from_id, normalize_person_name
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
-from dangjian.organizations.services import ALLOWED_PARENTS, MEMBER_HOLDING_KINDS, member_clean, term_years
+from dangjian.organizations.services import (
+    ALLOWED_PARENTS,
+    MEMBER_HOLDING_KINDS,
+    SUPERSEDES,
+    member_clean,
+    term_years,
+)
 from dangjian.organizations.workbook.layout import (
     AMBIGUOUS_VALUES,
     APPOINTMENT_SHEET,
@@ -141,6 +148,8 @@ class RowChecks:
         self.appointment_plans: list[AppointmentPlan] = []
         self.roster_plans: dict[str, MemberPlan] = {}  # ID number -> this file's member row
         self._defaulted_since = 0
+        self.promotions = 0  # posts the import ends because their holder takes a higher post there
+        self.incomplete_dates: dict[str, int] = {}  # roster column -> dates known to the month, year or 不详
         self.today = timezone.localdate()
         self._top_level_units: bool | None = None
 
@@ -212,6 +221,14 @@ class RowChecks:
             self.errors.append(RowError(sheet, rows[0], column, _written, message))
         # In the order a person reads the file: by sheet, then row (a row's own columns stay in order).
         self.errors.sort(key=lambda e: (WORKBOOK_SHEETS.index(e.sheet) if e.sheet in WORKBOOK_SHEETS else -1, e.row))
+        if self.promotions:
+            self.notes.append(f"工作表「{APPOINTMENT_SHEET}」中 {self.promotions} 项任职将在同一党员升任该党组织更高职务之日结束"
+                              "（如副书记升任书记后不再任副书记），均记入审计日志。")
+        if self.incomplete_dates:
+            counts = "、".join(f"{header} {n} 个" for header, n in self.incomplete_dates.items())
+            self.notes.append(f"工作表「{ROSTER_SHEET}」中 {sum(self.incomplete_dates.values())} 个日期不完整（只有年月、只有年份或不详）："
+                              f"{counts}。按填写的样子保存和显示；需要具体日子的规则按可能的最早一天计"
+                              "（见导入说明“日期怎么填”）。")
         if self._defaulted_since:
             self.notes.append(f"工作表「{ROSTER_SHEET}」中 {self._defaulted_since} 名党员入党早于所在党组织成立，又没有填写"
                               "“转入本组织日期”：按党组织成立日期计入。")
@@ -474,14 +491,17 @@ class RowChecks:
             data["ethnicity"] = cell.text(cells.get("民族")) or "汉族"
             if len(data["ethnicity"]) > 20:
                 errs.add("民族", "民族不能超过20个字。")
-            for header, key in (("出生日期", "birth_date"), ("入党日期", "joined_on"), ("转正日期", "full_on")):
-                try:
-                    data[key] = cell.date(cells.get(header))
-                except cell.CellError as exc:
-                    errs.add(header, str(exc))
-                    data[key] = None
-            birth_blank = cell.is_blank(cells.get("出生日期"))
-            if data["birth_date"] is None and birth_blank:
+            for header, key in (("入党日期", "joined_on"), ("转正日期", "full_on")):
+                typed = self._partial_date(errs, cells, header)
+                data[key] = typed and typed.day
+                data[f"{key}_precision"] = typed.precision if typed else Precision.DAY
+            # The birth date is the ID number's; 出生日期 (出生年月 in the national system's export)
+            # may say only its month or year, and must agree with it.
+            birth = self._partial_date(errs, cells, "出生日期")
+            birth_blank = birth is None or not birth.complete
+            data["birth_date"] = birth.day if birth else None
+            if birth_blank and (birth is None or birth.day is None or (
+                    id_birth and birth.day <= id_birth <= birth.latest)):
                 data["birth_date"] = id_birth
             data["category"] = self._choice(errs, cells, "党员类别", CATEGORIES,
                                             "党员类别应填“正式党员”或“预备党员”（也可写“正式”“预备”）。")
@@ -705,6 +725,11 @@ class RowChecks:
             if role == Appointment.Role.SECRETARY:
                 secretary_since[org_code] = (start, name)
         seen: dict[tuple, int] = {}
+        # Each member's open posts per organisation, (role, start, row or None for the database's):
+        # for the promotion rules (a 副书记 made 书记 no longer holds 副书记).
+        held: dict[tuple[str, str], list[tuple[str, dt.date, int | None]]] = {}
+        for (held_org, held_id, held_role), (held_start, _name) in open_posts.items():
+            held.setdefault((held_org, held_id), []).append((held_role, held_start, None))
         roster_names = {p.data["id_number"]: p.data["name"] for p in self.member_plans}
         self.rows_read[sheet.name] = len(sheet.rows)
         for row, cells in sheet.rows:
@@ -753,6 +778,8 @@ class RowChecks:
                 errs.add("任职日期", f"该党组织已于 {org.dissolved_on} 撤销，任职日期不能晚于此日。")
             elif org is not None and org.dissolved_on and end and end > org.dissolved_on:
                 errs.add("免职日期", f"该党组织已于 {org.dissolved_on} 撤销，免职日期不能晚于此日。")
+            if org_code and id_number and role and start and "党组织编码" not in errs:
+                self._check_promotion(errs, held.get((org_code, id_number), ()), role, start, end)
             if end is not None:
                 # A past post: recorded as it was; the current holders are not its business.
                 if errs or org_code in self.broken_orgs:
@@ -781,6 +808,30 @@ class RowChecks:
                 errs.emit(self.errors)
             else:
                 self.appointment_plans.append(AppointmentPlan(row, org_code, id_number, role, start))
+                held.setdefault((org_code, id_number), []).append((role, start, row))
+
+    def _check_promotion(self, errs: RowErrors, held, role: str, start: dt.date, end: dt.date | None) -> None:
+        """A post against the same member's open posts in the same organisation (services.SUPERSEDES):
+        a promotion ends the lower posts on its day, so it cannot predate them; a lower post is an
+        earlier one, begun and (if its 免职日期 is given) ended before the higher post. Counted for
+        the preview's note."""
+        label = Appointment.Role(role).label
+        for held_role, since, row in held:
+            held_label = Appointment.Role(held_role).label
+            where = f"（本表第 {row} 行）" if row else ""
+            if held_role in SUPERSEDES.get(role, ()) and end is None:
+                if since > start:
+                    errs.add("任职日期", f"该党员自 {since} 起任{held_label}{where}，升任{label}的日期不能早于此日。")
+                else:
+                    self.promotions += 1
+            elif role in SUPERSEDES.get(held_role, ()):
+                if start >= since:
+                    errs.add("任职日期", f"该党员自 {since} 起任{held_label}{where}，不再同时任{label}："
+                                        f"以前担任的{label}请填写实际的任职日期和免职日期（不晚于 {since}）。")
+                elif end and end > since:
+                    errs.add("免职日期", f"该党员自 {since} 起升任{held_label}{where}，{label}的免职日期不能晚于此日。")
+                elif end is None:
+                    self.promotions += 1
 
     def _is_open_post(self, cells: dict, open_posts: dict) -> bool:
         """The same person in the same post of an organisation the user manages, since the same day."""
@@ -808,6 +859,18 @@ class RowChecks:
         elif day and earliest and day < earliest:
             errs.add(header, f"{header}不能早于{earliest_label}（{earliest}）。")
         return day
+
+    def _partial_date(self, errs: RowErrors, cells: dict, header: str) -> PartialDate | None:
+        """A member date that may be known only to the month or year, or 不详 (core/dates.py);
+        counted for the preview's note when it is incomplete."""
+        try:
+            typed = cell.partial_date(cells.get(header))
+        except cell.CellError as exc:
+            errs.add(header, str(exc))
+            return None
+        if typed and not typed.complete:
+            self.incomplete_dates[header] = self.incomplete_dates.get(header, 0) + 1
+        return typed
 
     def _required_date(self, errs: RowErrors, cells: dict, header: str) -> dt.date | None:
         try:

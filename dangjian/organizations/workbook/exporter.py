@@ -2,6 +2,7 @@
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from dangjian.core.dates import Precision, show_date
 from dangjian.core.excel import SheetWriter, workbook_bytes, write_only_workbook
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.organizations.models import Member, Membership
@@ -31,7 +32,8 @@ def export_roster(members: QuerySet[Member], *, reveal: bool) -> bytes:
     for m in queryset.iterator(chunk_size=2000):
         values = {
             "姓名": m.name, "性别": m.get_gender_display(), "民族": m.ethnicity, "出生日期": m.birth_date,
-            "身份证号": show_id(m.id_number), "入党日期": m.joined_on, "转正日期": m.full_on,
+            "身份证号": show_id(m.id_number), "入党日期": _as_typed(m.joined_on, m.joined_on_precision),
+            "转正日期": _as_typed(m.full_on, m.full_on_precision),
             "党员类别": m.get_category_display(), "学历": m.get_education_display() if m.education else "",
             "职务": m.post, "工作单位": m.unit.name if m.unit else "", "所在党组织": m.organization.name,
             "联系电话": show_phone(m.phone), "工作单位编码": m.unit.code if m.unit else "",
@@ -41,3 +43,9 @@ def export_roster(members: QuerySet[Member], *, reveal: bool) -> bytes:
         }
         sheet.append([values[header] for header in EXPORT_HEADERS])
     return workbook_bytes(wb)
+
+
+def _as_typed(day, precision):
+    """A full date as a date cell; an incomplete one as the text it was typed as (1984年11月, 不详),
+    which the import reads back to the same date and precision."""
+    return day if precision == Precision.DAY else show_date(day, precision)

@@ -11,22 +11,17 @@ workers are killed (-9) in one instant and gunicorn is started again on the same
 acknowledged vs committed, and audit_verify.
 """
 
-import argparse
 import random
 import sys
 import threading
 import time
 
-from drills import Server, Target, compare, machine, run_writers, table
+from drills import Server, Target, arguments, compare, machine, run_writers, table
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writers", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser = arguments(__doc__, writers=20, seconds=60)
     parser.add_argument("--kills", type=int, default=6, help="workers killed with -9 during the run")
-    parser.add_argument("--pg", action="store_true", help="PostgreSQL (BENCH_PG_URL) instead of SQLite")
     args = parser.parse_args()
 
     target = Target("drill_fault", args.pg)

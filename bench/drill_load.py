@@ -10,20 +10,15 @@ Each writer POSTs /api/members (own Idempotency-Key per create) and records the 
 answer; failed attempts are errors and are not retried. Then the rows are counted in the database.
 """
 
-import argparse
 import statistics
 import sys
 import time
 
-from drills import Server, Target, compare, machine, percentile, run_writers, table
+from drills import Server, Target, arguments, compare, machine, percentile, run_writers, table
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writers", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
-    parser.add_argument("--pg", action="store_true", help="PostgreSQL (BENCH_PG_URL) instead of SQLite")
+    parser = arguments(__doc__, writers=20, seconds=60)
     args = parser.parse_args()
 
     target = Target("drill_load", args.pg)
@@ -48,7 +43,7 @@ def main() -> int:
         ("missing (acknowledged, not committed)", found["missing"]),
         ("committed, not acknowledged", found["unacknowledged committed"]),
         ("committed with their audit entry", found["audited"]),
-        ("acknowledged creates/s", f"{found['acknowledged'] / elapsed:.1f}"),
+        ("requests/s (acknowledged/s)", f"{tally.attempts / elapsed:.1f} ({found['acknowledged'] / elapsed:.1f})"),
         ("latency median / p95 (ms)", f"{statistics.median(tally.latencies or [0]) * 1000:.0f} / "
                                       f"{percentile(tally.latencies, 0.95) * 1000:.0f}"),
         ("audit_verify", target.audit_verify()),

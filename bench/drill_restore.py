@@ -2,7 +2,7 @@
 """Restore drill: demo data, a backup taken while writers are creating members and one taken at
 rest, the database wiped, each backup restored; every record must be back and the chain verify.
 
-    .venv/bin/python bench/drill_restore.py [--writers 10] [--seconds 10] [--pg]
+    .venv/bin/python bench/drill_restore.py [--writers 10] [--seconds 10] [--workers 3] [--pg]
 
 1. A throwaway database with the demo bureau (`manage.py demo`).
 2. gunicorn and `--writers` API writers for `--seconds`; half-way `manage.py backup` (online).
@@ -14,12 +14,11 @@ rest, the database wiped, each backup restored; every record must be back and th
    started must be there, and audit_verify pass.
 """
 
-import argparse
 import sys
 import threading
 import time
 
-from drills import BENCH_DIR, Server, Target, compare, machine, run_writers, table
+from drills import BENCH_DIR, Server, Target, arguments, compare, machine, run_writers, table
 
 COUNTS = """
 import json
@@ -36,10 +35,7 @@ def restore(target: Target, path) -> tuple[float, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writers", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=10, help="how long the writers run")
-    parser.add_argument("--pg", action="store_true", help="PostgreSQL (BENCH_PG_URL) instead of SQLite")
+    parser = arguments(__doc__, writers=10, seconds=10)
     args = parser.parse_args()
 
     target = Target("drill_restore", args.pg)
@@ -50,7 +46,7 @@ def main() -> int:
     for path in (online, at_rest):
         path.unlink(missing_ok=True)
 
-    server = Server(target, 3)
+    server = Server(target, args.workers)
     server.start()
     result, backup_online = {}, {}
 

@@ -6,6 +6,7 @@ bearer token). Standard library only (urllib/http.client), plus psycopg, already
 create and drop the throwaway PostgreSQL database. See bench/README.md.
 """
 
+import argparse
 import datetime as dt
 import http.client
 import itertools
@@ -61,6 +62,16 @@ print(json.dumps({"members": {k.removeprefix("演练请求"): pk for k, pk in ro
                   "audited": sum(str(pk) in audited for pk in rows.values()),
                   "reserved": IdempotencyKey.objects.filter(status__isnull=True).count()}))
 """
+
+
+def arguments(doc: str, *, writers: int, seconds: float) -> argparse.ArgumentParser:
+    """The options every drill takes; a drill adds its own."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--writers", type=int, default=writers, help="writer threads")
+    parser.add_argument("--seconds", type=float, default=seconds, help="how long they write")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL (BENCH_PG_URL) instead of SQLite")
+    return parser
 
 
 class Target:

@@ -106,7 +106,7 @@ def backup_restore(*, by: Actor, path: Path) -> BackupFile:
     (restored) audit trail. The caller verifies the chain and shows the counts."""
     path = Path(path)
     if not path.is_file():
-        raise BackupError(f"找不到备份文件 {path}。")
+        raise BackupError(f"找不到备份文件 {path}，未做任何改动。")
     started = time.monotonic()
     with open(path, "rb") as data:
         head = data.read(len(SQLITE_MAGIC))

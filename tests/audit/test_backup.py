@@ -100,6 +100,10 @@ def test_restore_refuses_without_yes_and_changes_nothing(bureau, tmp_path):
     assert AuditEntry.objects.count() == entries
 
 
+def _absent(path):
+    pass
+
+
 def _text(path):
     path.write_text("姓名,身份证号\n", encoding="utf-8")
 
@@ -121,8 +125,8 @@ def _other_engine(path):
     path.write_bytes(b"PGDMP\x01\x0e\x00" if connection.vendor == "sqlite" else b"SQLite format 3\x00" + bytes(100))
 
 
-@pytest.mark.parametrize("make", [_text, _foreign_sqlite, _cut_backup, _other_engine],
-                         ids=["text", "another-sqlite-file", "cut-backup", "other-engine"])
+@pytest.mark.parametrize("make", [_absent, _text, _foreign_sqlite, _cut_backup, _other_engine],
+                         ids=["no-such-file", "text", "another-sqlite-file", "cut-backup", "other-engine"])
 def test_restore_refuses_a_file_that_is_not_a_backup_and_changes_nothing(bureau, tmp_path, make):
     path = tmp_path / "not-a-backup"
     make(path)

@@ -177,7 +177,10 @@ def _sqlite_restore(path: Path) -> None:
         connection.ensure_connection()
         # Page by page into the live file, under its write lock: other connections see the old
         # database or the restored one, never a mixture.
-        source.backup(connection.connection)
+        try:
+            source.backup(connection.connection)
+        except sqlite3.OperationalError as error:  # e.g. locked: an app server is still writing
+            raise BackupError(f"恢复未能进行（{error}）：请先停止所有应用服务再恢复。数据库未改动。") from None
     finally:
         source.close()
     connection.close()  # the next query reconnects and runs the settings' PRAGMAs again

@@ -153,3 +153,20 @@ def test_a_missing_pg_dump_is_named_with_its_package(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(BackupError, match="找不到 pg_dump.*postgresql-client"):
         pg_tool("pg_dump")
+
+
+@sqlite_only
+def test_sqlite_restore_while_another_connection_writes_is_refused_and_changes_nothing(bureau, tmp_path):
+    path = tmp_path / "b.sqlite3"
+    _run("backup", "--output", str(path))
+    late = _member_after_backup(bureau)
+    name = connection.settings_dict["NAME"]
+    writer = sqlite3.connect(name, uri=name.startswith("file:"), timeout=0.1)
+    writer.execute("BEGIN IMMEDIATE")  # an app server in the middle of a write
+    try:
+        with pytest.raises(CommandError, match="请先停止所有应用服务"):
+            call_command("restore", str(path), "--yes")
+    finally:
+        writer.rollback()
+        writer.close()
+    assert Member.objects.filter(pk=late.pk).exists()

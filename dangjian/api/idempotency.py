@@ -16,6 +16,13 @@ Two ninja decorators, installed on the whole API by `dangjian.api.main`: `reserv
 around the view (after authentication and body parsing, so the user and the body are known) and
 either gives back the kept answer or reserves the key; `keep_answer` runs around the whole
 operation and keeps the answer (or frees the key) once ninja has made the response.
+
+A keyed POST is one transaction: the reservation, the record the view saves and the kept answer
+commit together or not at all. A worker killed mid-request (the fault drill, bench/drill_fault.py)
+therefore leaves neither a record nor a key, and the retry runs afresh; when the reservation was a
+transaction of its own, such a key stayed reserved with no answer for its whole lifetime (409 to
+every retry) although the record had sometimes been saved. A concurrent retry with the same key
+waits on the key's unique index until the first commits, then gets its answer back.
 """
 
 import datetime as dt
@@ -107,14 +114,17 @@ def keep_answer(run):
 
     @wraps(run)
     def wrapper(request, *args, **kwargs):
-        response = run(request, *args, **kwargs)
-        row = request.__dict__.pop(_ROW, None)
-        if row is not None:
-            kept = IdempotencyKey.objects.filter(pk=row.pk)
-            if 200 <= response.status_code < 300:
-                kept.update(status=response.status_code, body=response.content)
-            else:
-                kept.delete()
+        if request.method != "POST" or HEADER not in request.headers:
+            return run(request, *args, **kwargs)
+        with transaction.atomic():
+            response = run(request, *args, **kwargs)
+            row = request.__dict__.pop(_ROW, None)
+            if row is not None:
+                kept = IdempotencyKey.objects.filter(pk=row.pk)
+                if 200 <= response.status_code < 300:
+                    kept.update(status=response.status_code, body=response.content)
+                else:
+                    kept.delete()
         return response
 
     return wrapper

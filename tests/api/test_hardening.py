@@ -133,6 +133,29 @@ def test_a_refused_request_frees_its_key_for_the_corrected_retry(bureau, client)
     assert post(client, new_member(bureau), key="k-2").status_code == 201
 
 
+def test_a_worker_killed_after_saving_leaves_neither_the_record_nor_the_key(bureau, client, monkeypatch):
+    # The fault drill's case: the record is saved, then the worker dies before the answer is kept.
+    from django.db.models.query import QuerySet
+
+    update = QuerySet.update
+
+    def killed(queryset, **values):
+        if queryset.model is IdempotencyKey:
+            raise KeyboardInterrupt  # not an Exception: nothing in Django or ninja catches it
+        return update(queryset, **values)
+
+    before = written()
+    body = new_member(bureau)
+    monkeypatch.setattr(QuerySet, "update", killed)
+    with pytest.raises(KeyboardInterrupt):
+        post(client, body, key="k-killed")
+    monkeypatch.undo()
+    assert written() == before and not IdempotencyKey.objects.exists()
+    retry = post(client, body, key="k-killed")
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    assert post(client, body, key="k-killed")["Idempotent-Replayed"] == "true"
+
+
 def test_a_key_still_in_use_answers_409(bureau, client):
     body = new_member(bureau)
     first = post(client, body, key="k-3")

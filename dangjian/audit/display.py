@@ -83,6 +83,12 @@ class _Missing:
     pass
 
 
+def key_labels(object_type: str, keys) -> list[str]:
+    """The Chinese names of an entry's keys about `object_type` (fields, parts), each once, in order."""
+    model = _model(object_type)
+    return list(dict.fromkeys(_label(object_type, model, key) for key in keys))
+
+
 def _children_of(object_type: str, key: str):
     """(model of the parts, model whose ids key them) for a registered key, or None."""
     spec = children(object_type, key)

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, TreeNodeChoiceField
+from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, HiddenVersionField, TreeNodeChoiceField
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
 from dangjian.organizations.services import ALLOWED_PARENTS, ROLES_BY_KIND, member_clean
 
@@ -45,6 +45,7 @@ class MemberForm(BootstrapMixin, forms.Form):
         if instance is not None:
             # Moving a member is a dated transfer, not an edit.
             del self.fields["organization"]
+            self.fields["version"] = HiddenVersionField()
 
     def clean(self):
         """Run the service's checks too, so that one submission lists every problem at once (a
@@ -100,6 +101,7 @@ class OrganizationCreateForm(BootstrapMixin, forms.Form):
 
 class RestructureForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="新名称（不改名则留空）", max_length=100, required=False)
+    version = HiddenVersionField()
     parent = TreeNodeChoiceField(label="调整到（不移动则留空）", queryset=Organization.objects.none(), required=False)
     on = _date("调整日期", past=True)
     document_number = forms.CharField(label="批复文号", max_length=100, required=False)

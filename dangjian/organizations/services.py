@@ -17,6 +17,7 @@ from dangjian.audit.services import (
     audit_record_many,
     audited_transition,
     audited_update,
+    explained_conflict,
     snapshot,
 )
 from dangjian.core import rules
@@ -29,7 +30,7 @@ from dangjian.core.identity import (
     validate_phone,
 )
 from dangjian.core.transitions import Workflow
-from dangjian.core.updates import model_update
+from dangjian.core.updates import bump_version, check_version, model_update
 from dangjian.organizations.collation import name_key
 from dangjian.organizations.models import (
     Appointment,
@@ -153,12 +154,15 @@ def organization_create(
     return org
 
 
+@explained_conflict()
 @transaction.atomic
 def organization_restructure(
     *, by: Actor, organization: Organization, on: dt.date, note: str, name: str | None = None,
-    parent: Organization | None = None, document_number: str = "",
+    parent: Organization | None = None, document_number: str = "", expected_version: int | None = None,
 ) -> Organization:
-    """调整: rename and/or move an organisation, recorded as a dated event."""
+    """调整: rename and/or move an organisation, recorded as a dated event. `expected_version`:
+    refused (Conflict) if someone else changed the organisation since the form was filled."""
+    check_version(organization, expected_version)
     if not note.strip():
         raise ValidationError({"note": "请说明调整内容（如：因机构改革更名）。"})
     _not_future(on, "on")
@@ -170,8 +174,11 @@ def organization_restructure(
             raise ValidationError({"parent": f"{organization.get_kind_display()}不能设在{parent.get_kind_display()}之下。"})
         Organization.objects.move(organization, parent, pos="sorted-child")
         organization.refresh_from_db()
-    changes = model_update(instance=organization, fields=["name"], data={"name": name} if name and name.strip() else {})
+    changes = model_update(instance=organization, fields=["name"], data={"name": name} if name and name.strip() else {},
+                           expected_version=expected_version)
     if organization.path != path:
+        if not changes:
+            bump_version(organization, expected_version)  # moved, not renamed: still a new version
         changes["path"] = (path, organization.path)
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.RESTRUCTURED, on=on,
                                      note=note.strip(), document_number=document_number)
@@ -385,12 +392,16 @@ def appointment_check(*, organization: Organization, member: Member, role: str, 
             f"现已配备（{rule_text}）。")})
 
 
+@explained_conflict()
 @transaction.atomic
-def appointment_end(*, by: Actor, appointment: Appointment, on: dt.date) -> Appointment:
+def appointment_end(*, by: Actor, appointment: Appointment, on: dt.date,
+                    expected_version: int | None = None) -> Appointment:
+    check_version(appointment, expected_version)
     _not_future(on, "end")
     if on < appointment.start:
         raise ValidationError({"end": "免职日期不能早于任职日期。"})
-    audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": on})
+    audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": on},
+                   expected_version=expected_version)
     return appointment
 
 
@@ -417,13 +428,17 @@ def unit_create(*, by: Actor, parent: Unit | None, code: str, name: str, kind: s
     return unit
 
 
+@explained_conflict()
 @transaction.atomic
-def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization | None) -> Unit:
-    """Rename a unit or change the organisation serving it; audited only if a value changed."""
+def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization | None,
+                expected_version: int | None = None) -> Unit:
+    """Rename a unit or change the organisation serving it; audited only if a value changed.
+    `expected_version`: refused (Conflict) if the unit was saved by someone else since it was read."""
+    check_version(unit, expected_version)
     if not name.strip():
         raise ValidationError({"name": "请填写名称。"})
     audited_update(by=by, action="unit.update", instance=unit, fields=["name", "organization"],
-                   data={"name": name, "organization": organization})
+                   data={"name": name, "organization": organization}, expected_version=expected_version)
     return unit
 
 
@@ -551,17 +566,21 @@ def membership_history_add(*, by: Actor, stays: list[tuple[Member, Organization,
     return made
 
 
+@explained_conflict()
 @transaction.atomic
-def member_update(*, by: Actor, member: Member, data: dict) -> Member:
+def member_update(*, by: Actor, member: Member, data: dict, expected_version: int | None = None) -> Member:
     """Change the roster fields that `data` carries; a field it leaves out keeps its value (a form
     that does not show a field cannot clear it). The whole record is checked as it will be. The
     audit entry names exactly the fields whose values changed; nothing changed, no entry.
-    Organisation changes go through `member_transfer`, leaving the roster through `member_leave`."""
+    Organisation changes go through `member_transfer`, leaving the roster through `member_leave`.
+    With `expected_version` (what the form or client read), a record saved by someone else since
+    is refused with a Conflict naming who, when and what, and nothing is written."""
+    check_version(member, expected_version)
     given = {name: value for name, value in data.items() if name in MEMBER_EDITABLE}
     current = {name: getattr(member, name) for name in MEMBER_FIELDS}
     cleaned = member_clean(current | given | {"organization": member.organization}, instance=member)
     changes = audited_update(by=by, action="member.update", instance=member, fields=MEMBER_EDITABLE,
-                             data={name: cleaned[name] for name in given})
+                             data={name: cleaned[name] for name in given}, expected_version=expected_version)
     if "name" in changes:
         # The sort key follows the name; derived, so not a change of its own in the audit entry.
         member.name_key = name_key(member.name)

@@ -16,10 +16,16 @@ MAX_ID = 2**63 - 1  # the largest BigAutoField value: larger ids would overflow 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 MAX_PAGE = 200
 # Optimistic locking (core.updates): the version a client read, sent back with its update.
-Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
 VERSION_IN = ("记录版本：读取该记录时得到的 version，原样传回。若他人在此之后已修改该记录，不作任何修改，"
               "答 409，说明谁于何时改了哪些字段；请重新读取、核对后再提交。不传则不作此检查。")
 VERSION_OUT = "记录版本：每次修改加 1。修改时作为 version 传回，以免覆盖他人在此期间的修改。"
+
+
+class Versioned:
+    """The `version` field of a record's shapes: `In` on an update (optional), `Out` on a read."""
+
+    In = Annotated[Annotated[int, Field(ge=1, le=2**31 - 1)] | None, Field(description=VERSION_IN)]
+    Out = Annotated[int, Field(description=VERSION_OUT)]
 
 
 def text(max_length: int):

@@ -21,19 +21,7 @@ from dangjian.access import policy
 from dangjian.access.guards import get_for_change, get_visible
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.api import (
-    DETAIL_ERRORS,
-    MAX_ID,
-    MAX_PAGE,
-    READ_ERRORS,
-    VERSION_IN,
-    VERSION_OUT,
-    WRITE_ERRORS,
-    ApiError,
-    Id,
-    Version,
-    text,
-)
+from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, Versioned, text
 from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.organizations.models import Member, Organization, Unit
 from dangjian.organizations.selectors import (
@@ -137,7 +125,7 @@ class MemberOut(Schema):
     phone: str = Field(description="有“查看完整电话”权限时为完整号码，否则为掩码")
     status: MemberStatus
     updated_at: dt.datetime
-    version: int = Field(description=VERSION_OUT)
+    version: Versioned.Out
 
 
 class MemberPage(Schema):
@@ -190,7 +178,7 @@ class MemberUpdateIn(Schema):
     post: text(100) | None = None
     unit: Id | None = None
     phone: text(20) | None = None
-    version: Version | None = Field(None, description=VERSION_IN)
+    version: Versioned.In = None
 
 
 class TransferIn(Schema):

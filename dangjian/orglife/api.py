@@ -37,19 +37,7 @@ from dangjian.access import policy
 from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.api import (
-    DETAIL_ERRORS,
-    MAX_ID,
-    MAX_PAGE,
-    READ_ERRORS,
-    VERSION_IN,
-    VERSION_OUT,
-    WRITE_ERRORS,
-    ApiError,
-    Id,
-    Version,
-    text,
-)
+from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, Versioned, text
 from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import selectors as orglife_selectors
@@ -191,7 +179,7 @@ class MeetingIn(Schema):
 
 
 class MeetingUpdateIn(MeetingIn):
-    version: Version | None = Field(None, description=VERSION_IN)
+    version: Versioned.In = None
 
 
 class AgendaItemIn(AgendaIn):
@@ -270,7 +258,7 @@ class MeetingOut(Schema):
     expected: int = Field(description="应到")
     present: int = Field(description="实到")
     attendance_rate: float | None = Field(description="实到/应到；无应到人员为 null")
-    version: int = Field(description=VERSION_OUT)
+    version: Versioned.Out
 
 
 class MeetingPage(Schema):

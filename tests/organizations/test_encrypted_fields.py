@@ -206,7 +206,8 @@ def test_the_migration_encrypts_existing_rows_and_reverses():
 
         executor = MigrationExecutor(connection)
         executor.migrate(after)
-        member = Member.objects.with_id_numbers(number).get()
+        # Only the columns 0004 has: the current model has later ones (e.g. version, 0008).
+        member = Member.objects.with_id_numbers(number).only("id_number", "phone").get()
         assert (member.id_number, member.phone) == (number, "13700001111")
         raw = _raw(member)
         assert raw[0].startswith("s4g1:") and raw[1].startswith("s4g1:") and number not in raw[0]

@@ -124,6 +124,7 @@ class RenewTermForm(BootstrapMixin, forms.Form):
         label="当选人及赞成票", required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text="每行一人：姓名 赞成票数，如“张伟 18”。不录入选举情况可留空。")
     note = forms.CharField(label="说明", max_length=300, required=False)
+    version = HiddenVersionField()
 
     def clean_results(self):
         """Lines of "姓名 票数" into [(name, votes)]; a line that does not read so is named."""
@@ -146,6 +147,7 @@ class ExtendTermForm(BootstrapMixin, forms.Form):
     document_number = forms.CharField(label="批复文号", max_length=100, error_messages={"required": "请填写批复文号。"})
     approved_on = _date("批准日期", past=True)
     note = forms.CharField(label="延期原因", max_length=300, required=False)
+    version = HiddenVersionField()
 
 
 class AppointmentForm(BootstrapMixin, forms.Form):

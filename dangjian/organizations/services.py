@@ -216,14 +216,19 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
     return organization
 
 
+@explained_conflict()
 @transaction.atomic
 def organization_renew_term(
     *, by: Actor, organization: Organization, on: dt.date, note: str = "", voters_expected: int | None = None,
     voters_present: int | None = None, results: list[tuple[str, int]] | None = None,
+    expected_version: int | None = None,
 ) -> Organization:
     """换届: a new term starting `on`, its length from the rule in effect on that day. The election's
     figures (应到/实到会有选举权党员, each elected person's 赞成票), when given, are checked against
-    the election rules and kept on the event; an approved extension ends with the new term."""
+    the election rules and kept on the event; an approved extension ends with the new term.
+    `expected_version`: refused (Conflict) if someone else changed the organisation since the
+    form was filled (two officers recording the same 换届)."""
+    check_version(organization, expected_version)
     _not_future(on, "on")
     years = term_years(organization.kind, on)
     if years is None:
@@ -232,7 +237,8 @@ def organization_renew_term(
         raise ValidationError({"on": "换届日期应晚于本届任期开始日期。"})
     election = election_clean(voters_expected=voters_expected, voters_present=voters_present, results=results, on=on)
     changes = model_update(instance=organization, fields=["term_start", "term_end", "term_extended_to"],
-                           data={"term_start": on, "term_end": add_years(on, years), "term_extended_to": None})
+                           data={"term_start": on, "term_end": add_years(on, years), "term_extended_to": None},
+                           expected_version=expected_version)
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note,
                                      **election)
     audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes, note=note, always=True)
@@ -287,13 +293,16 @@ def _fraction_words(share: Fraction) -> str:
 _CHINESE_NUMBERS = dict(enumerate("零一二三四五六七八九十"))
 
 
+@explained_conflict()
 @transaction.atomic
 def organization_extend_term(
     *, by: Actor, organization: Organization, approved_on: dt.date, approved_by: str, document_number: str,
-    extended_to: dt.date, note: str = "",
+    extended_to: dt.date, note: str = "", expected_version: int | None = None,
 ) -> Organization:
     """延期换届: the higher organisation approved running the term until `extended_to`. The limit
-    (一般不超过1年) counts from the term's end, so several approvals together stay within it."""
+    (一般不超过1年) counts from the term's end, so several approvals together stay within it.
+    `expected_version`: refused (Conflict) if the organisation changed since the form was filled."""
+    check_version(organization, expected_version)
     if not organization.term_end:
         raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
     if organization.dissolved_on:
@@ -315,7 +324,8 @@ def organization_extend_term(
             f"最迟可延至 {limit:%Y-%m-%d}（{citation('term.extension_max_months', approved_on)}）。")
     if errors:
         raise ValidationError(errors)
-    changes = model_update(instance=organization, fields=["term_extended_to"], data={"term_extended_to": extended_to})
+    changes = model_update(instance=organization, fields=["term_extended_to"], data={"term_extended_to": extended_to},
+                           expected_version=expected_version)
     OrganizationEvent.objects.create(
         organization=organization, kind=OrganizationEvent.Kind.TERM_EXTENDED, on=approved_on, note=note.strip(),
         document_number=document_number.strip(), approved_by=approved_by.strip(), extended_to=extended_to)

@@ -233,6 +233,31 @@ def test_the_second_person_saving_a_member_page_is_told(bureau, client_for):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_two_officers_recording_one_term_renewal_the_second_is_told(bureau, client_for):
+    """换届 and 延期换届 pages carry the organisation's version too: the second officer's term dates
+    do not replace the first's."""
+    branch = bureau.branch_b
+    renew = reverse("organizations:renew_term", args=[branch.pk])
+    office, other = client_for("party_office"), client_for("party_office")
+    first, second = _page(office, renew), _page(other, renew)
+    assert office.post(renew, first | {"on": ["2026-11-20"]}).status_code == 302
+    response = other.post(renew, second | {"on": ["2026-11-25"]})
+    assert response.status_code == 200
+    assert "以下字段已变：本届任期开始、本届任期届满；请核对后重新提交。" in response.content.decode()
+    branch.refresh_from_db()
+    assert branch.term_start == dt.date(2026, 11, 20)
+    assert branch.events.filter(kind="term_renewed").count() == 1
+
+    extend = reverse("organizations:extend_term", args=[branch.pk])
+    stale = _page(other, extend)
+    Organization.objects.filter(pk=branch.pk).update(version=branch.version + 1)  # saved meanwhile
+    response = other.post(extend, stale | {"extended_to": ["2030-01-20"], "approved_by": ["局机关党委"],
+                                           "document_number": ["交机党〔2026〕9号"], "approved_on": ["2026-11-28"]})
+    assert response.status_code == 200 and "请核对后重新提交" in response.content.decode()
+    assert Organization.objects.get(pk=branch.pk).term_extended_to is None
+
+
+@time_machine.travel(NOW, tick=False)
 def test_a_tampered_version_gets_a_chinese_message_not_an_error_page(bureau, client_for, meeting):
     url = reverse("orglife:meeting_edit", args=[meeting.pk])
     client = client_for("branch_secretary")

@@ -84,8 +84,11 @@ class _Missing:
 
 
 def key_labels(object_type: str, keys) -> list[str]:
-    """The Chinese names of an entry's keys about `object_type` (fields, parts), each once, in order."""
+    """The Chinese names of an entry's keys about `object_type` (fields, parts), each once, in the
+    model's field order (PostgreSQL's jsonb keeps no key order), keys that are no field after."""
     model = _model(object_type)
+    order = {f.name: n for n, f in enumerate(model._meta.get_fields())} if model is not None else {}
+    keys = sorted(dict.fromkeys(keys), key=lambda key: order.get(key, len(order)))
     return list(dict.fromkeys(_label(object_type, model, key) for key in keys))
 
 

@@ -116,7 +116,7 @@ def renew_term(request, pk):
     def run(org, d, by):
         services.organization_renew_term(by=by, organization=org, on=d["on"], note=d["note"],
                                          voters_expected=d["voters_expected"], voters_present=d["voters_present"],
-                                         results=d["results"])
+                                         results=d["results"], expected_version=d["version"])
     return _manage_form(request, pk, RenewTermForm, run, "换届")
 
 
@@ -125,7 +125,8 @@ def extend_term(request, pk):
     def run(org, d, by):
         services.organization_extend_term(by=by, organization=org, approved_on=d["approved_on"],
                                           approved_by=d["approved_by"], document_number=d["document_number"],
-                                          extended_to=d["extended_to"], note=d["note"])
+                                          extended_to=d["extended_to"], note=d["note"],
+                                          expected_version=d["version"])
     return _manage_form(request, pk, ExtendTermForm, run, "延期换届")
 
 

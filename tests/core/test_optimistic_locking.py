@@ -186,15 +186,23 @@ def _page(client, url: str, form_id: str | None = None) -> dict:
     return form_data(response.content, form_id)
 
 
+def _both_open_then_save(first_client, second_client, url: str, first_changes: dict, second_changes: dict,
+                         form_id: str | None = None):
+    """Both open the page; the first saves their changes; the second's save is answered (returned)."""
+    first, second = _page(first_client, url, form_id), _page(second_client, url, form_id)
+    assert first["version"] == second["version"]
+    assert first_client.post(url, first | first_changes).status_code == 302
+    response = second_client.post(url, second | second_changes)
+    assert response.status_code == 200
+    return response
+
+
 @time_machine.travel(NOW, tick=False)
 def test_the_second_person_saving_a_meeting_page_is_told_and_overwrites_nothing(bureau, client_for, meeting):
     url = reverse("orglife:meeting_edit", args=[meeting.pk])
-    office, secretary = client_for("party_office"), client_for("branch_secretary")
-    first, second = _page(office, url, "meeting-form"), _page(secretary, url, "meeting-form")
-    assert first["version"] == ["1"]
-    assert office.post(url, first | {"place": ["四楼会议室"]}).status_code == 302
-    response = secretary.post(url, second | {"minutes": ["赵六补充的记录"]})
-    assert response.status_code == 200
+    secretary = client_for("branch_secretary")
+    response = _both_open_then_save(client_for("party_office"), secretary, url, {"place": ["四楼会议室"]},
+                                    {"minutes": ["赵六补充的记录"]}, "meeting-form")
     page = response.content.decode()
     assert "该记录已被 dangban 于 18:00 修改，以下字段已变：地点；请核对后重新提交。" in page
     assert "赵六补充的记录" in page  # what they typed is still in the form
@@ -222,11 +230,8 @@ def test_saving_an_unchanged_meeting_page_writes_nothing(bureau, client_for, mee
 @time_machine.travel(NOW, tick=False)
 def test_the_second_person_saving_a_member_page_is_told(bureau, client_for):
     url = reverse("organizations:member_edit", args=[bureau.member_b.pk])
-    office, other = client_for("party_office"), client_for("party_office")
-    first, second = _page(office, url), _page(other, url)
-    assert office.post(url, first | {"post": ["副处长"]}).status_code == 302
-    response = other.post(url, second | {"ethnicity": ["回族"]})
-    assert response.status_code == 200
+    response = _both_open_then_save(client_for("party_office"), client_for("party_office"), url,
+                                    {"post": ["副处长"]}, {"ethnicity": ["回族"]})
     assert "以下字段已变：职务；请核对后重新提交。" in response.content.decode()
     member = Member.objects.get(pk=bureau.member_b.pk)
     assert (member.post, member.ethnicity) == ("副处长", "汉族")
@@ -238,11 +243,9 @@ def test_two_officers_recording_one_term_renewal_the_second_is_told(bureau, clie
     do not replace the first's."""
     branch = bureau.branch_b
     renew = reverse("organizations:renew_term", args=[branch.pk])
-    office, other = client_for("party_office"), client_for("party_office")
-    first, second = _page(office, renew), _page(other, renew)
-    assert office.post(renew, first | {"on": ["2026-11-20"]}).status_code == 302
-    response = other.post(renew, second | {"on": ["2026-11-25"]})
-    assert response.status_code == 200
+    other = client_for("party_office")
+    response = _both_open_then_save(client_for("party_office"), other, renew, {"on": ["2026-11-20"]},
+                                    {"on": ["2026-11-25"]})
     assert "以下字段已变：本届任期开始、本届任期届满；请核对后重新提交。" in response.content.decode()
     branch.refresh_from_db()
     assert branch.term_start == dt.date(2026, 11, 20)

@@ -12,6 +12,8 @@
 - a paging cursor that is not one we gave out               → 422 on `after` (`core.cursors.BadCursor`)
 - not logged in / bad token                               → 401
 - a write that collides with another (unique ID number)   → 409
+- an update whose `version` is no longer the record's      → 409 (someone saved it since; the
+  message names who, when and which fields: `core.updates.Conflict`, worded by `audit.services.stale`)
 Nothing the caller sends should produce a 500.
 """
 
@@ -28,6 +30,7 @@ from dangjian.access.guards import NotVisible, NotYours
 from dangjian.api.auth import UNAUTHENTICATED
 from dangjian.core.api import ApiError
 from dangjian.core.cursors import BadCursor
+from dangjian.core.updates import Conflict
 
 NOT_FOUND = "未找到该记录，或它不在您的权限范围内。"
 FORBIDDEN = "您无权进行此操作。"
@@ -141,6 +144,12 @@ def install(api) -> None:
     @api.exception_handler(DjangoValidationError)
     def service_error(request, exc: DjangoValidationError):
         return _json(api, request, 422, *service_errors(exc))
+
+    @api.exception_handler(Conflict)
+    def stale_version(request, exc: Conflict):
+        # Optimistic locking: nothing was written; the client re-reads, checks, and sends again.
+        detail = "".join(exc.messages)
+        return _json(api, request, 409, detail, {"version": detail})
 
     @api.exception_handler(NinjaValidationError)
     def schema_error(request, exc: NinjaValidationError):

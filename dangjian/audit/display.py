@@ -83,6 +83,15 @@ class _Missing:
     pass
 
 
+def key_labels(object_type: str, keys) -> list[str]:
+    """The Chinese names of an entry's keys about `object_type` (fields, parts), each once, in the
+    model's field order (PostgreSQL's jsonb keeps no key order), keys that are no field after."""
+    model = _model(object_type)
+    order = {f.name: n for n, f in enumerate(model._meta.get_fields())} if model is not None else {}
+    keys = sorted(dict.fromkeys(keys), key=lambda key: order.get(key, len(order)))
+    return list(dict.fromkeys(_label(object_type, model, key) for key in keys))
+
+
 def _children_of(object_type: str, key: str):
     """(model of the parts, model whose ids key them) for a registered key, or None."""
     spec = children(object_type, key)

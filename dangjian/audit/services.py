@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 from collections.abc import Callable
+from contextlib import ContextDecorator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from dangjian.audit.models import AuditEntry, AuditHead
 from dangjian.core.client_ip import client_ip
 from dangjian.core.identity import mask_id_number, mask_phone
 from dangjian.core.transitions import Move, Workflow, transition
-from dangjian.core.updates import Changes, model_update
+from dangjian.core.updates import VERSION, Changes, Conflict, model_update
 
 # Fields whose values the trail keeps only masked: the trail must not become a copy of the roster.
 MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
@@ -101,14 +102,66 @@ def audit_changes(
     return audit_record(by=by, action=action, obj=obj, before=before, after=after, note=note)
 
 
-def audited_update(*, by: "Actor", action: str, instance, fields: list[str], data: dict, note: str = "") -> Changes:
+def audited_update(*, by: "Actor", action: str, instance, fields: list[str], data: dict, note: str = "",
+                   expected_version: int | None = None) -> Changes:
     """`model_update` plus its audit entry, in one transaction. Only the keys of `data` that are in
     `fields` are set; the entry names exactly the fields whose values changed, and no entry is
-    written when none did (an unchanged form saved again is not an event)."""
-    with transaction.atomic():
-        changes = model_update(instance=instance, fields=fields, data=data)
+    written when none did (an unchanged form saved again is not an event). With
+    `expected_version`, a record someone else saved meanwhile is refused, worded by `stale`."""
+    with explained_conflict(), transaction.atomic():
+        changes = model_update(instance=instance, fields=fields, data=data, expected_version=expected_version)
         audit_changes(by=by, action=action, obj=instance, changes=changes, note=note)
     return changes
+
+
+# How many of the record's latest entries a conflict message reads (a form open for a day may be
+# several writes behind; the message names them all, up to this many).
+STALE_ENTRIES = 20
+
+
+def stale(conflict: Conflict) -> Conflict:
+    """The Conflict worded for the second writer from the trail: who saved the record since they
+    read it, when, and which fields changed (the record's latest entries, one per write since the
+    version they read): "该记录已被 张三 于 14:05 修改，以下字段已变：地点、议题/主题；请核对后重新
+    提交". Two queries (the entries, the actors' names)."""
+    from dangjian.audit.display import describe_entries, key_labels
+
+    instance = conflict.instance
+    if instance is None:
+        return conflict
+    current = conflict.current
+    if current is None:
+        current = type(instance)._base_manager.filter(pk=instance.pk).values_list(VERSION, flat=True).first()
+    behind = max(1, min(STALE_ENTRIES, (current or 0) - (conflict.expected or 0)))
+    object_type = instance._meta.label_lower
+    entries = list(AuditEntry.objects.filter(object_type=object_type, object_id=str(instance.pk))
+                   .order_by("-seq")[:behind])
+    if not entries:
+        return Conflict(instance=instance, expected=conflict.expected, current=current)
+    describe_entries(entries, role_labels={})
+    who = "、".join(dict.fromkeys(e.actor_label for e in entries))
+    at = timezone.localtime(entries[0].at)
+    when = f"{at:%H:%M}" if at.date() == timezone.localdate() else f"{at.month}月{at.day}日 {at:%H:%M}"
+    keys = [key for e in reversed(entries) for side in (e.before, e.after) if isinstance(side, dict)
+            for key in side if key != VERSION]
+    fields = key_labels(object_type, keys)
+    changed = f"，以下字段已变：{'、'.join(fields)}" if fields else ""
+    return Conflict(f"该记录已被 {who} 于 {when} 修改{changed}；请核对后重新提交。",
+                    instance=instance, expected=conflict.expected, current=current)
+
+
+class explained_conflict(ContextDecorator):  # lower case: used like transaction.atomic
+    """Re-raise a bare `Conflict` from the block worded by `stale`. Put it outside the write's
+    transaction (as a decorator: above `@transaction.atomic`), so the write is rolled back before
+    the trail is read."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, Conflict) and not exc.worded:
+            raise stale(exc) from exc
+        return False
 
 
 def audited_transition(

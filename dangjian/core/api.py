@@ -15,6 +15,17 @@ from pydantic import Field, StringConstraints
 MAX_ID = 2**63 - 1  # the largest BigAutoField value: larger ids would overflow the database driver
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 MAX_PAGE = 200
+# Optimistic locking (core.updates): the version a client read, sent back with its update.
+VERSION_IN = ("记录版本：读取该记录时得到的 version，原样传回。若他人在此之后已修改该记录，不作任何修改，"
+              "答 409，说明谁于何时改了哪些字段；请重新读取、核对后再提交。不传则不作此检查。")
+VERSION_OUT = "记录版本：每次修改加 1。修改时作为 version 传回，以免覆盖他人在此期间的修改。"
+
+
+class Versioned:
+    """The `version` field of a record's shapes: `In` on an update (optional), `Out` on a read."""
+
+    In = Annotated[Annotated[int, Field(ge=1, le=2**31 - 1)] | None, Field(description=VERSION_IN)]
+    Out = Annotated[int, Field(description=VERSION_OUT)]
 
 
 def text(max_length: int):
@@ -32,7 +43,7 @@ class ErrorOut(Schema):
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 DETAIL_ERRORS = {**READ_ERRORS, 404: ErrorOut}
 # + malformed JSON 400, unknown or out-of-scope record 404, a collision (or an Idempotency-Key still
-# in use) 409, body too large 413, not sent as JSON 415
+# in use, or a `version` someone else's save has passed) 409, body too large 413, not sent as JSON 415
 WRITE_ERRORS = {**DETAIL_ERRORS, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut}
 
 

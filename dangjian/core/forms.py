@@ -3,6 +3,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
+from dangjian.core.updates import Conflict
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -62,8 +64,38 @@ def mark_invalid(form: forms.Form) -> None:
                 attrs["class"] = attrs.get("class", "") + " is-invalid"
 
 
+VERSION_MESSAGE = "页面数据不完整（记录版本无效），请刷新页面后重新填写。"
+
+
+class HiddenVersionField(forms.IntegerField):
+    """The version of the record the edit form was filled from (optimistic locking,
+    `core.updates`), sent back hidden: the service refuses the save if anyone saved the record
+    since. Absent (a client that posts only some fields), nothing is compared."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "记录版本")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**31 - 1)
+        kwargs.setdefault("error_messages", {"invalid": VERSION_MESSAGE, "min_value": VERSION_MESSAGE,
+                                             "max_value": VERSION_MESSAGE})
+        super().__init__(**kwargs)
+
+
+def keep_current_version(form: forms.Form, exc: ValidationError) -> None:
+    """After a Conflict, the form keeps what the person typed but now carries the version saved
+    meanwhile: having checked the message, they can submit again (and overwrite knowingly)."""
+    if isinstance(exc, Conflict) and exc.current is not None and "version" in form.fields and form.is_bound:
+        data = form.data.copy()
+        data[form.add_prefix("version")] = str(exc.current)
+        form.data = data
+
+
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: per field where the form has that field."""
+    keep_current_version(form, exc)
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             for message in errors:

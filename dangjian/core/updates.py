@@ -4,14 +4,48 @@
 field can never clear it; it compares *values*, not representations, so saving an unchanged form
 changes nothing and writes nothing; and it returns what changed, which is what the audit trail
 records (see `dangjian.audit.services.audited_update`). Like the rest of `core`, it imports nothing
-from the areas."""
+from the areas.
+
+Optimistic locking: a model with a `version` field (`VersionField`) counts its writes. Every
+`model_update` that changes something adds one, so a form or API client that read version 3 and
+sends `expected_version=3` is refused with `Conflict` if anyone wrote in between, instead of
+silently overwriting what the other person saved. The counter is not a field of the diff: it never
+appears in `Changes`, so the audit trail names only what people changed."""
 
 import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
+
+VERSION = "version"
+STALE = "该记录已被他人修改；请刷新后核对再重新提交。"
+
+
+class VersionField(models.PositiveIntegerField):
+    """The write counter of optimistic locking: 1 when created, one more for each edit. Not
+    editable (no form shows it as an input; the edit forms carry it as a hidden value)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default", 1)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("verbose_name", "版本")
+        super().__init__(*args, **kwargs)
+
+
+class Conflict(ValidationError):
+    """Someone else saved the record since the writer read it (version `expected`, now `current`).
+    A ValidationError, so a form shows it like any refusal and nothing is saved; the API answers
+    409. `dangjian.audit.services.stale` words it from the trail (who, when, which fields)."""
+
+    def __init__(self, message: str = STALE, *, instance=None, expected: int | None = None,
+                 current: int | None = None):
+        super().__init__(message, code="conflict")
+        self.instance, self.expected, self.current = instance, expected, current
+        self.worded = message != STALE
 
 
 class Changes(dict):
@@ -49,15 +83,54 @@ def normalise(field: models.Field, value: Any) -> Any:
     return value
 
 
-def model_update(*, instance: models.Model, fields: list[str], data: dict) -> Changes:
+def is_versioned(instance: models.Model) -> bool:
+    return any(f.name == VERSION for f in instance._meta.concrete_fields)
+
+
+def check_version(instance: models.Model, expected_version: int | None) -> None:
+    """Refuse (Conflict) if the row as loaded is not the version the writer read. No query: call it
+    on a row just loaded (best `select_for_update`); `bump_version` checks again in the database."""
+    if expected_version is not None and instance.version != expected_version:
+        raise Conflict(instance=instance, expected=expected_version, current=instance.version)
+
+
+def bump_version(instance: models.Model, expected_version: int | None = None, values: dict | None = None) -> None:
+    """Count one write, with `values` (column -> value) if given, in one statement:
+    `UPDATE … SET …, version = version + 1 WHERE id = ? AND version = ?`. With `expected_version`,
+    no row matching means someone wrote since the writer read it: Conflict, and nothing written.
+    Without one (a writer that read no version: a transfer, a status move), the write happens
+    anyway and the counter still moves: from the version loaded (one query) or, if that is stale,
+    from whatever the database holds (two more queries, to write and read it back)."""
+    manager = type(instance)._base_manager
+    values = values or {}
+    expected = instance.version if expected_version is None else expected_version
+    if manager.filter(pk=instance.pk, version=expected).update(**values, version=F(VERSION) + 1):
+        instance.version = expected + 1
+        return
+    if expected_version is not None:
+        current = manager.filter(pk=instance.pk).values_list(VERSION, flat=True).first()
+        raise Conflict(instance=instance, expected=expected_version, current=current)
+    manager.filter(pk=instance.pk).update(**values, version=F(VERSION) + 1)
+    instance.version = manager.filter(pk=instance.pk).values_list(VERSION, flat=True).get()
+
+
+def model_update(*, instance: models.Model, fields: list[str], data: dict,
+                 expected_version: int | None = None) -> Changes:
     """Set those of `fields` that `data` has a key for, save only if a value really changed, and
     return the changes.
+
+    On a versioned model, a save also counts one write (`bump_version`); with `expected_version`
+    (the version the form or client read) the row is refused with `Conflict` if it is not that
+    version any more, whether or not this writer changed anything.
 
     Keys of `data` outside `fields` are ignored (a form's cleaned data may carry more), and fields
     absent from `data` keep their values. The save names only the changed fields, plus any
     `auto_now` field (e.g. `updated_at`), so a concurrent edit of other fields is not overwritten.
     No query at all when nothing changed. Validation is the calling service's job, before this."""
     assert instance.pk is not None, "model_update changes saved rows; create them with the model"
+    versioned = is_versioned(instance)
+    if versioned:
+        check_version(instance, expected_version)
     changes = Changes()
     for name in fields:
         if name not in data:
@@ -77,5 +150,12 @@ def model_update(*, instance: models.Model, fields: list[str], data: dict) -> Ch
     if changes:
         stamps = [f.name for f in instance._meta.concrete_fields
                   if getattr(f, "auto_now", False) and f.name not in changes]
-        instance.save(update_fields=[*changes, *stamps])
+        names = [*changes, *stamps]
+        if versioned:
+            # What `save(update_fields=names)` would write (each field's pre_save: the auto_now
+            # stamp, a search hash), written by the one conditional UPDATE that counts the version.
+            fields = [instance._meta.get_field(name) for name in names]
+            bump_version(instance, expected_version, {f.attname: f.pre_save(instance, False) for f in fields})
+        else:
+            instance.save(update_fields=names)
     return changes

@@ -21,7 +21,7 @@ from dangjian.access import policy
 from dangjian.access.guards import get_for_change, get_visible
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, text
+from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, Versioned, text
 from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.core.dates import Precision
 from dangjian.organizations.models import Member, Organization, Unit
@@ -136,6 +136,7 @@ class MemberOut(Schema):
     phone: str = Field(description="有“查看完整电话”权限时为完整号码，否则为掩码")
     status: MemberStatus
     updated_at: dt.datetime
+    version: Versioned.Out
 
 
 class MemberPage(Schema):
@@ -188,6 +189,7 @@ class MemberUpdateIn(Schema):
     post: text(100) | None = None
     unit: Id | None = None
     phone: text(20) | None = None
+    version: Versioned.In = None
 
 
 class TransferIn(Schema):
@@ -342,6 +344,7 @@ def member_out(user, member: Member) -> dict:
         "organization": member.organization_id, "organization_name": member.organization.name,
         "unit": member.unit_id, "unit_name": member.unit.name if member.unit_id else None,
         "phone": numbers.phone, "status": member.status, "updated_at": member.updated_at,
+        "version": member.version,
     }
 
 
@@ -414,12 +417,14 @@ def member_create_view(request, payload: MemberCreateIn):
 
 
 @router.patch("/members/{member_id}", response={200: MemberOut, **WRITE_ERRORS}, tags=["党员"],
-              summary="修改党员信息", description="只改所传字段。所在党组织用 /transfer 转接；身份证号照常校验。",
+              summary="修改党员信息", description="只改所传字段。所在党组织用 /transfer 转接；身份证号照常校验。"
+                                                   "传回读取时的 version，则他人在此期间已修改时答 409，不作任何修改。",
               operation_id="dangjian_api_members_member_update_view")
 def member_update_view(request, payload: MemberUpdateIn, member_id: int = Path(..., ge=1, le=MAX_ID)):
     user = request.user
     member = _managed_member(user, member_id)
     changes = payload.dict(exclude_unset=True)
+    expected_version = changes.pop("version", None)
     _refuse_masked_values(changes)
     for name in BLANKABLE:
         if name in changes and changes[name] is None:
@@ -428,7 +433,8 @@ def member_update_view(request, payload: MemberUpdateIn, member_id: int = Path(.
         changes["unit"] = _unit(user, changes["unit"])
     # Without the precisions: a date the caller changes is a full date, one it leaves keeps its own.
     data = {name: getattr(member, name) for name in MEMBER_FIELDS if name not in PRECISIONS} | changes
-    member = member_update(by=Actor.from_request(request), member=member, data=data)
+    member = member_update(by=Actor.from_request(request), member=member, data=data,
+                           expected_version=expected_version)
     return member_out(user, member)
 
 

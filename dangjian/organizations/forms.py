@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from dangjian.core.dates import Precision, show_date
-from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, TreeNodeChoiceField
+from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, HiddenVersionField, TreeNodeChoiceField
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
 from dangjian.organizations.services import ALLOWED_PARENTS, MEMBER_PARTIAL_DATES, ROLES_BY_KIND, member_clean
 
@@ -52,6 +52,7 @@ class MemberForm(BootstrapMixin, forms.Form):
                     typed = show_date(getattr(instance, name), getattr(instance, precision))
                     self.fields[name].help_text = (f"原记录为“{typed}”，此处显示为可能的最早一天：不改则仍按“{typed}”保存，"
                                                    "改为具体日期则按具体日期保存。")
+            self.fields["version"] = HiddenVersionField()
 
     def clean(self):
         """Run the service's checks too, so that one submission lists every problem at once (a
@@ -107,6 +108,7 @@ class OrganizationCreateForm(BootstrapMixin, forms.Form):
 
 class RestructureForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="新名称（不改名则留空）", max_length=100, required=False)
+    version = HiddenVersionField()
     parent = TreeNodeChoiceField(label="调整到（不移动则留空）", queryset=Organization.objects.none(), required=False)
     on = _date("调整日期", past=True)
     document_number = forms.CharField(label="批复文号", max_length=100, required=False)
@@ -132,6 +134,7 @@ class RenewTermForm(BootstrapMixin, forms.Form):
                                   help_text="任期届满前超过1年换届（提前换届）须经上级党的委员会批准；按期换届不填。")
     document_number = forms.CharField(label="提前换届批复文号", max_length=100, required=False)
     note = forms.CharField(label="说明", max_length=300, required=False)
+    version = HiddenVersionField()
 
     def clean_results(self):
         """Lines of "姓名 票数" into [(name, votes)]; a line that does not read so is named."""
@@ -154,6 +157,7 @@ class ExtendTermForm(BootstrapMixin, forms.Form):
     document_number = forms.CharField(label="批复文号", max_length=100, error_messages={"required": "请填写批复文号。"})
     approved_on = _date("批准日期", past=True)
     note = forms.CharField(label="延期原因", max_length=300, required=False)
+    version = HiddenVersionField()
 
 
 class AppointmentForm(BootstrapMixin, forms.Form):

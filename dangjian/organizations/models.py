@@ -6,6 +6,7 @@ from treebeard.mp_tree import MP_Node
 from dangjian.core.crypto import search_hash
 from dangjian.core.dates import PartialDate, Precision, precision_field, show_date, whole_years
 from dangjian.core.fields import EncryptedTextField, SearchHashField
+from dangjian.core.updates import VersionField
 
 
 class Organization(MP_Node):
@@ -27,6 +28,7 @@ class Organization(MP_Node):
     term_end = models.DateField("本届任期届满", null=True, blank=True)
     # An approved 延期换届: the term may run until this day (the approval is an OrganizationEvent).
     term_extended_to = models.DateField("批准延期至", null=True, blank=True)
+    version = VersionField()  # optimistic locking: one more for each edit (core.updates)
 
     node_order_by = ["code"]
 
@@ -69,6 +71,7 @@ class Unit(MP_Node):
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="units",
         verbose_name="服务党组织",
     )
+    version = VersionField()  # optimistic locking: one more for each edit (core.updates)
 
     node_order_by = ["code"]
 
@@ -145,6 +148,7 @@ class Member(models.Model):
     phone = EncryptedTextField("联系电话", blank=True)
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.ACTIVE)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
+    version = VersionField()  # optimistic locking: one more for each edit (core.updates)
 
     objects = MemberQuerySet.as_manager()
 
@@ -250,6 +254,7 @@ class Appointment(models.Model):
     role = models.CharField("职务", max_length=20, choices=Role.choices)
     start = models.DateField("任职日期")
     end = models.DateField("免职日期", null=True, blank=True)
+    version = VersionField()  # optimistic locking: core.updates
 
     class Meta:
         verbose_name = "党组织任职"

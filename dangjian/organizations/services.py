@@ -18,6 +18,7 @@ from dangjian.audit.services import (
     audit_record_many,
     audited_transition,
     audited_update,
+    explained_conflict,
     snapshot,
 )
 from dangjian.core import rules
@@ -30,7 +31,7 @@ from dangjian.core.identity import (
     validate_phone,
 )
 from dangjian.core.transitions import Workflow
-from dangjian.core.updates import model_update
+from dangjian.core.updates import bump_version, check_version, model_update
 from dangjian.organizations.collation import name_key
 from dangjian.organizations.models import (
     Appointment,
@@ -169,12 +170,15 @@ def organization_create(
     return org
 
 
+@explained_conflict()
 @transaction.atomic
 def organization_restructure(
     *, by: Actor, organization: Organization, on: dt.date, note: str, name: str | None = None,
-    parent: Organization | None = None, document_number: str = "",
+    parent: Organization | None = None, document_number: str = "", expected_version: int | None = None,
 ) -> Organization:
-    """调整: rename and/or move an organisation, recorded as a dated event."""
+    """调整: rename and/or move an organisation, recorded as a dated event. `expected_version`:
+    refused (Conflict) if someone else changed the organisation since the form was filled."""
+    check_version(organization, expected_version)
     if not note.strip():
         raise ValidationError({"note": "请说明调整内容（如：因机构改革更名）。"})
     _not_future(on, "on")
@@ -186,8 +190,11 @@ def organization_restructure(
             raise ValidationError({"parent": f"{organization.get_kind_display()}不能设在{parent.get_kind_display()}之下。"})
         Organization.objects.move(organization, parent, pos="sorted-child")
         organization.refresh_from_db()
-    changes = model_update(instance=organization, fields=["name"], data={"name": name} if name and name.strip() else {})
+    changes = model_update(instance=organization, fields=["name"], data={"name": name} if name and name.strip() else {},
+                           expected_version=expected_version)
     if organization.path != path:
+        if not changes:
+            bump_version(organization, expected_version)  # moved, not renamed: still a new version
         changes["path"] = (path, organization.path)
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.RESTRUCTURED, on=on,
                                      note=note.strip(), document_number=document_number)
@@ -225,18 +232,22 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
     return organization
 
 
+@explained_conflict()
 @transaction.atomic
 def organization_renew_term(
     *, by: Actor, organization: Organization, on: dt.date, note: str = "", voters_expected: int | None = None,
     voters_present: int | None = None, results: list[tuple[str, int]] | None = None, approved_by: str = "",
-    document_number: str = "",
+    document_number: str = "", expected_version: int | None = None,
 ) -> Organization:
     """换届: a new term starting `on`, its length from the rule in effect on that day. The election's
     figures (应到/实到会有选举权党员, each elected person's 赞成票), when given, are checked against
     the election rules and kept on the event; an approved extension ends with the new term. A 换届
     more than the rule's months (term.advance_max_months: 一般不超过1年) before the term ends is an
     early election the higher committee must approve: refused without the approving body and its
-    文号, which are kept on the event when given."""
+    文号, which are kept on the event when given.
+    `expected_version`: refused (Conflict) if someone else changed the organisation since the
+    form was filled (two officers recording the same 换届)."""
+    check_version(organization, expected_version)
     _not_future(on, "on")
     years = term_years(organization.kind, on)
     if years is None:
@@ -247,7 +258,8 @@ def organization_renew_term(
     advance_problems(organization, on=on, approved_by=approved_by, document_number=document_number)
     election = election_clean(voters_expected=voters_expected, voters_present=voters_present, results=results, on=on)
     changes = model_update(instance=organization, fields=["term_start", "term_end", "term_extended_to"],
-                           data={"term_start": on, "term_end": add_years(on, years), "term_extended_to": None})
+                           data={"term_start": on, "term_end": add_years(on, years), "term_extended_to": None},
+                           expected_version=expected_version)
     OrganizationEvent.objects.create(organization=organization, kind=OrganizationEvent.Kind.TERM_RENEWED, on=on, note=note,
                                      approved_by=approved_by, document_number=document_number, **election)
     audit_changes(by=by, action="organization.renew_term", obj=organization, changes=changes,
@@ -331,13 +343,16 @@ def _fraction_words(share: Fraction) -> str:
 _CHINESE_NUMBERS = dict(enumerate("零一二三四五六七八九十"))
 
 
+@explained_conflict()
 @transaction.atomic
 def organization_extend_term(
     *, by: Actor, organization: Organization, approved_on: dt.date, approved_by: str, document_number: str,
-    extended_to: dt.date, note: str = "",
+    extended_to: dt.date, note: str = "", expected_version: int | None = None,
 ) -> Organization:
     """延期换届: the higher organisation approved running the term until `extended_to`. The limit
-    (一般不超过1年) counts from the term's end, so several approvals together stay within it."""
+    (一般不超过1年) counts from the term's end, so several approvals together stay within it.
+    `expected_version`: refused (Conflict) if the organisation changed since the form was filled."""
+    check_version(organization, expected_version)
     if not organization.term_end:
         raise ValidationError(f"{organization.get_kind_display()}不实行任期制换届。")
     if organization.dissolved_on:
@@ -359,7 +374,8 @@ def organization_extend_term(
             f"最迟可延至 {limit:%Y-%m-%d}（{citation('term.extension_max_months', approved_on)}）。")
     if errors:
         raise ValidationError(errors)
-    changes = model_update(instance=organization, fields=["term_extended_to"], data={"term_extended_to": extended_to})
+    changes = model_update(instance=organization, fields=["term_extended_to"], data={"term_extended_to": extended_to},
+                           expected_version=expected_version)
     OrganizationEvent.objects.create(
         organization=organization, kind=OrganizationEvent.Kind.TERM_EXTENDED, on=approved_on, note=note.strip(),
         document_number=document_number.strip(), approved_by=approved_by.strip(), extended_to=extended_to)
@@ -485,12 +501,16 @@ def appointment_check(*, organization: Organization, member: Member, role: str, 
             f"现已配备（{rule_text}）。")})
 
 
+@explained_conflict()
 @transaction.atomic
-def appointment_end(*, by: Actor, appointment: Appointment, on: dt.date) -> Appointment:
+def appointment_end(*, by: Actor, appointment: Appointment, on: dt.date,
+                    expected_version: int | None = None) -> Appointment:
+    check_version(appointment, expected_version)
     _not_future(on, "end")
     if on < appointment.start:
         raise ValidationError({"end": "免职日期不能早于任职日期。"})
-    audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": on})
+    audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": on},
+                   expected_version=expected_version)
     return appointment
 
 
@@ -517,13 +537,17 @@ def unit_create(*, by: Actor, parent: Unit | None, code: str, name: str, kind: s
     return unit
 
 
+@explained_conflict()
 @transaction.atomic
-def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization | None) -> Unit:
-    """Rename a unit or change the organisation serving it; audited only if a value changed."""
+def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization | None,
+                expected_version: int | None = None) -> Unit:
+    """Rename a unit or change the organisation serving it; audited only if a value changed.
+    `expected_version`: refused (Conflict) if the unit was saved by someone else since it was read."""
+    check_version(unit, expected_version)
     if not name.strip():
         raise ValidationError({"name": "请填写名称。"})
     audited_update(by=by, action="unit.update", instance=unit, fields=["name", "organization"],
-                   data={"name": name, "organization": organization})
+                   data={"name": name, "organization": organization}, expected_version=expected_version)
     return unit
 
 
@@ -678,12 +702,16 @@ def membership_history_add(*, by: Actor, stays: list[tuple[Member, Organization,
     return made
 
 
+@explained_conflict()
 @transaction.atomic
-def member_update(*, by: Actor, member: Member, data: dict) -> Member:
+def member_update(*, by: Actor, member: Member, data: dict, expected_version: int | None = None) -> Member:
     """Change the roster fields that `data` carries; a field it leaves out keeps its value (a form
     that does not show a field cannot clear it). The whole record is checked as it will be. The
     audit entry names exactly the fields whose values changed; nothing changed, no entry.
-    Organisation changes go through `member_transfer`, leaving the roster through `member_leave`."""
+    Organisation changes go through `member_transfer`, leaving the roster through `member_leave`.
+    With `expected_version` (what the form or client read), a record saved by someone else since
+    is refused with a Conflict naming who, when and what, and nothing is written."""
+    check_version(member, expected_version)
     given = {name: value for name, value in data.items() if name in MEMBER_EDITABLE}
     current = {name: getattr(member, name) for name in MEMBER_FIELDS}
     for name, precision in MEMBER_PARTIAL_DATES.items():
@@ -692,7 +720,7 @@ def member_update(*, by: Actor, member: Member, data: dict) -> Member:
             given[precision] = Precision.DAY
     cleaned = member_clean(current | given | {"organization": member.organization}, instance=member)
     changes = audited_update(by=by, action="member.update", instance=member, fields=MEMBER_EDITABLE,
-                             data={name: cleaned[name] for name in given})
+                             data={name: cleaned[name] for name in given}, expected_version=expected_version)
     if "name" in changes:
         # The sort key follows the name; derived, so not a change of its own in the audit entry.
         member.name_key = name_key(member.name)

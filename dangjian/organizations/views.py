@@ -80,7 +80,8 @@ def detail(request, pk):
 
 def _manage_form(request, pk, form_class, service, template_title, **form_kwargs):
     org = policy.get_organization(request.user, pk, Perm.MANAGE_ORGANIZATIONS)
-    form = form_class(request.POST or None, **{k: v(org) for k, v in form_kwargs.items()})
+    form = form_class(request.POST or None, initial={"version": org.version},
+                      **{k: v(org) for k, v in form_kwargs.items()})
     return form_page(request, form, lambda d: service(org, d, Actor.from_request(request)), done=org,
                      title=f"{org.name}：{template_title}", back=org.get_absolute_url(),
                      success=f"已保存：{org.name}{template_title}。")
@@ -103,7 +104,8 @@ def create(request):
 def restructure(request, pk):
     def run(org, d, by):
         services.organization_restructure(by=by, organization=org, on=d["on"], note=d["note"], name=d["name"] or None,
-                                          parent=d["parent"], document_number=d["document_number"])
+                                          parent=d["parent"], document_number=d["document_number"],
+                                          expected_version=d["version"])
     return _manage_form(request, pk, RestructureForm, run, "调整",
                         organizations=lambda org: policy.organizations(request.user, Perm.MANAGE_ORGANIZATIONS)
                         .filter(dissolved_on__isnull=True).exclude(path__startswith=org.path).order_by("path"))
@@ -115,7 +117,7 @@ def renew_term(request, pk):
         services.organization_renew_term(by=by, organization=org, on=d["on"], note=d["note"],
                                          voters_expected=d["voters_expected"], voters_present=d["voters_present"],
                                          results=d["results"], approved_by=d["approved_by"],
-                                         document_number=d["document_number"])
+                                         document_number=d["document_number"], expected_version=d["version"])
     return _manage_form(request, pk, RenewTermForm, run, "换届")
 
 
@@ -124,7 +126,8 @@ def extend_term(request, pk):
     def run(org, d, by):
         services.organization_extend_term(by=by, organization=org, approved_on=d["approved_on"],
                                           approved_by=d["approved_by"], document_number=d["document_number"],
-                                          extended_to=d["extended_to"], note=d["note"])
+                                          extended_to=d["extended_to"], note=d["note"],
+                                          expected_version=d["version"])
     return _manage_form(request, pk, ExtendTermForm, run, "延期换届")
 
 
@@ -266,11 +269,11 @@ def member_create(request):
 def member_edit(request, pk):
     member = policy.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
     initial = {f: getattr(member, f) for f in services.MEMBER_FIELDS if f not in ("organization", "unit", "status")}
-    initial["unit"] = member.unit_id
+    initial |= {"unit": member.unit_id, "version": member.version}
     form = MemberForm(request.POST or None, initial=initial, organizations=_member_holding(request.user),
                       units=policy.units(request.user).order_by("path"), instance=member)
     return form_page(request, form, lambda d: services.member_update(by=Actor.from_request(request), member=member,
-                                                                      data=d),
+                                                                      data=d, expected_version=d.get("version")),
                      title=f"修改党员信息：{member.name}", back=member.get_absolute_url(),
                      success=f"已保存：{member.name}。")
 

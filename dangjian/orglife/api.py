@@ -37,7 +37,7 @@ from dangjian.access import policy
 from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
-from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, text
+from dangjian.core.api import DETAIL_ERRORS, MAX_ID, MAX_PAGE, READ_ERRORS, WRITE_ERRORS, ApiError, Id, Versioned, text
 from dangjian.core.cursors import decode_cursor, encode_cursor
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import selectors as orglife_selectors
@@ -185,6 +185,10 @@ class MeetingIn(Schema):
     agenda: Annotated[list[AgendaIn], _at_most(100, "议题")] = Field(default_factory=list)
 
 
+class MeetingUpdateIn(MeetingIn):
+    version: Versioned.In = None
+
+
 class AgendaItemIn(AgendaIn):
     meeting: Id | None = Field(description="议题所属会议 id；必须是已记录的会议")
     id: None = Field(None, description="新增议题没有 id", exclude=True)
@@ -262,6 +266,7 @@ class MeetingOut(Schema):
     expected: int = Field(description="应到")
     present: int = Field(description="实到")
     attendance_rate: float | None = Field(description="实到/应到；无应到人员为 null")
+    version: Versioned.Out
 
 
 class MeetingPage(Schema):
@@ -357,7 +362,7 @@ def _meeting_out(meeting: Meeting, *, expected: int, present: int, tags: list[st
         "kind": meeting.kind, "kind_label": meeting.kind_label, "starts_at": _local(meeting.starts_at),
         "place": meeting.place, "topics": meeting.topics, "study_tags": tags, "status": meeting.status,
         "covers_year": meeting.covers_year, "expected": expected, "present": present,
-        "attendance_rate": round(present / expected, 4) if expected else None,
+        "attendance_rate": round(present / expected, 4) if expected else None, "version": meeting.version,
     }
 
 
@@ -551,9 +556,10 @@ def meeting_create(request, payload: MeetingIn):
             summary="修改会议记录",
             description="整体替换：未传的字段取默认值（如不传 minutes 即清空会议记录），出缺席按所传内容。"
                         "议题和列席人员带 id 的按 id 原地修改（保留其身份，后续记录对它的引用不失效），"
-                        "不带 id 的新增，未列出的删除；id 不属于该会议的拒收。议题按所传顺序编号。所属党组织不能更改。",
+                        "不带 id 的新增，未列出的删除；id 不属于该会议的拒收。议题按所传顺序编号。所属党组织不能更改。"
+                        "传回读取时的 version，则他人在此期间已修改时答 409，不作任何修改。",
             operation_id="dangjian_api_orglife_meeting_update")
-def meeting_update(request, payload: MeetingIn, meeting_id: int = Path(..., ge=1, le=MAX_ID)):
+def meeting_update(request, payload: MeetingUpdateIn, meeting_id: int = Path(..., ge=1, le=MAX_ID)):
     user = request.user
     meeting = _recordable_meeting(user, meeting_id)
     organization = meeting.organization
@@ -561,7 +567,7 @@ def meeting_update(request, payload: MeetingIn, meeting_id: int = Path(..., ge=1
         organization = _recordable_organization(user, payload.organization)  # the service then refuses the move
     data = _meeting_input(user, payload, organization, meeting)
     meeting = _with_body_fields(lambda: services.meeting_update(by=Actor.from_request(request), meeting=meeting,
-                                                                data=data))
+                                                                data=data, expected_version=payload.version))
     return _meeting_detail(meeting)
 
 

@@ -9,7 +9,7 @@ import re
 from django import forms
 from django.utils import timezone
 
-from dangjian.core.forms import BootstrapMixin, TreeNodeChoiceField
+from dangjian.core.forms import BootstrapMixin, HiddenVersionField, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import services
@@ -58,6 +58,7 @@ class MeetingForm(BootstrapMixin, forms.Form):
         error_messages={"invalid": "所属年度请选择会议当年或上一年。"})
     contact_leaders = forms.ModelMultipleChoiceField(label="列席的联系点领导", queryset=Member.objects.none(),
                                                      required=False, widget=forms.CheckboxSelectMultiple)
+    version = HiddenVersionField()  # on the edit page: the version of the record it was filled from
 
     def __init__(self, *args, organizations, members, leaders, common_tags=(), year=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from dangjian.core.updates import VersionField
+
 
 class MeetingKind(models.TextChoices):
     GENERAL_MEETING = "general_meeting", "支部党员大会"
@@ -78,6 +80,7 @@ class Meeting(models.Model):
     # February of the next. None for other meetings (they count by their date).
     covers_year = models.PositiveSmallIntegerField("所属年度", null=True, blank=True)
     status = models.CharField("记录状态", max_length=20, choices=Status.choices, default=Status.ON_TIME)
+    version = VersionField()  # optimistic locking: one more for each edit (core.updates)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name="录入人")
     # When the record was made: now, or the day a paper ledger entry was made (see meeting_record).

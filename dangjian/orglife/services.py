@@ -12,10 +12,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from dangjian.audit.services import Actor, AuditItem, audit_changes, audit_record, audit_record_many, snapshot
+from dangjian.audit.services import (
+    Actor,
+    AuditItem,
+    audit_changes,
+    audit_record,
+    audit_record_many,
+    explained_conflict,
+    snapshot,
+)
 from dangjian.audit.services import present as audit_value
 from dangjian.core import uploads
-from dangjian.core.updates import model_update, normalise
+from dangjian.core.updates import bump_version, check_version, model_update, normalise
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
 from dangjian.organizations.selectors import memberships_on, open_on, voters_on
 from dangjian.orglife import rules as orglife_rules
@@ -493,8 +501,9 @@ MEETING_EDITABLE = ["kind", "starts_at", "place", "host", "recorder", "lecturer"
                     "includes_appraisal", "covers_year"]
 
 
+@explained_conflict()
 @transaction.atomic
-def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meeting:
+def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput, expected_version: int | None = None) -> Meeting:
     """Correct a meeting record. Fields left UNSET keep their values (see MeetingInput); the parts
     given are brought to what was given one row at a time, never deleted and recreated:
 
@@ -511,8 +520,13 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     meeting and its parts, values compared as values (one time zone, normalised text): the fields
     that changed, and for attendance (by member id), guests and agenda items (by id) only the rows
     and fields that changed, a row added or removed in full against null; a correction that
-    changes nothing writes no entry."""
+    changes nothing writes no entry.
+
+    `expected_version` is the version the form or client read: if anyone saved the meeting since,
+    nothing is written and a Conflict names who, when and what (optimistic locking). A correction
+    that changes anything, the meeting row or only its parts, counts one version."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # one correction at a time
+    check_version(meeting, expected_version)
     if data.organization.pk != meeting.organization_id:
         raise ValidationError({"organization": "会议所属党组织不能更改；如记错了党组织，请删除这条记录后重新记录。"})
     errors: dict[str, list] = {}
@@ -528,13 +542,17 @@ def meeting_update(*, by: Actor, meeting: Meeting, data: MeetingInput) -> Meetin
     data = replace(data, covers_year=_effective_covers_year(data, timezone.localtime(data.starts_at).date()))
     changes = model_update(instance=meeting, fields=[*MEETING_EDITABLE, "status"],
                            data={name: getattr(data, name) for name in MEETING_EDITABLE}
-                           | {"status": _status(data.starts_at, meeting.recorded_at)})
+                           | {"status": _status(data.starts_at, meeting.recorded_at)},
+                           expected_version=expected_version)
+    row_changed = bool(changes)
     _write_children(meeting, data, expected, existing=True)
     after = _parts(meeting)
     for name in PART_NAMES:
         old, new = _diff_part(before[name], after[name])
         if old or new:
             changes[name] = (old, new)
+    if changes and not row_changed:
+        bump_version(meeting, expected_version)  # only its parts changed: still a new version
     audit_changes(by=by, action="meeting.update", obj=meeting, changes=changes)
     return meeting
 

@@ -17,7 +17,7 @@ from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
 from dangjian.core.downloads import file_response
-from dangjian.core.forms import apply_service_errors, mark_invalid, parse_id
+from dangjian.core.forms import apply_service_errors, keep_current_version, mark_invalid, parse_id
 from dangjian.core.templatetags.dangjian import compliance_badge
 from dangjian.core.uploads import KINDS, content_type_for
 from dangjian.organizations.models import Member, Organization
@@ -251,7 +251,8 @@ def _meeting_form(request, meeting=None):
                    "lecturer_name": meeting.lecturer_name, "topics": meeting.topics, "minutes": meeting.minutes,
                    "includes_appraisal": meeting.includes_appraisal, "covers_year": meeting.covers_year,
                    "also_counts": services.also_counts_of(meeting, with_appraisal=False),
-                   "study_tags": "\n".join(meeting.study_tag_names()), "contact_leaders": sorted(ticked)}
+                   "study_tags": "\n".join(meeting.study_tag_names()), "contact_leaders": sorted(ticked),
+                   "version": meeting.version}
         guest_initial = [{"id": g.pk, "name": g.name, "role": g.role, "title": g.title}
                          for g in meeting.guests.order_by("id")
                          if not (g.role == Guest.Role.CONTACT_LEADER and g.member_id in ticked)]
@@ -288,8 +289,10 @@ def _meeting_form(request, meeting=None):
                 if meeting is None:
                     meeting = services.meeting_record(by=actor, data=data)
                 else:
-                    services.meeting_update(by=actor, meeting=meeting, data=data)
+                    services.meeting_update(by=actor, meeting=meeting, data=data,
+                                            expected_version=form.cleaned_data.get("version"))
             except ValidationError as exc:
+                keep_current_version(form, exc)
                 _show_service_errors(form, agenda, exc.error_dict if hasattr(exc, "error_dict")
                                      else {NON_FIELD_ERRORS: exc.error_list})
             else:

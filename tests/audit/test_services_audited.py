@@ -222,6 +222,7 @@ EXEMPT: dict[str, str] = {
     "audit.checkpoint_take": "read: the head as a checkpoint, and the chain's state",
     "audit.checkpoint_line": "pure: a checkpoint as one signed JSON line",
     "audit.checkpoints_read": "pure: parses and checks the signatures of a checkpoint file",
+    "audit.stale": "read: words an optimistic-locking Conflict from the record's latest entries",
     "organizations.term_years": "pure: a term length from the rule data",
     "organizations.member_clean": "pure: normalises and checks a member's fields (form, API, import)",
     "organizations.appointment_check": "pure: the posts rules appointment_create applies (reads only)",

@@ -34,6 +34,12 @@ WRITABLE = ["organizations.Member", "organizations.Unit", "organizations.Organiz
 EXEMPT = {
     "organizations.Member.updated_at": "auto_now: it moves on every real change, by design",
     "orglife.Attendance.has_vote": "derived: 表决权 on the meeting day, worked out from the member's status on every save",
+    # Optimistic locking's write counter (core.updates): it moves on every real change, by design.
+    "organizations.Member.version": "write counter: one more on every real change, by design",
+    "organizations.Unit.version": "write counter: one more on every real change, by design",
+    "organizations.Organization.version": "write counter: one more on every real change, by design",
+    "organizations.Appointment.version": "write counter: one more on every real change, by design",
+    "orglife.Meeting.version": "write counter: one more on every real change, by design",
 }
 # How each model is edited, and whether an edit path exists at all.
 EDIT_PATHS = {

@@ -40,8 +40,9 @@ class Page:
 def _meeting(b):
     return life.meeting_record(by=Actor.system("测试"), data=MeetingInput(
         organization=b.branch_a, kind=MeetingKind.COMMITTEE_MEETING, topics="研究",
+        # Yesterday: today at 09:00 is still to come when the suite runs between midnight and 09:00.
         starts_at=dt.datetime.combine(timezone.localdate() - dt.timedelta(days=1), dt.time(9),
-                                     tzinfo=timezone.get_current_timezone())))
+                                      tzinfo=timezone.get_current_timezone())))
 
 
 PAGES = {

@@ -64,6 +64,7 @@ def _member_a(b, r):
 
 ROUTES = {
     "home": _r("home"),
+    "todos": _r("todos"),
     "access:login": _r("access:login"),
     "access:logout": _r("access:logout"),
     "access:users": _r("access:users"),
@@ -129,6 +130,7 @@ ROUTES = {
 MATRIX = {
     #                       GET               POST
     "home": ("22222222222223", "22222222222223"),
+    "todos": ("22222222222223", "22222222222223"),  # each user's own reminders, from the same providers
     "reports:rules": ("22222222222223", "22222222222223"),  # rule data: the same for everyone signed in
     "access:login": ("33333333333332", "33333333333332"),
     "access:logout": ("55555555555555", "33333333333333"),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.tree, name="tree"),
     path("new/", views.create, name="create"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/children/", views.tree_children, name="tree_children"),
     path("<int:pk>/restructure/", views.restructure, name="restructure"),
     path("<int:pk>/renew-term/", views.renew_term, name="renew_term"),
     path("<int:pk>/extend-term/", views.extend_term, name="extend_term"),

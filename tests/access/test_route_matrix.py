@@ -83,6 +83,7 @@ ROUTES = {
     "organizations:tree": _r("organizations:tree"),
     "organizations:create": _r("organizations:create"),
     "organizations:detail": _r("organizations:detail", lambda b, r: b.branch_a.pk),
+    "organizations:tree_children": _r("organizations:tree_children", lambda b, r: b.branch_a.pk),
     "organizations:restructure": _r("organizations:restructure", lambda b, r: b.branch_a.pk),
     "organizations:renew_term": _r("organizations:renew_term", lambda b, r: b.branch_a.pk),
     "organizations:extend_term": _r("organizations:extend_term", lambda b, r: b.branch_a.pk),
@@ -152,6 +153,7 @@ MATRIX = {
     "organizations:tree": ("22222424444423", "22222424444423"),
     "organizations:create": ("24444444444423", "24444444444423"),
     "organizations:detail": ("22422424444443", "22422424444443"),
+    "organizations:tree_children": ("22422424444443", "22422424444443"),  # the detail's readers, by VIEW_ORGANIZATIONS
     "organizations:restructure": ("24444444444443", "24444444444443"),
     "organizations:renew_term": ("24444444444443", "24444444444443"),
     "organizations:extend_term": ("24444444444443", "24444444444443"),

@@ -40,7 +40,7 @@ PAGES = {
     "audit:search": ("audit_admin", {}),
 }
 PINNED = {
-    "organizations:tree": 7,         # + the organisations with their counts and secretaries
+    "organizations:tree": 8,         # + the count of organisations at each depth, the first levels with their counts and secretaries
     "organizations:units": 7,        # + the units with their organisations
     "organizations:members": 10,     # + one page of members, the total, the cells' branches, the filter's organisations
     "orglife:meetings": 9,           # + scope, one page with 应到/实到, the scope selector

@@ -6,6 +6,7 @@ app_name = "organizations"
 urlpatterns = [
     path("", views.tree, name="tree"),
     path("new/", views.create, name="create"),
+    path("pick/", views.organization_pick, name="pick"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/children/", views.tree_children, name="tree_children"),
     path("<int:pk>/restructure/", views.restructure, name="restructure"),

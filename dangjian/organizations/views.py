@@ -118,6 +118,36 @@ def tree_children(request, pk):
     return render(request, template, context)
 
 
+PICK_LIMIT = 20
+
+
+@login_required
+def organization_pick(request):
+    """htmx fragment for a searchable organisation picker (core.forms.TreePicker): <option>s of
+    the organisations whose name contains ?q=, at most PICK_LIMIT, among those on which the reader
+    holds ?perm= (kinds and liveness as the form asked). Labels name the top-level organisation
+    too: a city has many a 第一党支部. Whatever is picked, the form validates it against its own
+    queryset. Bad parameters: no options, never an error."""
+    perm = request.GET.get("perm") or Perm.VIEW_ORGANIZATIONS
+    if perm not in Perm.values:
+        raise Http404
+    policy.require_perm(request.user, perm)
+    found = policy.organizations(request.user, perm)
+    kinds = [k for k in request.GET.get("kinds", "").split(",") if k]
+    if kinds:
+        found = found.filter(kind__in=[k for k in kinds if k in Organization.Kind.values])
+    if request.GET.get("live") == "1":
+        found = found.filter(dissolved_on__isnull=True)
+    query = request.GET.get("q", "").strip()[:50]
+    orgs = list(found.filter(name__icontains=query).order_by("path")[:PICK_LIMIT + 1]) if query else []
+    tops = dict(Organization.objects.filter(path__in={o.path[:Organization.steplen] for o in orgs[:PICK_LIMIT]})
+                .values_list("path", "name")) if orgs else {}
+    return render(request, "organizations/_pick_options.html", {
+        "orgs": [(o, tops.get(o.path[:Organization.steplen]) if o.depth > 1 else None) for o in orgs[:PICK_LIMIT]],
+        "more": len(orgs) > PICK_LIMIT, "query": query, "blank": request.GET.get("blank") == "1",
+    })
+
+
 @login_required
 def detail(request, pk):
     org = policy.get_organization(request.user, pk)

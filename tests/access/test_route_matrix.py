@@ -81,6 +81,7 @@ ROUTES = {
     "access:roles": _r("access:roles"),
     "access:role_revoke": _r("access:role_revoke", lambda b, r: r.assignment.pk),
     "organizations:tree": _r("organizations:tree"),
+    "organizations:pick": lambda b, r: reverse("organizations:pick") + "?q=支部",
     "organizations:create": _r("organizations:create"),
     "organizations:detail": _r("organizations:detail", lambda b, r: b.branch_a.pk),
     "organizations:tree_children": _r("organizations:tree_children", lambda b, r: b.branch_a.pk),
@@ -151,6 +152,7 @@ MATRIX = {
     "access:roles": ("44444444424443", "44444444424443"),
     "access:role_revoke": ("55555555555553", "44444444434443"),
     "organizations:tree": ("22222424444423", "22222424444423"),
+    "organizations:pick": ("22222424444423", "22222424444423"),  # matches within the reader's own scope
     "organizations:create": ("24444444444423", "24444444444423"),
     "organizations:detail": ("22422424444443", "22422424444443"),
     "organizations:tree_children": ("22422424444443", "22422424444443"),  # the detail's readers, by VIEW_ORGANIZATIONS

@@ -140,10 +140,17 @@ def organization_pick(request):
         found = found.filter(dissolved_on__isnull=True)
     query = request.GET.get("q", "").strip()[:50]
     orgs = list(found.filter(name__icontains=query).order_by("path")[:PICK_LIMIT + 1]) if query else []
-    tops = dict(Organization.objects.filter(path__in={o.path[:Organization.steplen] for o in orgs[:PICK_LIMIT]})
-                .values_list("path", "name")) if orgs else {}
+    step = Organization.steplen
+    tops = {path: (name, kind) for path, name, kind in Organization.objects.filter(
+        path__in={o.path[:n * step] for o in orgs[:PICK_LIMIT] for n in (1, 2)}).values_list("path", "name", "kind")}
+
+    def bureau(org):
+        """The bureau an organisation belongs to: its root, or under a city root the level below."""
+        level = 2 if tops.get(org.path[:step], ("", ""))[1] == Organization.Kind.WORKING_COMMITTEE else 1
+        return tops.get(org.path[:level * step], (None,))[0] if org.depth > level else None
+
     return render(request, "organizations/_pick_options.html", {
-        "orgs": [(o, tops.get(o.path[:Organization.steplen]) if o.depth > 1 else None) for o in orgs[:PICK_LIMIT]],
+        "orgs": [(o, bureau(o)) for o in orgs[:PICK_LIMIT]],
         "more": len(orgs) > PICK_LIMIT, "query": query, "blank": request.GET.get("blank") == "1",
     })
 

@@ -72,7 +72,8 @@ def _scope(request, perm):
 def _scope_choices(orgs, scope):
     """Organisations to offer in the scope selector: the levels above branches (a city has ~2,000
     branches; each branch is reached through its parent or its calendar), plus the current one."""
-    return orgs.filter(Q(kind__in=[Organization.Kind.LEADING_GROUP, Organization.Kind.ORGAN_COMMITTEE,
+    return orgs.filter(Q(kind__in=[Organization.Kind.WORKING_COMMITTEE, Organization.Kind.LEADING_GROUP,
+                                   Organization.Kind.ORGAN_COMMITTEE,
                                    Organization.Kind.GENERAL_BRANCH]) | Q(pk=scope.pk),
                        dissolved_on__isnull=True)
 

@@ -15,14 +15,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def live_city(transactional_db):
-    root = build_city(3, 40)  # 124 organisations: pickers search, the tree opens on demand
-    return root, office_of(root)
+    return build_city(3, 40)  # 124 organisations: pickers search, the tree opens on demand
 
 
-def test_a_picker_finds_an_organisation_by_name_and_the_form_follows(page, live_server, live_city, violations):  # noqa: F811
-    root, user = live_city
-    base = live_server.url
-    log_in(page, base, user.username, PASSWORD)
+@pytest.fixture
+def base(page, live_server, live_city):
+    """The site's address, with `page` logged in as the party office granted on the city's root."""
+    log_in(page, live_server.url, office_of(live_city).username, PASSWORD)
+    return live_server.url
+
+
+def test_a_picker_finds_an_organisation_by_name_and_the_form_follows(page, base, violations):  # noqa: F811
     page.goto(f"{base}/organizations/members/new/")
     select = page.locator("select#id_organization")
     expect(select.locator("option")).to_have_count(1)  # 请选择… only: the list is long
@@ -38,18 +41,18 @@ def test_a_picker_finds_an_organisation_by_name_and_the_form_follows(page, live_
 
     # The meeting form reloads its attendance for the organisation found (the picker fires change).
     page.goto(f"{base}/orglife/meetings/new/")
+    page.locator("#id_kind").select_option("theme_day")
+    page.locator("#id_starts_at").fill("2026-03-02T14:30")
     page.locator(".org-picker-search").fill("第0总支第3支部")
     expect(page.locator("select#id_organization")).to_have_value(
         str(Organization.objects.get(code="G000B003").pk))
+    expect(page.locator("#attendance p")).to_contain_text("第0总支第3支部 2026年3月2日 应到 0 人")
     page.wait_for_function("() => document.querySelector('.htmx-request') === null")
     _settle(page)
     assert violations == []
 
 
-def test_the_tree_opens_a_node_on_demand(page, live_server, live_city, violations):  # noqa: F811
-    root, user = live_city
-    base = live_server.url
-    log_in(page, base, user.username, PASSWORD)
+def test_the_tree_opens_a_node_on_demand(page, base, violations):  # noqa: F811
     page.goto(f"{base}/organizations/")
     rows = page.locator("#org-tree tbody tr[data-org]")
     expect(rows).to_have_count(4)  # the root and its three 总支

@@ -1,7 +1,10 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 
 from dangjian.core.updates import Conflict
 
@@ -139,8 +142,63 @@ def parse_id(raw) -> int | None:
     return None
 
 
+# A picker offers every choice while there are at most PICKER_FULL of them (a bureau); beyond that
+# (a city's 3,000 organisations) only the chosen one, and a search box fetches matches (htmx).
+PICKER_FULL = 50
+PICKER_URL = "/organizations/pick/"  # organizations.views.organization_pick (core names no area)
+
+
+class TreePicker(forms.Select):
+    """A <select> of tree nodes that stays small: the whole list when short, otherwise the chosen
+    value only (so the form still works without JavaScript) and a search box before it whose
+    matches (at most 20, read through the access policy with `search`'s permission) replace the
+    options. The form validates the value against its own queryset either way. One query for the
+    choices (at most PICKER_FULL + 1 rows), one more for the chosen value when the list is long."""
+
+    search: dict | None = None  # {"perm": …, "kinds": "branch,cell", "live": "1"}: set by TreeNodeChoiceField.searchable
+
+    def optgroups(self, name, value, attrs=None):
+        iterator = self.choices
+        queryset = getattr(iterator, "queryset", None)
+        if queryset is None or self.search is None:
+            return super().optgroups(name, value, attrs)
+        head = list(queryset[: PICKER_FULL + 1])
+        chosen_ids = [pk for pk in (parse_id(v) for v in value) if pk is not None]
+        self.long = len(head) > PICKER_FULL
+        if self.long:
+            head = list(queryset.filter(pk__in=chosen_ids)) if chosen_ids else []
+        blank = [("", iterator.field.empty_label)] if iterator.field.empty_label is not None else []
+        original, self.choices = self.choices, blank + [iterator.choice(obj) for obj in head]
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = original
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        if not getattr(self, "long", False):
+            return html
+        query = {**self.search, "blank": "" if self.is_required else "1"}
+        url = f"{PICKER_URL}?{urlencode({k: v for k, v in query.items() if v})}"
+        search = format_html(
+            '<input type="search" class="form-control form-control-sm mb-1 org-picker-search" name="q" '
+            'form="org-picker-none" placeholder="输入名称查找" aria-label="查找党组织" autocomplete="off" maxlength="50" '
+            'hx-get="{}" hx-trigger="input changed delay:300ms, search" hx-target="next select" hx-swap="innerHTML">',
+            url)
+        return format_html('<div class="org-picker">{}{}</div>', search, html)
+
+
 class TreeNodeChoiceField(forms.ModelChoiceField):
     """A choice of a node of a materialised-path tree, indented by depth (organisations, units)."""
 
+    widget = TreePicker
+
     def label_from_instance(self, obj):
         return "　" * (obj.depth - 1) + obj.name
+
+    def searchable(self, perm: str = "", *, kinds=(), live: bool = True) -> None:
+        """Offer a search (TreePicker) once the choices are many: matches among the organisations on
+        which the reader holds `perm` (the default organisations' permission when empty), of
+        `kinds`, not dissolved when `live`. Say what the form's queryset holds: a match outside it is
+        refused by the form."""
+        self.widget.search = {"perm": str(perm), "kinds": ",".join(sorted(kinds)), "live": "1" if live else ""}

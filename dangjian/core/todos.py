@@ -8,6 +8,7 @@ them in groups: by what is to be done (the same reminder for 20 branches is one 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 LEVELS = {"danger": 0, "warning": 1, "info": 2}  # most urgent first
 
@@ -53,6 +54,13 @@ class TodoGroup:
     def count(self) -> int:
         return len(self.todos)
 
+    @property
+    def query(self) -> str:
+        """The to-do page's query string that lists this group's reminders."""
+        if self.key.startswith("org:"):
+            return urlencode({"org": self.key[4:]})
+        return urlencode({"kind": self.key})
+
 
 GROUPINGS = {"kind": "按事项", "organization": "按党组织"}
 
@@ -88,3 +96,46 @@ def group_todos(todos: list[Todo], *, by: str = "kind") -> list[TodoGroup]:
                           else (todo.title, todo.title))
         groups.setdefault(key, TodoGroup(key, label)).todos.append(todo)
     return sorted(groups.values(), key=lambda g: (g.todos[0].rank[0], g.due or dt.date.max, -g.count, g.label))
+
+
+# ---------------------------------------------------------------- bounded pages (issue 11)
+
+HOME_URGENT = 10  # reminders listed on the home page; the rest are on the to-do page
+HOME_ORGANIZATIONS = 10  # organisation groups shown on the home page when grouped by organisation
+PAGE_SIZE = 50  # reminders per page of the to-do page
+
+
+@dataclass
+class TodoSummary:
+    """What the home page shows of a user's reminders, whatever their number: the total, the most
+    urgent few, and groups (by kind or by organisation) with their counts only. A city-wide user
+    has thousands of reminders (issue 11 measured 7,799: a 3.3 MB home page); the groups of a
+    kind are as many as there are kinds, those of organisations are cut at HOME_ORGANIZATIONS."""
+
+    total: int
+    urgent: list[Todo]
+    groups: list[TodoGroup]
+    more_groups: int  # groups left off (organisations beyond HOME_ORGANIZATIONS)
+
+    @property
+    def rest(self) -> int:
+        """Reminders not listed on the home page."""
+        return self.total - len(self.urgent)
+
+
+def summarise(todos: list[Todo], *, by: str = "kind") -> TodoSummary:
+    """`todos` (most urgent first, as todos_for gives them) summarised for the home page."""
+    groups = group_todos(todos, by=by)
+    shown = groups if by == "kind" else groups[:HOME_ORGANIZATIONS]
+    return TodoSummary(total=len(todos), urgent=todos[:HOME_URGENT], groups=shown,
+                       more_groups=len(groups) - len(shown))
+
+
+def filter_todos(todos: list[Todo], *, kind: str = "", organization_id: int | None = None) -> list[Todo]:
+    """The reminders of one kind and/or about one organisation (the to-do page's filters; a group's
+    link on the home page). A group of a reminder without a kind is keyed by its title."""
+    if kind:
+        todos = [t for t in todos if (t.kind or t.title) == kind]
+    if organization_id is not None:
+        todos = [t for t in todos if t.organization_id == organization_id]
+    return todos

@@ -6,10 +6,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from dangjian.access.roles import Perm
 from dangjian.core.dates import Precision, show_date
 from dangjian.core.forms import DATE_ERRORS, BootstrapMixin, DateInput, HiddenVersionField, TreeNodeChoiceField
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
-from dangjian.organizations.services import ALLOWED_PARENTS, MEMBER_PARTIAL_DATES, ROLES_BY_KIND, member_clean
+from dangjian.organizations.services import (
+    ALLOWED_PARENTS,
+    MEMBER_HOLDING_KINDS,
+    MEMBER_PARTIAL_DATES,
+    ROLES_BY_KIND,
+    member_clean,
+)
 
 
 def _not_future(day):
@@ -42,6 +49,7 @@ class MemberForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.instance = instance
         self.fields["organization"].queryset = organizations
+        self.fields["organization"].searchable(Perm.MANAGE_MEMBERS, kinds=MEMBER_HOLDING_KINDS)
         self.fields["unit"].queryset = units
         if instance is not None:
             # Moving a member is a dated transfer, not an edit.
@@ -77,6 +85,7 @@ class TransferForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = organizations
+        self.fields["to"].searchable(kinds=MEMBER_HOLDING_KINDS)
 
 
 class RevealForm(forms.Form):
@@ -95,6 +104,7 @@ class OrganizationCreateForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = organizations
+        self.fields["parent"].searchable(Perm.MANAGE_ORGANIZATIONS)
 
     def clean(self):
         data = super().clean()
@@ -118,6 +128,7 @@ class RestructureForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = organizations
+        self.fields["parent"].searchable(Perm.MANAGE_ORGANIZATIONS)
 
 
 class RenewTermForm(BootstrapMixin, forms.Form):
@@ -193,6 +204,7 @@ class UnitForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = units
         self.fields["organization"].queryset = organizations
+        self.fields["organization"].searchable(Perm.MANAGE_UNITS)
         # A new top-level unit (another bureau's tree) only for those granted a top-level
         # organisation (the page checks it again); for everyone else the parent is required.
         if not organizations.filter(depth=1).exists():

@@ -18,6 +18,10 @@ class Organization(MP_Node):
         GENERAL_BRANCH = "general_branch", "党总支"
         BRANCH = "branch", "党支部"
         CELL = "cell", "党小组"
+        # A city's 市直机关工委: the root above the bureaus' 党组 (or 机关党委) roots when one instance
+        # serves the city's organs, so a grant on it reaches every bureau (issue 11). Last: the
+        # choices' first is the forms' default.
+        WORKING_COMMITTEE = "working_committee", "市直机关工委"
 
     code = models.CharField("编码", max_length=32, unique=True)
     name = models.CharField("名称", max_length=100)

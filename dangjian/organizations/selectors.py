@@ -4,7 +4,7 @@ rows computed in a fixed number of queries whatever the data size."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
@@ -58,12 +58,31 @@ class OrgRow:
         return self.full + self.probationary
 
 
-def organization_rows(user, *, today: dt.date, include_dissolved: bool = False) -> list[OrgRow]:
+def _subtree_count(visible: QuerySet, category: str) -> Subquery:
+    """Active members of `category` in the outer organisation's subtree, counting only the
+    organisations in `visible` (as the whole-tree sum does). One correlated subquery."""
+    return Subquery(
+        Member.objects.filter(ACTIVE, category=category, organization__in=visible.values("pk"),
+                              organization__path__startswith=OuterRef("path"))
+        .order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1]
+    )
+
+
+def organization_rows(user, *, today: dt.date, include_dissolved: bool = False, among: QuerySet | None = None,
+                      limit: int | None = None) -> list[OrgRow]:
     """The organisations the user may see, in tree order, with member counts summed over each
-    subtree, the current secretary and the branch rules' findings. Two queries."""
-    orgs = policy.organizations(user)
+    subtree, the current secretary and the branch rules' findings. Two queries.
+
+    `among` (organisations, e.g. the tree's first levels or one node's children) keeps only those
+    rows, at most `limit` of them: then each row's subtree sums come from a correlated subquery,
+    so the work and the rows stay those of the page whatever the size of the user's scope."""
+    visible = policy.organizations(user)
     if not include_dissolved:
-        orgs = orgs.filter(dissolved_on__isnull=True)
+        visible = visible.filter(dissolved_on__isnull=True)
+    orgs = visible if among is None else visible.filter(pk__in=among.values("pk"))
+    if among is not None:
+        orgs = orgs.annotate(subtree_full=_subtree_count(visible, Member.Category.FULL),
+                             subtree_probationary=_subtree_count(visible, Member.Category.PROBATIONARY))
     orgs = orgs.annotate(
         direct_full=Count("members", filter=Q(members__status=Member.Status.ACTIVE,
                                                members__category=Member.Category.FULL), distinct=True),
@@ -80,17 +99,23 @@ def organization_rows(user, *, today: dt.date, include_dissolved: bool = False) 
                            distinct=True),
         secretary=current_secretary_subquery(),
     ).order_by("path")
+    if limit is not None:
+        orgs = orgs[:limit]
     rows = [OrgRow(o, o.depth, o.direct_full, o.direct_probationary, o.committee_size, o.secretary,
                    committee_members=o.committee_members, discipline_posts=o.discipline_posts,
                    cell_leaders=o.cell_leaders) for o in orgs]
-    # Sum members up the tree: rows are in path order, so each row's subtree follows it directly.
-    by_path = {r.org.path: r for r in rows}
-    for r in rows:
-        for depth in range(1, r.depth + 1):
-            ancestor = by_path.get(r.org.path[: depth * Organization.steplen])
-            if ancestor is not None:
-                ancestor.full += r.direct_full
-                ancestor.probationary += r.direct_probationary
+    if among is not None:
+        for r in rows:
+            r.full, r.probationary = r.org.subtree_full or 0, r.org.subtree_probationary or 0
+    else:
+        # Sum members up the tree: rows are in path order, so each row's subtree follows it directly.
+        by_path = {r.org.path: r for r in rows}
+        for r in rows:
+            for depth in range(1, r.depth + 1):
+                ancestor = by_path.get(r.org.path[: depth * Organization.steplen])
+                if ancestor is not None:
+                    ancestor.full += r.direct_full
+                    ancestor.probationary += r.direct_probationary
     for r in rows:
         r.findings = organization_findings(r, today=today)
     return rows

@@ -54,8 +54,9 @@ MEMBER_FIELDS = [
 MEMBER_PARTIAL_DATES = {"joined_on": "joined_on_precision", "full_on": "full_on_precision"}
 # Which kinds may sit under which: the shape of a bureau's party tree.
 ALLOWED_PARENTS = {
-    Organization.Kind.LEADING_GROUP: {None},
-    Organization.Kind.ORGAN_COMMITTEE: {None, Organization.Kind.LEADING_GROUP},
+    Organization.Kind.WORKING_COMMITTEE: {None},  # the city's root
+    Organization.Kind.LEADING_GROUP: {None, Organization.Kind.WORKING_COMMITTEE},
+    Organization.Kind.ORGAN_COMMITTEE: {None, Organization.Kind.LEADING_GROUP, Organization.Kind.WORKING_COMMITTEE},
     Organization.Kind.GENERAL_BRANCH: {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.LEADING_GROUP},
     Organization.Kind.BRANCH: {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH},
     Organization.Kind.CELL: {Organization.Kind.BRANCH},
@@ -66,6 +67,7 @@ COMMITTEE_ROLES = frozenset({R.COMMITTEE_MEMBER, R.ORGANIZATION_MEMBER, R.PROPAG
 # The posts each kind of organisation has: a 党组 its 书记, 副书记 and 党组成员 (not 委员); a 党小组
 # its 组长; a 机关党委 may have a 机关纪委 (its 书记 recorded here) or a 纪检委员.
 ROLES_BY_KIND = {
+    Organization.Kind.WORKING_COMMITTEE: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY}) | COMMITTEE_ROLES,
     Organization.Kind.LEADING_GROUP: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY, R.LEADING_GROUP_MEMBER}),
     Organization.Kind.ORGAN_COMMITTEE: frozenset({R.SECRETARY, R.DEPUTY_SECRETARY, R.DISCIPLINE_SECRETARY})
     | COMMITTEE_ROLES,

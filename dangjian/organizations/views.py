@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,14 +49,109 @@ def _member_holding(user, perm=Perm.MANAGE_MEMBERS):
 
 # ---------------------------------------------------------------- organisations
 
-@login_required
-def tree(request):
+# The tree page shows the first levels of the user's scope that fit in TREE_BUDGET rows (a
+# bureau's ~45 organisations: the whole tree); deeper nodes are opened on demand (htmx), a node's
+# children TREE_BUDGET at a time. A city's 3,000 organisations were a 1.3 MB page (issue 11).
+TREE_BUDGET = 100
+TREE_SEARCH_LIMIT = 50
+
+
+def _tree_scope(request):
     policy.require_perm(request.user, Perm.VIEW_ORGANIZATIONS)
     show_dissolved = request.GET.get("dissolved") == "1"
-    rows = selectors.organization_rows(request.user, today=timezone.localdate(), include_dissolved=show_dissolved)
+    visible = policy.organizations(request.user)
+    if not show_dissolved:
+        visible = visible.filter(dissolved_on__isnull=True)
+    return visible, show_dissolved
+
+
+def _first_levels(visible) -> tuple[int | None, bool]:
+    """The deepest level down to which the user's organisations fit in TREE_BUDGET rows (at least
+    the top level), and whether anything lies below it. One query: the count at each depth."""
+    by_depth = sorted(visible.order_by().values_list("depth").annotate(n=Count("pk")))
+    shown, last = 0, None
+    for depth, n in by_depth:
+        if last is not None and shown + n > TREE_BUDGET:
+            return last, True
+        shown, last = shown + n, depth
+    return last, False
+
+
+@login_required
+def tree(request):
+    visible, show_dissolved = _tree_scope(request)
+    today = timezone.localdate()
+    query = request.GET.get("q", "").strip()[:50]
+    closed_below = None
+    if query:
+        found = visible.filter(name__icontains=query)
+        rows = selectors.organization_rows(request.user, today=today, include_dissolved=show_dissolved,
+                                           among=found, limit=TREE_SEARCH_LIMIT)
+    else:
+        depth, deeper = _first_levels(visible)
+        rows = selectors.organization_rows(request.user, today=today, include_dissolved=show_dissolved,
+                                           among=visible.filter(depth__lte=depth or 0))
+        closed_below = depth if deeper else None
     return render(request, "organizations/tree.html", {
-        "rows": rows, "show_dissolved": show_dissolved,
+        "rows": rows, "show_dissolved": show_dissolved, "q": query, "closed_below": closed_below,
+        "search_limit": TREE_SEARCH_LIMIT,
         "can_create": policy.has_perm(request.user, Perm.MANAGE_ORGANIZATIONS),
+    })
+
+
+@login_required
+def tree_children(request, pk):
+    """A node's children (TREE_BUDGET at a time, keyset by path: ?after=): table rows for the tree
+    page (htmx), or on their own page when asked without JavaScript."""
+    visible, show_dissolved = _tree_scope(request)
+    org = policy.get_organization(request.user, pk, Perm.VIEW_ORGANIZATIONS)
+    children = visible.filter(path__startswith=org.path, depth=org.depth + 1)
+    after = request.GET.get("after", "")
+    if after:
+        children = children.filter(path__gt=after[:255])
+    rows = selectors.organization_rows(request.user, today=timezone.localdate(), include_dissolved=show_dissolved,
+                                       among=children, limit=TREE_BUDGET + 1)
+    more = rows[TREE_BUDGET - 1].org.path if len(rows) > TREE_BUDGET else ""
+    context = {"rows": rows[:TREE_BUDGET], "parent": org, "more_after": more, "closed_below": org.depth,
+               "show_dissolved": show_dissolved}
+    template = "organizations/_tree_rows.html" if request.htmx else "organizations/tree.html"
+    return render(request, template, context)
+
+
+PICK_LIMIT = 20
+
+
+@login_required
+def organization_pick(request):
+    """htmx fragment for a searchable organisation picker (core.forms.TreePicker): <option>s of
+    the organisations whose name contains ?q=, at most PICK_LIMIT, among those on which the reader
+    holds ?perm= (kinds and liveness as the form asked). Labels name the top-level organisation
+    too: a city has many a 第一党支部. Whatever is picked, the form validates it against its own
+    queryset. Bad parameters: no options, never an error."""
+    perm = request.GET.get("perm") or Perm.VIEW_ORGANIZATIONS
+    if perm not in Perm.values:
+        raise Http404
+    policy.require_perm(request.user, perm)
+    found = policy.organizations(request.user, perm)
+    kinds = [k for k in request.GET.get("kinds", "").split(",") if k]
+    if kinds:
+        found = found.filter(kind__in=[k for k in kinds if k in Organization.Kind.values])
+    if request.GET.get("live") == "1":
+        found = found.filter(dissolved_on__isnull=True)
+    query = request.GET.get("q", "").strip()[:50]
+    orgs = list(found.filter(name__icontains=query).order_by("path")[:PICK_LIMIT + 1]) if query else []
+    step = Organization.steplen
+    tops = {path: (name, kind) for path, name, kind in Organization.objects.filter(
+        path__in={o.path[:n * step] for o in orgs[:PICK_LIMIT] for n in (1, 2)}).values_list("path", "name", "kind")}
+
+    def bureau(org):
+        """The bureau an organisation belongs to: its root, or under a city root the level below."""
+        level = 2 if tops.get(org.path[:step], ("", ""))[1] == Organization.Kind.WORKING_COMMITTEE else 1
+        return tops.get(org.path[:level * step], (None,))[0] if org.depth > level else None
+
+    return render(request, "organizations/_pick_options.html", {
+        "orgs": [(o, bureau(o)) for o in orgs[:PICK_LIMIT]],
+        "more": len(orgs) > PICK_LIMIT, "query": query, "blank": request.GET.get("blank") == "1",
     })
 
 
@@ -63,8 +159,8 @@ def tree(request):
 def detail(request, pk):
     org = policy.get_organization(request.user, pk)
     today = timezone.localdate()
-    row = next((r for r in selectors.organization_rows(request.user, today=today, include_dissolved=True)
-                if r.org.pk == org.pk), None)
+    row = next(iter(selectors.organization_rows(request.user, today=today, include_dissolved=True,
+                                                 among=Organization.objects.filter(pk=org.pk))), None)
     return render(request, "organizations/detail.html", {
         "org": org, "row": row,
         "ancestors": Organization.objects.get_ancestors(org),

@@ -9,6 +9,7 @@ import re
 from django import forms
 from django.utils import timezone
 
+from dangjian.access.roles import Perm
 from dangjian.core.forms import BootstrapMixin, HiddenVersionField, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
@@ -67,6 +68,7 @@ class MeetingForm(BootstrapMixin, forms.Form):
         self.fields["covers_year"].widget = forms.Select(
             attrs={"class": "form-select"}, choices=[("", "会议当年（默认）"), (year, f"{year}年"), (year - 1, f"{year - 1}年")])
         self.fields["organization"].queryset = organizations
+        self.fields["organization"].searchable(Perm.RECORD_MEETINGS)
         for name in ("host", "recorder", "lecturer"):
             self.fields[name].queryset = members
         self.fields["contact_leaders"].queryset = leaders
@@ -197,6 +199,7 @@ class ContactPointForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = leaders
         self.fields["organization"].queryset = branches
+        self.fields["organization"].searchable(Perm.MANAGE_CONTACT_POINTS, kinds={Organization.Kind.BRANCH})
 
 
 class HeartTalkForm(BootstrapMixin, forms.Form):

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from dangjian.access import policy
@@ -71,7 +72,8 @@ def _scope(request, perm):
 def _scope_choices(orgs, scope):
     """Organisations to offer in the scope selector: the levels above branches (a city has ~2,000
     branches; each branch is reached through its parent or its calendar), plus the current one."""
-    return orgs.filter(Q(kind__in=[Organization.Kind.LEADING_GROUP, Organization.Kind.ORGAN_COMMITTEE,
+    return orgs.filter(Q(kind__in=[Organization.Kind.WORKING_COMMITTEE, Organization.Kind.LEADING_GROUP,
+                                   Organization.Kind.ORGAN_COMMITTEE,
                                    Organization.Kind.GENERAL_BRANCH]) | Q(pk=scope.pk),
                        dissolved_on__isnull=True)
 
@@ -452,6 +454,7 @@ def _decorate(table, *, year: int | None = None, user=None):
     for some organisations but not others gets links only where the form will take them."""
     if year is not None:
         meetings_url, create_url = reverse("orglife:meetings"), reverse("orglife:meeting_create")
+        calendar_url = reverse("orglife:calendar", args=[0])  # "…/0/calendar/": the pk put in per row
     for row in table.rows:
         months = row.by_month()
         row.months = [(m, months.get(m, [])) for m in range(1, 13)]
@@ -473,6 +476,15 @@ def _decorate(table, *, year: int | None = None, user=None):
             # The month as text: the template prints it as is, where an int would go through number
             # localisation (about a tenth of the page's time over its ~500 cells).
             row.month_html.append((str(m), SafeString("".join(cell.html for cell in cells))))
+        # The whole table row, for a template that loops over rows only (issue 11: a 100-row page
+        # printed through ~2,900 template variables cost more than the compliance selector).
+        org = row.org
+        url = calendar_url.replace("/0/", f"/{org.pk}/", 1)
+        row.html = SafeString(
+            f'<tr data-org="{escape(org.code)}"><td class="text-nowrap tree-indent-{org.depth - 3}">'
+            f'<a href="{url}?year={year}">{escape(org.name)}</a></td>'
+            + "".join(f'<td class="small" data-month="{m}">{badges}</td>' for m, badges in row.month_html)
+            + "</tr>")
     return table
 
 

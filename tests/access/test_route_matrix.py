@@ -64,6 +64,7 @@ def _member_a(b, r):
 
 ROUTES = {
     "home": _r("home"),
+    "todos": _r("todos"),
     "access:login": _r("access:login"),
     "access:logout": _r("access:logout"),
     "access:users": _r("access:users"),
@@ -80,8 +81,10 @@ ROUTES = {
     "access:roles": _r("access:roles"),
     "access:role_revoke": _r("access:role_revoke", lambda b, r: r.assignment.pk),
     "organizations:tree": _r("organizations:tree"),
+    "organizations:pick": lambda b, r: reverse("organizations:pick") + "?q=支部",
     "organizations:create": _r("organizations:create"),
     "organizations:detail": _r("organizations:detail", lambda b, r: b.branch_a.pk),
+    "organizations:tree_children": _r("organizations:tree_children", lambda b, r: b.branch_a.pk),
     "organizations:restructure": _r("organizations:restructure", lambda b, r: b.branch_a.pk),
     "organizations:renew_term": _r("organizations:renew_term", lambda b, r: b.branch_a.pk),
     "organizations:extend_term": _r("organizations:extend_term", lambda b, r: b.branch_a.pk),
@@ -129,6 +132,7 @@ ROUTES = {
 MATRIX = {
     #                       GET               POST
     "home": ("22222222222223", "22222222222223"),
+    "todos": ("22222222222223", "22222222222223"),  # each user's own reminders, from the same providers
     "reports:rules": ("22222222222223", "22222222222223"),  # rule data: the same for everyone signed in
     "access:login": ("33333333333332", "33333333333332"),
     "access:logout": ("55555555555555", "33333333333333"),
@@ -148,8 +152,10 @@ MATRIX = {
     "access:roles": ("44444444424443", "44444444424443"),
     "access:role_revoke": ("55555555555553", "44444444434443"),
     "organizations:tree": ("22222424444423", "22222424444423"),
+    "organizations:pick": ("22222424444423", "22222424444423"),  # matches within the reader's own scope
     "organizations:create": ("24444444444423", "24444444444423"),
     "organizations:detail": ("22422424444443", "22422424444443"),
+    "organizations:tree_children": ("22422424444443", "22422424444443"),  # the detail's readers, by VIEW_ORGANIZATIONS
     "organizations:restructure": ("24444444444443", "24444444444443"),
     "organizations:renew_term": ("24444444444443", "24444444444443"),
     "organizations:extend_term": ("24444444444443", "24444444444443"),

@@ -100,7 +100,7 @@ PERSONAS = ["party_office", "branch_secretary", "sibling_secretary", "leader", "
 # not listed here fails `test_every_route_argument_is_scanned`.
 ROUTE_ARGS: dict[str, dict[str, object]] = {
     **{f"organizations:{n}": {"pk": Organization} for n in ("detail", "restructure", "renew_term", "extend_term",
-                                                            "appoint", "dissolve")},
+                                                            "appoint", "dissolve", "tree_children")},
     "organizations:appointment_end": {"pk": Organization, "appointment_pk": Appointment},
     **{f"organizations:member_{n}": {"pk": Member} for n in ("detail", "edit", "transfer", "confirm_full", "leave",
                                                             "reveal")},

@@ -79,6 +79,11 @@ def test_each_rows_month_html_is_exactly_what_the_page_shows_in_that_month(burea
             assert f'<td class="small" data-month="{month}">{badges}</td>' in page
     branch_a = next(r for r in rows if r.org == bureau.branch_a)
     assert 'data-state="missing" data-rule="theme_day"' in dict(branch_a.month_html)["4"]
+    # The template loops over rows only: each row is printed as the view prepared it.
+    for row in rows:
+        assert row.html in page
+        assert row.html.startswith(f'<tr data-org="{row.org.code}"><td class="text-nowrap tree-indent-{row.org.depth - 3}">'
+                                   f'<a href="{reverse("orglife:calendar", args=[row.org.pk])}?year=2026">{row.org.name}</a>')
     assert f"?organization={bureau.branch_a.pk}&amp;kind=theme_day" in dict(branch_a.month_html)["4"]
 
 

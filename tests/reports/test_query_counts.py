@@ -34,12 +34,13 @@ PAGES = {
     "orglife:contact_points": ("party_office", {"year": YEAR}),
     "reports:metrics": ("party_office", {"year": YEAR}),
     "home": ("party_office", {}),
+    "todos": ("party_office", {"page": 2}),
     "access:users": ("sys_admin", {}),
     "access:roles": ("security_admin", {}),
     "audit:search": ("audit_admin", {}),
 }
 PINNED = {
-    "organizations:tree": 7,         # + the organisations with their counts and secretaries
+    "organizations:tree": 8,         # + the count of organisations at each depth, the first levels with their counts and secretaries
     "organizations:units": 7,        # + the units with their organisations
     "organizations:members": 10,     # + one page of members, the total, the cells' branches, the filter's organisations
     "orglife:meetings": 9,           # + scope, one page with 应到/实到, the scope selector
@@ -48,6 +49,7 @@ PINNED = {
     "orglife:contact_points": 10,    # + scope, the points with their counts, the form's leaders and branches
     "reports:metrics": 38,           # + scope, the selector, then each registered figure (one or two each; + 局长办公会, 民主评议)
     "home": 14,                      # + each area's to-dos (the tree rows; compliance's 6; the lapsed members 1)
+    "todos": 14,                     # the same reminders as home's, paged in Python
     "access:users": 8,               # + the authenticator, the accounts with their roles
     "access:roles": 11,              # + the authenticator, the grants, and the form's accounts, organisations and units
     "audit:search": 9,               # + the authenticator, one page of entries, the names they refer to (one query; no filter, no search entry)

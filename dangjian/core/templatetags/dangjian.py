@@ -9,6 +9,18 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
+@register.simple_tag
+def org_picker(name: str, organizations, chosen, perm: str = "", label: str = "党组织", empty: str | None = None):
+    """An organisation <select> for a filter form (GET), bounded as a form's TreePicker is: the
+    whole list while short, else the chosen organisation and a search box (matches among those on
+    which the reader holds `perm`). `empty`: the label of a "no choice" option, if any."""
+    from dangjian.core.forms import TreeNodeChoiceField
+
+    field = TreeNodeChoiceField(queryset=organizations, required=empty is None, empty_label=empty)
+    field.searchable(perm)
+    return field.widget.render(name, getattr(chosen, "pk", None), attrs={"class": "form-select", "aria-label": label})
+
+
 @register.filter
 def indent(depth: int) -> str:
     """Full-width spaces for a tree node's depth, for <option> labels."""

@@ -6,8 +6,8 @@ end to end (read, check every row, write in one transaction with audit entries).
 
 Each N is its own bureau in its own workbook: organisations in proportion (a 机关党委, one 党总支
 per ten 党支部, one 党支部 per 20 members: 2,000 members -> 111 organisations, 20,000 -> 1,101),
-history columns on the roster (转入本组织日期 on every 3rd row, 1 in 50 已转出 and 1 in 200 已去世 with
-离开日期 and 去向), a 组织关系 sheet (an earlier stay for every 10th member) and a 任职 sheet (each
+history columns on the roster (转入本组织日期 on every 3rd row, 1 in 53 已转出 and 1 in 211 已去世 with
+离开日期 and 去向), a 组织关系 sheet (an earlier stay for every 11th member) and a 任职 sheet (each
 branch's secretary, plus a past secretary with 免职日期 on every 5th branch). All sizes run in one
 process against one database (SQLite file made and removed here by default; with --database-url
 or BENCH_DATABASE_URL, a PostgreSQL database that is dropped and created: use a throwaway name).
@@ -47,8 +47,9 @@ def _configure(database_url: str | None) -> None:
 
 
 def _recreate_postgres(url: str) -> None:
-    import psycopg
     from urllib.parse import urlsplit
+
+    import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
@@ -90,15 +91,15 @@ def workbook(n: int, prefix: str) -> io.BytesIO:
         number = _id_number(base + i)
         branch = f"{prefix}B{i % branches:05d}"
         since, status, left, to = None, None, None, None
-        if i % 10 == 5:  # an earlier stay in the next branch, then here from 2010
+        if i % 11 == 5:  # an earlier stay in the next branch, then here from 2010
             history.append([number, f"{prefix}B{(i + 1) % branches:05d}", "2006-07-01", "2010-01-01"])
             since = "2010-01-01"
         elif i % 3 == 0:
             since = "2008-03-01"
-        if i % 50 == 7:
+        if i % 53 == 7:
             status, left, to = "已转出", "2024-06-30", "市财政局机关党委"
             leavers.add(i)
-        elif i % 200 == 11:
+        elif i % 211 == 11:
             status, left = "已去世", "2023-02-01"
             leavers.add(i)
         roster.append([f"党员{base + i}", "男" if int(number[16]) % 2 else "女", number, "2005-7-1", "2006-7-1",

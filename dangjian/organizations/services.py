@@ -3,6 +3,7 @@ records its audit entry in one transaction, and raises ValidationError (Chinese 
 input with nothing saved."""
 
 import datetime as dt
+from dataclasses import dataclass
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
@@ -17,9 +18,11 @@ from dangjian.audit.services import (
     audit_record_many,
     audited_transition,
     audited_update,
+    present,
     snapshot,
 )
 from dangjian.core import rules
+from dangjian.core.crypto import search_hash
 from dangjian.core.dates import add_months, add_years
 from dangjian.core.identity import (
     normalize_id_number,
@@ -151,6 +154,93 @@ def organization_create(
                                      note=note, document_number=document_number)
     audit_record(by=by, action="organization.create", obj=org, after=snapshot(org, ORG_FIELDS), note=note)
     return org
+
+
+@dataclass
+class OrgRow:
+    """One organisation for `organization_bulk_create`. `parent`: an organisation in the system, the
+    code of an earlier row, or None (top level)."""
+
+    code: str
+    name: str
+    kind: str
+    founded_on: dt.date
+    parent: "Organization | str | None" = None
+
+
+@transaction.atomic
+def organization_bulk_create(*, by: Actor, rows: list[OrgRow], note: str = "") -> dict[str, Organization]:
+    """`organization_create` for a whole tree at once (a bureau brought in from a workbook): the
+    same checks, then treebeard's `load_bulk` (bulk_create=True) under each organisation of the
+    system that receives new ones: the first level is inserted in its sorted place, everything
+    below it in one insert per 1,000, in code order as `node_order_by` keeps siblings. The FOUNDED
+    events and one audit entry per organisation (as `organization_create` writes it) in bulk too.
+    Returns the organisations by code."""
+    if not rows:
+        return {}
+    errors: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for row in rows:
+        row.code, row.name = row.code.strip(), row.name.strip()
+        parent = row.parent
+        parent_kind = parent.kind if isinstance(parent, Organization) else kinds.get(parent) if parent else None
+        if row.kind not in Organization.Kind.values:
+            errors.setdefault("kind", "请选择党组织类型。")
+        elif isinstance(parent, str) and parent not in kinds:
+            errors.setdefault("parent", f"上级党组织 {parent} 应在下级之前。")
+        elif parent_kind not in ALLOWED_PARENTS[row.kind]:
+            where = Organization.Kind(parent_kind).label if parent_kind else "顶层"
+            errors.setdefault("parent", f"{Organization.Kind(row.kind).label}不能设在{where}之下。")
+        elif isinstance(parent, Organization) and parent.dissolved_on:
+            errors.setdefault("parent", f"上级党组织“{parent.name}”已撤销。")
+        if not row.code:
+            errors.setdefault("code", "请填写编码。")
+        elif row.code in kinds:
+            errors.setdefault("code", f"编码 {row.code} 重复。")
+        if not row.name:
+            errors.setdefault("name", "请填写名称。")
+        if row.founded_on > _today():
+            errors.setdefault("founded_on", "成立日期不能晚于今天。")
+        kinds[row.code] = row.kind
+    codes = list(kinds)
+    for chunk in _chunks(codes):
+        taken = Organization.objects.filter(code__in=chunk).values_list("code", flat=True).first()
+        if taken:
+            errors.setdefault("code", f"编码 {taken} 已被使用。")
+    if errors:
+        raise ValidationError(errors)
+
+    def node(row: OrgRow) -> dict:
+        years = term_years(row.kind, row.founded_on)
+        data = dict(code=row.code, name=row.name, kind=row.kind, founded_on=row.founded_on,
+                    term_start=row.founded_on if years else None,
+                    term_end=add_years(row.founded_on, years) if years else None)
+        below = sorted(children.get(row.code, ()), key=lambda r: r.code)
+        return {"data": data, "children": [node(r) for r in below]}
+
+    children: dict[str, list[OrgRow]] = {}
+    tops: dict[int | None, list[OrgRow]] = {}  # organisation in the system (None: top level) -> its new ones
+    for row in rows:
+        if isinstance(row.parent, str):
+            children.setdefault(row.parent, []).append(row)
+        else:
+            tops.setdefault(row.parent.pk if row.parent else None, []).append(row)
+    for parent_pk, top in tops.items():
+        # Fetched afresh: a sorted insert under another organisation may have moved this one's path.
+        parent = Organization.objects.get(pk=parent_pk) if parent_pk else None
+        # In code order, so each insert lands after the new ones before it and never moves them.
+        Organization.objects.load_bulk([node(r) for r in sorted(top, key=lambda r: r.code)], parent=parent,
+                                       bulk_create=True)
+    made: dict[str, Organization] = {}
+    for chunk in _chunks(codes):
+        made.update((o.code, o) for o in Organization.objects.filter(code__in=chunk))
+    made = {code: made[code] for code in codes}  # in the rows' order
+    OrganizationEvent.objects.bulk_create(
+        [OrganizationEvent(organization=org, kind=OrganizationEvent.Kind.FOUNDED, on=org.founded_on, note=note)
+         for org in made.values()], batch_size=500)
+    audit_record_many(by=by, items=[AuditItem("organization.create", org, after=snapshot(org, ORG_FIELDS), note=note)
+                                    for org in made.values()])
+    return made
 
 
 @transaction.atomic
@@ -343,6 +433,71 @@ def appointment_create(
     return appointment
 
 
+@dataclass
+class PostRow:
+    """One post for `appointment_bulk_create`: held from `start`, and until `end` if it is a past one."""
+
+    organization: Organization
+    member: Member
+    role: str
+    start: dt.date
+    end: dt.date | None = None
+
+
+@transaction.atomic
+def appointment_bulk_create(*, by: Actor, posts: list[PostRow]) -> list[Appointment]:
+    """`appointment_create` (then `appointment_end` for a past post) for many posts at once, in the
+    order given (the order they were held): the same checks, a new single holder ending the one
+    before (held in the system, or earlier in `posts`), the posts written in one insert and the
+    audit entries as the one-by-one services write them (a create, an end), chained in that order."""
+    if not posts:
+        return []
+    org_ids = sorted({p.organization.pk for p in posts})
+    held: dict[tuple[int, str], Appointment] = {}  # (organisation, role) -> the open single holder
+    for chunk in _chunks(org_ids):
+        for previous in Appointment.objects.select_for_update().filter(
+                organization_id__in=chunk, role__in=SINGLE_HOLDER_ROLES, end__isnull=True).select_related("member"):
+            held[(previous.organization_id, previous.role)] = previous
+    made: list[Appointment] = []
+    events: list[tuple[str, Appointment, dt.date | None]] = []  # ("create"|"end", post, day ended)
+    for row in posts:
+        if row.role not in Appointment.Role.values:
+            raise ValidationError({"role": "请选择职务。"})
+        _not_future(row.start, "start")
+        if row.member.status != Member.Status.ACTIVE:
+            raise ValidationError({"member": f"{row.member.name}不是在册党员。"})
+        appointment_check(organization=row.organization, member=row.member, role=row.role, on=row.start)
+        appointment = Appointment(organization=row.organization, member=row.member, role=row.role, start=row.start)
+        if row.role in SINGLE_HOLDER_ROLES:
+            previous = held.get((row.organization.pk, row.role))
+            if previous is not None and previous.end is None:
+                if previous.start > row.start:
+                    raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}"
+                                                    "任职，新任日期不能早于此日。"})
+                if previous.pk is not None:  # held in the system: ended as the one-by-one service ends it
+                    audited_update(by=by, action="appointment.end", instance=previous, fields=["end"],
+                                   data={"end": row.start})
+                else:
+                    previous.end = row.start
+                    events.append(("end", previous, None))
+            held[(row.organization.pk, row.role)] = appointment
+        events.append(("create", appointment, None))
+        if row.end is not None:
+            _not_future(row.end, "end")
+            if row.end < row.start:
+                raise ValidationError({"end": "免职日期不能早于任职日期。"})
+            appointment.end = row.end
+            events.append(("end", appointment, None))
+        made.append(appointment)
+    Appointment.objects.bulk_create(made, batch_size=500)
+    audit_record_many(by=by, items=[
+        AuditItem("appointment.create", post, after=snapshot(post, ["organization", "member", "role", "start"]))
+        if kind == "create" else
+        AuditItem("appointment.end", post, before={"end": None}, after={"end": present("end", post.end)})
+        for kind, post, _ in events])
+    return made
+
+
 def _in_effect(code: str, on: dt.date) -> bool:
     try:
         rules.rule(code, on=on)
@@ -429,9 +584,12 @@ def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization 
 
 # ---------------------------------------------------------------- members
 
-def member_clean(data: dict, *, instance: Member | None = None) -> dict:
+def member_clean(data: dict, *, instance: Member | None = None, taken: "set[str] | None" = None) -> dict:
     """Normalise and check a member's fields; returns the cleaned dict or raises ValidationError
-    with one Chinese message per field. Shared by the form, the API and the workbook import."""
+    with one Chinese message per field. Shared by the form, the API and the workbook import.
+
+    `taken`: the search hashes of the ID numbers already registered, looked up once for a whole
+    file (`taken_id_hashes`); None asks the database for this one number."""
     errors: dict[str, str] = {}
     data = dict(data)
     data["name"] = normalize_person_name(data.get("name") or "")
@@ -443,10 +601,14 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
     except ValidationError as exc:
         errors["id_number"] = exc.messages[0]
     else:
-        clash = Member.objects.with_id_numbers(data["id_number"])
-        if instance is not None:
-            clash = clash.exclude(pk=instance.pk)
-        if clash.exists():
+        if taken is not None:
+            clashes = search_hash(data["id_number"], kind="id_number") in taken
+        else:
+            clash = Member.objects.with_id_numbers(data["id_number"])
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            clashes = clash.exists()
+        if clashes:
             errors["id_number"] = "该身份证号已登记在另一名党员名下。"
     data["phone"] = normalize_phone(data.get("phone") or "")
     try:
@@ -489,6 +651,25 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
     if errors:
         raise ValidationError(errors)
     return data
+
+
+# Rows per IN (...) list: under SQLite's old limit of 999 variables, whatever the build.
+LOOKUP_CHUNK = 900
+
+
+def _chunks(values: list, size: int = LOOKUP_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def taken_id_hashes(id_numbers) -> set[str]:
+    """The search hashes, among those of `id_numbers`, already registered to a member (anyone's,
+    whatever the caller's scope): one query per 900 numbers, for `member_clean(taken=...)`."""
+    hashes = sorted({search_hash(number, kind="id_number") for number in id_numbers if number})
+    taken: set[str] = set()
+    for chunk in _chunks(hashes):
+        taken.update(Member.objects.filter(id_number_hash__in=chunk).values_list("id_number_hash", flat=True))
+    return taken
 
 
 @transaction.atomic
@@ -625,6 +806,45 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
                        after_extra={"appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
                                                            for p in posts]})
     return member
+
+
+@transaction.atomic
+def member_bulk_leave(*, by: Actor, leaves: list[tuple[Member, str, dt.date, str]]) -> list[Member]:
+    """`member_leave` for many members at once (a workbook's 已转出/已去世 rows): each (member,
+    status, on, note) checked as there, their open stays and posts ended on their day, a few
+    statements in all; one audit entry per member, as `member_leave` writes it."""
+    if not leaves:
+        return []
+    for member, status, on, _note in leaves:
+        if status not in MEMBER_ROSTER.moves[Member.Status.ACTIVE]:
+            raise ValidationError({"status": "请选择离开花名册的原因。"})
+        MEMBER_ROSTER.check(member, status)
+        _not_future(on, "on")
+    day = {member.pk: on for member, _status, on, _note in leaves}
+    ids = list(day)
+    posts: dict[int, list[Appointment]] = {}
+    stays: list[Membership] = []
+    for chunk in _chunks(ids):
+        for post in Appointment.objects.filter(member_id__in=chunk, end__isnull=True).select_related("organization"):
+            if post.start > day[post.member_id]:
+                raise ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"})
+            post.end = day[post.member_id]
+            posts.setdefault(post.member_id, []).append(post)
+        stays += Membership.objects.filter(member_id__in=chunk, end__isnull=True)
+    for stay in stays:
+        stay.end = day[stay.member_id]
+    Membership.objects.bulk_update(stays, ["end"], batch_size=500)
+    Appointment.objects.bulk_update([p for held in posts.values() for p in held], ["end"], batch_size=500)
+    now = timezone.now()
+    for member, status, _on, _note in leaves:
+        member.status, member.updated_at = status, now
+    Member.objects.bulk_update([m for m, *_ in leaves], ["status", "updated_at"], batch_size=500)
+    audit_record_many(by=by, items=[
+        AuditItem("member.leave", member, before={"status": Member.Status.ACTIVE.value}, note=note, after={
+            "status": status, "appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
+                                                     for p in posts.get(member.pk, ())]})
+        for member, status, _on, note in leaves])
+    return [m for m, *_ in leaves]
 
 
 @transaction.atomic

@@ -16,7 +16,13 @@ from dangjian.core.excel import cells as cell
 from dangjian.core.excel.reader import canonical_header
 from dangjian.core.identity import birth_date_from_id, gender_from_id, normalize_person_name
 from dangjian.organizations.models import Appointment, Member, Organization, Unit
-from dangjian.organizations.services import ALLOWED_PARENTS, MEMBER_HOLDING_KINDS, member_clean, term_years
+from dangjian.organizations.services import (
+    ALLOWED_PARENTS,
+    MEMBER_HOLDING_KINDS,
+    member_clean,
+    taken_id_hashes,
+    term_years,
+)
 from dangjian.organizations.workbook.layout import (
     AMBIGUOUS_VALUES,
     APPOINTMENT_SHEET,
@@ -440,6 +446,8 @@ class RowChecks:
         seen_ids: dict[str, int] = {}
         self.rows_read[sheet.name] = len(sheet.rows)
         registered = self._registered_here(sheet)
+        # Every ID number of the sheet looked up once, not a query per row in member_clean.
+        taken = taken_id_hashes(_id_cell(cells) for _row, cells in sheet.rows)
         for row, cells in sheet.rows:
             if _id_cell(cells) in registered:
                 self._already_there(sheet, row)
@@ -499,7 +507,7 @@ class RowChecks:
                 data["organization"] = copy.copy(org)
                 data["organization"].dissolved_on = None
             try:
-                data = member_clean(data)
+                data = member_clean(data, taken=taken)
             except ValidationError as exc:
                 id_wrong = "身份证号" in errs or "id_number" in exc.message_dict
                 for name, messages in exc.message_dict.items():

@@ -238,6 +238,7 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False, dry_run
         for sheet in sheets:
             checks.check_columns(sheet)
             check[sheet.name](sheet)
+            sheet.rows = []  # checked: its plans hold what the write needs, the raw cells can go
         checks.finish()
         errors = checks.errors
         if not errors:

@@ -3,6 +3,7 @@ records its audit entry in one transaction, and raises ValidationError (Chinese 
 input with nothing saved."""
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -180,7 +181,9 @@ def organization_bulk_create(*, by: Actor, rows: list[OrgRow], note: str = "") -
         return {}
     errors: dict[str, str] = {}
     kinds: dict[str, str] = {}
-    for row in rows:
+    first = None  # the first row refused, for the caller to name it (`_refused_row`)
+    for i, row in enumerate(rows):
+        found = len(errors)
         row.code, row.name = row.code.strip(), row.name.strip()
         parent = row.parent
         parent_kind = parent.kind if isinstance(parent, Organization) else kinds.get(parent) if parent else None
@@ -202,13 +205,15 @@ def organization_bulk_create(*, by: Actor, rows: list[OrgRow], note: str = "") -
         if row.founded_on > _today():
             errors.setdefault("founded_on", "成立日期不能晚于今天。")
         kinds[row.code] = row.kind
+        if first is None and len(errors) > found:
+            first = i
     codes = list(kinds)
     for chunk in _chunks(codes):
         taken = Organization.objects.filter(code__in=chunk).values_list("code", flat=True).first()
-        if taken:
-            errors.setdefault("code", f"编码 {taken} 已被使用。")
+        if taken and not errors:
+            errors["code"], first = f"编码 {taken} 已被使用。", codes.index(taken)
     if errors:
-        raise ValidationError(errors)
+        raise _refused(ValidationError(errors), first)
 
     def node(row: OrgRow) -> dict:
         years = term_years(row.kind, row.founded_on)
@@ -459,43 +464,49 @@ def appointment_bulk_create(*, by: Actor, posts: list[PostRow]) -> list[Appointm
                 organization_id__in=chunk, role__in=SINGLE_HOLDER_ROLES, end__isnull=True).select_related("member"):
             held[(previous.organization_id, previous.role)] = previous
     made: list[Appointment] = []
-    events: list[tuple[str, Appointment, dt.date | None]] = []  # ("create"|"end", post, day ended)
-    for row in posts:
-        if row.role not in Appointment.Role.values:
-            raise ValidationError({"role": "请选择职务。"})
-        _not_future(row.start, "start")
-        if row.member.status != Member.Status.ACTIVE:
-            raise ValidationError({"member": f"{row.member.name}不是在册党员。"})
-        appointment_check(organization=row.organization, member=row.member, role=row.role, on=row.start)
-        appointment = Appointment(organization=row.organization, member=row.member, role=row.role, start=row.start)
-        if row.role in SINGLE_HOLDER_ROLES:
-            previous = held.get((row.organization.pk, row.role))
-            if previous is not None and previous.end is None:
-                if previous.start > row.start:
-                    raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}"
-                                                    "任职，新任日期不能早于此日。"})
-                if previous.pk is not None:  # held in the system: ended as the one-by-one service ends it
-                    audited_update(by=by, action="appointment.end", instance=previous, fields=["end"],
-                                   data={"end": row.start})
-                else:
-                    previous.end = row.start
-                    events.append(("end", previous, None))
-            held[(row.organization.pk, row.role)] = appointment
-        events.append(("create", appointment, None))
-        if row.end is not None:
-            _not_future(row.end, "end")
-            if row.end < row.start:
-                raise ValidationError({"end": "免职日期不能早于任职日期。"})
-            appointment.end = row.end
-            events.append(("end", appointment, None))
-        made.append(appointment)
+    events: list[tuple[str, Appointment]] = []  # ("create" or "end", the post), in the order they happened
+    for i, row in enumerate(posts):
+        with _refused_row(i):
+            _appointment_one(by, row, held, events, made)
     Appointment.objects.bulk_create(made, batch_size=500)
     audit_record_many(by=by, items=[
         AuditItem("appointment.create", post, after=snapshot(post, ["organization", "member", "role", "start"]))
         if kind == "create" else
         AuditItem("appointment.end", post, before={"end": None}, after={"end": present("end", post.end)})
-        for kind, post, _ in events])
+        for kind, post in events])
     return made
+
+
+def _appointment_one(by: Actor, row: PostRow, held: dict, events: list, made: list) -> None:
+    """One post of `appointment_bulk_create`: checked, the single holder before it ended."""
+    if row.role not in Appointment.Role.values:
+        raise ValidationError({"role": "请选择职务。"})
+    _not_future(row.start, "start")
+    if row.member.status != Member.Status.ACTIVE:
+        raise ValidationError({"member": f"{row.member.name}不是在册党员。"})
+    appointment_check(organization=row.organization, member=row.member, role=row.role, on=row.start)
+    appointment = Appointment(organization=row.organization, member=row.member, role=row.role, start=row.start)
+    if row.role in SINGLE_HOLDER_ROLES:
+        previous = held.get((row.organization.pk, row.role))
+        if previous is not None and previous.end is None:
+            if previous.start > row.start:
+                raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}"
+                                                "任职，新任日期不能早于此日。"})
+            if previous.pk is not None:  # held in the system: ended as the one-by-one service ends it
+                audited_update(by=by, action="appointment.end", instance=previous, fields=["end"],
+                               data={"end": row.start})
+            else:
+                previous.end = row.start
+                events.append(("end", previous))
+        held[(row.organization.pk, row.role)] = appointment
+    events.append(("create", appointment))
+    if row.end is not None:
+        _not_future(row.end, "end")
+        if row.end < row.start:
+            raise ValidationError({"end": "免职日期不能早于任职日期。"})
+        appointment.end = row.end
+        events.append(("end", appointment))
+    made.append(appointment)
 
 
 def _in_effect(code: str, on: dt.date) -> bool:
@@ -651,6 +662,22 @@ def member_clean(data: dict, *, instance: Member | None = None, taken: "set[str]
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def _refused(exc: ValidationError, index: int | None) -> ValidationError:
+    """`exc`, marked with the position of the row it refuses in a bulk service's list."""
+    exc.index = index
+    return exc
+
+
+@contextmanager
+def _refused_row(index: int):
+    """Inside a bulk service's loop: a ValidationError raised for row `index` carries it (`.index`),
+    so the caller (the workbook import) can name the row of the file it came from."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise _refused(exc, index) from None
 
 
 # Rows per IN (...) list: under SQLite's old limit of 999 variables, whatever the build.
@@ -815,11 +842,12 @@ def member_bulk_leave(*, by: Actor, leaves: list[tuple[Member, str, dt.date, str
     statements in all; one audit entry per member, as `member_leave` writes it."""
     if not leaves:
         return []
-    for member, status, on, _note in leaves:
-        if status not in MEMBER_ROSTER.moves[Member.Status.ACTIVE]:
-            raise ValidationError({"status": "请选择离开花名册的原因。"})
-        MEMBER_ROSTER.check(member, status)
-        _not_future(on, "on")
+    for i, (member, status, on, _note) in enumerate(leaves):
+        with _refused_row(i):
+            if status not in MEMBER_ROSTER.moves[Member.Status.ACTIVE]:
+                raise ValidationError({"status": "请选择离开花名册的原因。"})
+            MEMBER_ROSTER.check(member, status)
+            _not_future(on, "on")
     day = {member.pk: on for member, _status, on, _note in leaves}
     ids = list(day)
     posts: dict[int, list[Appointment]] = {}
@@ -827,7 +855,7 @@ def member_bulk_leave(*, by: Actor, leaves: list[tuple[Member, str, dt.date, str
     for chunk in _chunks(ids):
         for post in Appointment.objects.filter(member_id__in=chunk, end__isnull=True).select_related("organization"):
             if post.start > day[post.member_id]:
-                raise ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"})
+                raise _refused(ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"}), ids.index(post.member_id))
             post.end = day[post.member_id]
             posts.setdefault(post.member_id, []).append(post)
         stays += Membership.objects.filter(member_id__in=chunk, end__isnull=True)

@@ -129,3 +129,28 @@ def test_the_tree_written_in_bulk_is_sound_and_in_code_order(bureau):
     # The organisations already there (and what hangs under them) moved with their paths intact.
     assert codes("BA") == ["BA1"]
     assert Organization.objects.get(code="NG1").term_end is not None  # a 党总支's first term is opened
+
+
+@pytest.mark.django_db
+def test_a_row_the_bulk_write_refuses_is_named_by_its_own_row(monkeypatch):
+    """Checked, then refused at the write (the system changed in between): the error names the row
+    of the post refused, not the first of the sheet, and nothing is written."""
+    from django.core.exceptions import ValidationError
+
+    from dangjian.organizations import services
+
+    calls = []
+
+    def refuse_the_third(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 3:
+            raise ValidationError({"start": "模拟：写入时被拒绝。"})
+
+    monkeypatch.setattr(services, "appointment_check", refuse_the_third)
+    book = bureau(20, "A")  # posts, in the order held: rows 2 and 4 (2016), then 3 and 5 (2021)
+    before = Organization.objects.count()
+
+    result = import_workbook(xlsx(book), by=OFFICER, user=None)
+
+    assert [(e.sheet, e.row, e.column) for e in result.errors] == [("任职", 3, "任职日期")]
+    assert Organization.objects.count() == before

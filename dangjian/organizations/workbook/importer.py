@@ -85,8 +85,7 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
     units: dict[str, Unit] = {}
     with transaction.atomic():
         # The whole tree in a few statements (treebeard's load_bulk), not a sorted insert each.
-        at[:] = (ORG_SHEET, checks.org_plans[0].row if checks.org_plans else 0)
-        orgs = organization_bulk_create(by=by, note="工作簿导入", rows=[
+        orgs = _named_row(at, ORG_SHEET, checks.org_plans, organization_bulk_create, by=by, note="工作簿导入", rows=[
             OrgRow(plan.code, plan.name, plan.kind, plan.founded_on,
                    parent=(plan.parent_code if plan.parent_code in planned_orgs else checks.db_orgs[plan.parent_code])
                    if plan.parent_code else None)
@@ -121,14 +120,12 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
                                              for p in checks.stay_plans])
         # In the order they were held: a secretary appointed ends the one before.
         posts = sorted(checks.appointment_plans, key=lambda p: (p.start, p.row))
-        at[:] = (APPOINTMENT_SHEET, posts[0].row if posts else 0)
-        appointment_bulk_create(by=by, posts=[
+        _named_row(at, APPOINTMENT_SHEET, posts, appointment_bulk_create, by=by, posts=[
             PostRow(org_of(plan.organization_code), members.get(plan.id_number) or checks.db_members[plan.id_number],
                     plan.role, plan.start, plan.end) for plan in posts])
         # Then what happened after: members leaving the roster, 换届, 撤销 (the deepest first).
         leavers = [plan for plan in checks.member_plans if plan.status != Member.Status.ACTIVE]
-        at[:] = (ROSTER_SHEET, leavers[0].row if leavers else 0)
-        member_bulk_leave(by=by, leaves=[(members[plan.data["id_number"]], plan.status, plan.left_on, plan.destination)
+        _named_row(at, ROSTER_SHEET, leavers, member_bulk_leave, by=by, leaves=[(members[plan.data["id_number"]], plan.status, plan.left_on, plan.destination)
                                          for plan in leavers])
         for plan in checks.org_plans:
             if plan.renewed_on:
@@ -150,6 +147,18 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
         audit_record(by=by, action=action,
                      note="导入：" + "，".join(f"{label} {n} 行" for label, n in created.items()))
     return created
+
+
+def _named_row(at: list, sheet: str, plans: list, service, **kwargs):
+    """Call a bulk service on `plans`' rows; a row it refuses (`ValidationError.index`, its place in
+    the list) is named by its sheet and Excel row, as the one-by-one services were."""
+    at[:] = (sheet, plans[0].row if plans else 0)
+    try:
+        return service(**kwargs)
+    except ValidationError as exc:
+        if getattr(exc, "index", None) is not None:
+            at[:] = (sheet, plans[exc.index].row)
+        raise
 
 
 def _write_failed(errors: list[RowError], at: list, exc: Exception, columns: dict[str, dict[str, str]]) -> None:

@@ -181,7 +181,7 @@ def organization_bulk_create(*, by: Actor, rows: list[OrgRow], note: str = "") -
         return {}
     errors: dict[str, str] = {}
     kinds: dict[str, str] = {}
-    first = None  # the first row refused, for the caller to name it (`_refused_row`)
+    first = None  # the first row refused: its position goes with the error (`_refused`)
     for i, row in enumerate(rows):
         found = len(errors)
         row.code, row.name = row.code.strip(), row.name.strip()

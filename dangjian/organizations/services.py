@@ -439,7 +439,7 @@ def appointment_create(
 
 
 @dataclass
-class PostRow:
+class AppointmentRow:
     """One post for `appointment_bulk_create`: held from `start`, and until `end` if it is a past one."""
 
     organization: Organization
@@ -450,14 +450,14 @@ class PostRow:
 
 
 @transaction.atomic
-def appointment_bulk_create(*, by: Actor, posts: list[PostRow]) -> list[Appointment]:
+def appointment_bulk_create(*, by: Actor, appointments: list[AppointmentRow]) -> list[Appointment]:
     """`appointment_create` (then `appointment_end` for a past post) for many posts at once, in the
     order given (the order they were held): the same checks, a new single holder ending the one
-    before (held in the system, or earlier in `posts`), the posts written in one insert and the
+    before (held in the system, or earlier in `appointments`), written in one insert, and the
     audit entries as the one-by-one services write them (a create, an end), chained in that order."""
-    if not posts:
+    if not appointments:
         return []
-    org_ids = sorted({p.organization.pk for p in posts})
+    org_ids = sorted({a.organization.pk for a in appointments})
     held: dict[tuple[int, str], Appointment] = {}  # (organisation, role) -> the open single holder
     for chunk in _chunks(org_ids):
         for previous in Appointment.objects.select_for_update().filter(
@@ -465,7 +465,7 @@ def appointment_bulk_create(*, by: Actor, posts: list[PostRow]) -> list[Appointm
             held[(previous.organization_id, previous.role)] = previous
     made: list[Appointment] = []
     events: list[tuple[str, Appointment]] = []  # ("create" or "end", the post), in the order they happened
-    for i, row in enumerate(posts):
+    for i, row in enumerate(appointments):
         with _refused_row(i):
             _appointment_one(by, row, held, events, made)
     Appointment.objects.bulk_create(made, batch_size=500)
@@ -477,7 +477,7 @@ def appointment_bulk_create(*, by: Actor, posts: list[PostRow]) -> list[Appointm
     return made
 
 
-def _appointment_one(by: Actor, row: PostRow, held: dict, events: list, made: list) -> None:
+def _appointment_one(by: Actor, row: AppointmentRow, held: dict, events: list, made: list) -> None:
     """One post of `appointment_bulk_create`: checked, the single holder before it ended."""
     if row.role not in Appointment.Role.values:
         raise ValidationError({"role": "请选择职务。"})

@@ -160,7 +160,7 @@ CASES: dict[str, Case] = {
         by=by, organization=b.branch_a, member=_ordinary_member(b), role=Appointment.Role.DEPUTY_SECRETARY,
         start=dt.date(2026, 1, 5))),
     "organizations.appointment_bulk_create": Case("appointment.create", lambda b, by: org.appointment_bulk_create(
-        by=by, posts=[org.PostRow(b.branch_a, _ordinary_member(b), Appointment.Role.DEPUTY_SECRETARY,
+        by=by, appointments=[org.AppointmentRow(b.branch_a, _ordinary_member(b), Appointment.Role.DEPUTY_SECRETARY,
                                   dt.date(2026, 1, 5))])[0]),
     "organizations.appointment_end": Case("appointment.end", lambda b, by: org.appointment_end(
         by=by, appointment=Appointment.objects.get(organization=b.branch_a), on=dt.date(2026, 6, 1))),

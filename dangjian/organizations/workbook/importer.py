@@ -27,8 +27,8 @@ from dangjian.core.excel import RowError, Sheet, open_workbook, read_sheet
 from dangjian.core.excel.reader import renamed
 from dangjian.organizations.models import Member, Organization, PendingImport, Unit
 from dangjian.organizations.services import (
+    AppointmentRow,
     OrgRow,
-    PostRow,
     appointment_bulk_create,
     member_bulk_create,
     member_bulk_leave,
@@ -120,13 +120,14 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
                                              for p in checks.stay_plans])
         # In the order they were held: a secretary appointed ends the one before.
         posts = sorted(checks.appointment_plans, key=lambda p: (p.start, p.row))
-        _named_row(at, APPOINTMENT_SHEET, posts, appointment_bulk_create, by=by, posts=[
-            PostRow(org_of(plan.organization_code), members.get(plan.id_number) or checks.db_members[plan.id_number],
-                    plan.role, plan.start, plan.end) for plan in posts])
+        _named_row(at, APPOINTMENT_SHEET, posts, appointment_bulk_create, by=by, appointments=[
+            AppointmentRow(org_of(plan.organization_code), members.get(plan.id_number) or checks.db_members[plan.id_number],
+                           plan.role, plan.start, plan.end)
+            for plan in posts])
         # Then what happened after: members leaving the roster, 换届, 撤销 (the deepest first).
         leavers = [plan for plan in checks.member_plans if plan.status != Member.Status.ACTIVE]
-        _named_row(at, ROSTER_SHEET, leavers, member_bulk_leave, by=by, leaves=[(members[plan.data["id_number"]], plan.status, plan.left_on, plan.destination)
-                                         for plan in leavers])
+        _named_row(at, ROSTER_SHEET, leavers, member_bulk_leave, by=by, leaves=[
+            (members[plan.data["id_number"]], plan.status, plan.left_on, plan.destination) for plan in leavers])
         for plan in checks.org_plans:
             if plan.renewed_on:
                 at[:] = (ORG_SHEET, plan.row)

@@ -77,6 +77,9 @@ class ImportResult:
 
 # ---------------------------------------------------------------- writing
 
+# Roster rows written per member_bulk_create: a few batches each, the memory of one slice at a time.
+MEMBER_SLICE = 2000
+
 def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple[str, ...]) -> dict[str, int]:
     """Write every planned row through its service, all in one transaction. A service refusing
     a row here (someone registered the same ID number a moment ago) rolls everything back."""
@@ -100,17 +103,21 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
                 org = orgs.get(plan.organization_code) or checks.db_orgs[plan.organization_code]
             units[plan.code] = unit_create(by=by, parent=parent, code=plan.code, name=plan.name,
                                            kind=plan.kind, organization=org)
-        rows = []
-        for plan in checks.member_plans:
-            data = dict(plan.data, since=plan.since)
-            if data["organization"].pk is None:
-                data["organization"] = orgs[data["organization"].code]
-            if data.get("unit") is not None and data["unit"].pk is None:
-                data["unit"] = units[data["unit"].code]
-            rows.append(data)
-        # Rows were checked by member_clean above; written in bulk (a few inserts for any count).
-        at[:] = (ROSTER_SHEET, checks.member_plans[0].row if checks.member_plans else 0)
-        members = {m.id_number: m for m in member_bulk_create(by=by, rows=rows)}
+        # Rows were checked by member_clean above; written in bulk (a few inserts for any count), a
+        # slice at a time so that the records and audit entries being written do not pile up.
+        members: dict[str, Member] = {}
+        for start in range(0, len(checks.member_plans), MEMBER_SLICE):
+            plans = checks.member_plans[start:start + MEMBER_SLICE]
+            at[:] = (ROSTER_SHEET, plans[0].row)
+            rows = []
+            for plan in plans:
+                data = dict(plan.data, since=plan.since)
+                if data["organization"].pk is None:
+                    data["organization"] = orgs[data["organization"].code]
+                if data.get("unit") is not None and data["unit"].pk is None:
+                    data["unit"] = units[data["unit"].code]
+                rows.append(data)
+            members.update((m.id_number, m) for m in member_bulk_create(by=by, rows=rows))
 
         def org_of(code: str) -> Organization:
             return orgs.get(code) or checks.db_orgs[code]

@@ -154,3 +154,18 @@ def test_a_row_the_bulk_write_refuses_is_named_by_its_own_row(monkeypatch):
 
     assert [(e.sheet, e.row, e.column) for e in result.errors] == [("任职", 3, "任职日期")]
     assert Organization.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_streamed_read_still_stops_a_runaway_sheet_before_anything_else(monkeypatch):
+    from dangjian.core.excel import reader
+
+    monkeypatch.setattr(reader, "MAX_ROWS_PER_SHEET", 5)
+    book = bureau(10, "A")
+    result = import_workbook(xlsx({"党组织": book["党组织"], "花名册": book["花名册"][:6]}), by=OFFICER, user=None)
+    assert result.created == {"党组织": 3, "花名册": 5}  # 5 rows: within the limit
+    # 6 rows, and a header missing: the size is said, alone (the header waits for a file that can be read).
+    roster = [[h for h in row] for row in book["花名册"][:7]]
+    roster[0][roster[0].index("党员类别")] = "类别"
+    result = import_workbook(xlsx({"党组织": book["党组织"], "花名册": roster}), by=OFFICER, user=None)
+    assert [(e.sheet, e.row, e.message) for e in result.errors] == [("花名册", 0, "超过 5 行，请分成几个文件导入。")]

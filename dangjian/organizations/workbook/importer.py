@@ -4,8 +4,12 @@
 All or nothing (REL-07). Every row of every sheet is read and checked first, against the file,
 the database and the importing user's scope (`checks.py`, `scope.py`), and every problem is collected with its
 sheet, Excel row number and column header; a file with any problem writes nothing. A clean file is
-written through the ordinary services (so each record gets its own audit entry, and the same rules
-apply as in the forms) inside one transaction, so a failure half-way also leaves nothing behind.
+written through the services (so each record gets its own audit entry, and the same rules apply as
+in the forms) inside one transaction, so a failure half-way also leaves nothing behind. The
+organisation tree, the roster, earlier stays, posts and leavers go through the services' bulk forms
+(`organization_bulk_create`, `member_bulk_create`, `membership_history_add`,
+`appointment_bulk_create`, `member_bulk_leave`): the statements an import sends do not grow with its
+rows (tests/organizations/test_workbook_bulk.py); units, 换届 and 撤销 are still written one by one.
 Re-importing a file that was already imported fails on the codes and ID numbers it would duplicate,
 so it never creates duplicates, and it never changes or moves a record that already exists.
 

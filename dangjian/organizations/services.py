@@ -4,6 +4,8 @@ input with nothing saved."""
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
@@ -19,9 +21,11 @@ from dangjian.audit.services import (
     audited_transition,
     audited_update,
     explained_conflict,
+    present,
     snapshot,
 )
 from dangjian.core import rules
+from dangjian.core.crypto import search_hash
 from dangjian.core.dates import Precision, add_months, add_years, latest_day
 from dangjian.core.identity import (
     normalize_id_number,
@@ -170,6 +174,97 @@ def organization_create(
                                      note=note, document_number=document_number)
     audit_record(by=by, action="organization.create", obj=org, after=snapshot(org, ORG_FIELDS), note=note)
     return org
+
+
+@dataclass
+class OrgRow:
+    """One organisation for `organization_bulk_create`. `parent`: an organisation in the system, the
+    code of an earlier row, or None (top level)."""
+
+    code: str
+    name: str
+    kind: str
+    founded_on: dt.date
+    parent: "Organization | str | None" = None
+
+
+@transaction.atomic
+def organization_bulk_create(*, by: Actor, rows: list[OrgRow], note: str = "") -> dict[str, Organization]:
+    """`organization_create` for a whole tree at once (a bureau brought in from a workbook): the
+    same checks, then treebeard's `load_bulk` (bulk_create=True) under each organisation of the
+    system that receives new ones: the first level is inserted in its sorted place, everything
+    below it in one insert per 1,000, in code order as `node_order_by` keeps siblings. The FOUNDED
+    events and one audit entry per organisation (as `organization_create` writes it) in bulk too.
+    Returns the organisations by code."""
+    if not rows:
+        return {}
+    errors: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    first = None  # the first row refused: its position goes with the error (`_refused`)
+    for i, row in enumerate(rows):
+        found = len(errors)
+        row.code, row.name = row.code.strip(), row.name.strip()
+        parent = row.parent
+        parent_kind = parent.kind if isinstance(parent, Organization) else kinds.get(parent) if parent else None
+        if row.kind not in Organization.Kind.values:
+            errors.setdefault("kind", "请选择党组织类型。")
+        elif isinstance(parent, str) and parent not in kinds:
+            errors.setdefault("parent", f"上级党组织 {parent} 应在下级之前。")
+        elif parent_kind not in ALLOWED_PARENTS[row.kind]:
+            where = Organization.Kind(parent_kind).label if parent_kind else "顶层"
+            errors.setdefault("parent", f"{Organization.Kind(row.kind).label}不能设在{where}之下。")
+        elif isinstance(parent, Organization) and parent.dissolved_on:
+            errors.setdefault("parent", f"上级党组织“{parent.name}”已撤销。")
+        if not row.code:
+            errors.setdefault("code", "请填写编码。")
+        elif row.code in kinds:
+            errors.setdefault("code", f"编码 {row.code} 重复。")
+        if not row.name:
+            errors.setdefault("name", "请填写名称。")
+        if row.founded_on > _today():
+            errors.setdefault("founded_on", "成立日期不能晚于今天。")
+        kinds[row.code] = row.kind
+        if first is None and len(errors) > found:
+            first = i
+    codes = list(kinds)
+    for chunk in _chunks(codes):
+        taken = Organization.objects.filter(code__in=chunk).values_list("code", flat=True).first()
+        if taken and not errors:
+            errors["code"], first = f"编码 {taken} 已被使用。", codes.index(taken)
+    if errors:
+        raise _refused(ValidationError(errors), first)
+
+    def node(row: OrgRow) -> dict:
+        years = term_years(row.kind, row.founded_on)
+        data = dict(code=row.code, name=row.name, kind=row.kind, founded_on=row.founded_on,
+                    term_start=row.founded_on if years else None,
+                    term_end=add_years(row.founded_on, years) if years else None)
+        below = sorted(children.get(row.code, ()), key=lambda r: r.code)
+        return {"data": data, "children": [node(r) for r in below]}
+
+    children: dict[str, list[OrgRow]] = {}
+    tops: dict[int | None, list[OrgRow]] = {}  # organisation in the system (None: top level) -> its new ones
+    for row in rows:
+        if isinstance(row.parent, str):
+            children.setdefault(row.parent, []).append(row)
+        else:
+            tops.setdefault(row.parent.pk if row.parent else None, []).append(row)
+    for parent_pk, top in tops.items():
+        # Fetched afresh: a sorted insert under another organisation may have moved this one's path.
+        parent = Organization.objects.get(pk=parent_pk) if parent_pk else None
+        # In code order, so each insert lands after the new ones before it and never moves them.
+        Organization.objects.load_bulk([node(r) for r in sorted(top, key=lambda r: r.code)], parent=parent,
+                                       bulk_create=True)
+    made: dict[str, Organization] = {}
+    for chunk in _chunks(codes):
+        made.update((o.code, o) for o in Organization.objects.filter(code__in=chunk))
+    made = {code: made[code] for code in codes}  # in the rows' order
+    OrganizationEvent.objects.bulk_create(
+        [OrganizationEvent(organization=org, kind=OrganizationEvent.Kind.FOUNDED, on=org.founded_on, note=note)
+         for org in made.values()], batch_size=500)
+    audit_record_many(by=by, items=[AuditItem("organization.create", org, after=snapshot(org, ORG_FIELDS), note=note)
+                                    for org in made.values()])
+    return made
 
 
 @explained_conflict()
@@ -419,24 +514,124 @@ def appointment_create(
     return appointment
 
 
-def _promotion(*, by: Actor, organization: Organization, member: Member, role: str, start: dt.date) -> dt.date | None:
-    """The member's own open posts in `organization` against the new one: lower posts end on `start`
-    (audited); a higher post held since `start` or before refuses the lower one; a higher post
-    taken after `start` makes the new post an earlier one, ending on that day (returned)."""
+def _promotion_plan(held_posts, *, organization: Organization, member: Member, role: str,
+                    start: dt.date) -> tuple[list[Appointment], dt.date | None]:
+    """The member's own open posts in `organization` (`held_posts`) against a new `role` from
+    `start`: the lower ones, to end on `start`; and the day the new post itself ends when a higher
+    post was taken after `start` (the new one is then an earlier post). Refused: a lower post begun
+    after `start`, or a higher post held since `start` or before."""
     label = Appointment(organization=organization, role=role).title
-    ends_on = None
-    for held in Appointment.objects.select_for_update().filter(
-            organization=organization, member=member, end__isnull=True).select_related("organization"):
+    to_end, ends_on = [], None
+    for held in held_posts:
+        if held.end is not None:
+            continue
         if held.role in SUPERSEDES.get(role, ()):
             if held.start > start:
                 raise ValidationError({"start": f"{member.name}自{held.start}任{held.title}，升任{label}的日期不能早于此日。"})
-            audited_update(by=by, action="appointment.end", instance=held, fields=["end"], data={"end": start})
+            to_end.append(held)
         elif role in SUPERSEDES.get(held.role, ()):
             if held.start <= start:
                 raise ValidationError({"role": f"{member.name}现任{held.title}（自{held.start}起），不再同时任{label}；"
                                                f"以前担任的{label}请写明免职日期。"})
             ends_on = min(held.start, ends_on or held.start)
+    return to_end, ends_on
+
+
+def _promotion(*, by: Actor, organization: Organization, member: Member, role: str, start: dt.date) -> dt.date | None:
+    """`_promotion_plan` against the posts in the database: the lower posts ended (audited); returns
+    the day the new post ends, if it is an earlier one."""
+    held = Appointment.objects.select_for_update().filter(
+        organization=organization, member=member, end__isnull=True).select_related("organization")
+    to_end, ends_on = _promotion_plan(held, organization=organization, member=member, role=role, start=start)
+    for post in to_end:
+        audited_update(by=by, action="appointment.end", instance=post, fields=["end"], data={"end": start})
     return ends_on
+
+
+@dataclass
+class AppointmentRow:
+    """One post for `appointment_bulk_create`: held from `start`, and until `end` if it is a past one."""
+
+    organization: Organization
+    member: Member
+    role: str
+    start: dt.date
+    end: dt.date | None = None
+
+
+@transaction.atomic
+def appointment_bulk_create(*, by: Actor, appointments: list[AppointmentRow]) -> list[Appointment]:
+    """`appointment_create` (then `appointment_end` for a past post) for many posts at once, in the
+    order given (the order they were held): the same checks, a new single holder ending the one
+    before (held in the system, or earlier in `appointments`), written in one insert, and the
+    audit entries as the one-by-one services write them (a create, an end), chained in that order."""
+    if not appointments:
+        return []
+    org_ids = sorted({a.organization.pk for a in appointments})
+    held: dict[tuple[int, str], Appointment] = {}  # (organisation, role) -> the open single holder
+    own: dict[tuple[int, int], list[Appointment]] = {}  # (organisation, member) -> their open posts
+    for chunk in _chunks(org_ids):
+        for post in Appointment.objects.select_for_update().filter(
+                organization_id__in=chunk, end__isnull=True).select_related("member", "organization"):
+            own.setdefault((post.organization_id, post.member_id), []).append(post)
+            if post.role in SINGLE_HOLDER_ROLES:
+                held[(post.organization_id, post.role)] = post
+    made: list[Appointment] = []
+    events: list[tuple[str, Appointment]] = []  # ("create" or "end", the post), in the order they happened
+    for i, row in enumerate(appointments):
+        with _refused_row(i):
+            _appointment_one(by, row, held, own, events, made)
+    Appointment.objects.bulk_create(made, batch_size=500)
+    audit_record_many(by=by, items=[
+        AuditItem("appointment.create", post, after=snapshot(post, ["organization", "member", "role", "start"]))
+        if kind == "create" else
+        AuditItem("appointment.end", post, before={"end": None}, after={"end": present("end", post.end)})
+        for kind, post in events])
+    return made
+
+
+def _appointment_one(by: Actor, row: AppointmentRow, held: dict, own: dict, events: list, made: list) -> None:
+    """One post of `appointment_bulk_create`: checked; the single holder before it and the
+    appointee's own lower posts (a promotion, `_promotion_plan`) ended on its first day."""
+    if row.role not in Appointment.Role.values:
+        raise ValidationError({"role": "请选择职务。"})
+    _not_future(row.start, "start")
+    if row.member.status != Member.Status.ACTIVE:
+        raise ValidationError({"member": f"{row.member.name}不是在册党员。"})
+    appointment_check(organization=row.organization, member=row.member, role=row.role, on=row.start)
+    appointment = Appointment(organization=row.organization, member=row.member, role=row.role, start=row.start)
+
+    def end(post: Appointment) -> None:
+        if post.pk is not None:  # held in the system: ended as the one-by-one service ends it
+            audited_update(by=by, action="appointment.end", instance=post, fields=["end"], data={"end": row.start})
+        else:
+            post.end = row.start
+            events.append(("end", post))
+
+    if row.role in SINGLE_HOLDER_ROLES:
+        previous = held.get((row.organization.pk, row.role))
+        if previous is not None and previous.end is None:
+            if previous.start > row.start:
+                raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}"
+                                                "任职，新任日期不能早于此日。"})
+            end(previous)
+        held[(row.organization.pk, row.role)] = appointment
+    mine = own.setdefault((row.organization.pk, row.member.pk), [])
+    lower, ends_on = _promotion_plan(mine, organization=row.organization, member=row.member, role=row.role,
+                                     start=row.start)
+    for post in lower:
+        end(post)
+    events.append(("create", appointment))
+    if row.end is not None:
+        _not_future(row.end, "end")
+        if row.end < row.start:
+            raise ValidationError({"end": "免职日期不能早于任职日期。"})
+    appointment.end = row.end if row.end is not None else ends_on
+    if appointment.end is not None:
+        events.append(("end", appointment))
+    else:
+        mine.append(appointment)
+    made.append(appointment)
 
 
 def _in_effect(code: str, on: dt.date) -> bool:
@@ -555,9 +750,12 @@ def unit_update(*, by: Actor, unit: Unit, name: str, organization: Organization 
 
 # ---------------------------------------------------------------- members
 
-def member_clean(data: dict, *, instance: Member | None = None) -> dict:
+def member_clean(data: dict, *, instance: Member | None = None, taken: "set[str] | None" = None) -> dict:
     """Normalise and check a member's fields; returns the cleaned dict or raises ValidationError
-    with one Chinese message per field. Shared by the form, the API and the workbook import."""
+    with one Chinese message per field. Shared by the form, the API and the workbook import.
+
+    `taken`: the search hashes of the ID numbers already registered, looked up once for a whole
+    file (`taken_id_hashes`); None asks the database for this one number."""
     errors: dict[str, str] = {}
     data = dict(data)
     data["name"] = normalize_person_name(data.get("name") or "")
@@ -569,10 +767,14 @@ def member_clean(data: dict, *, instance: Member | None = None) -> dict:
     except ValidationError as exc:
         errors["id_number"] = exc.messages[0]
     else:
-        clash = Member.objects.with_id_numbers(data["id_number"])
-        if instance is not None:
-            clash = clash.exclude(pk=instance.pk)
-        if clash.exists():
+        if taken is not None:
+            clashes = search_hash(data["id_number"], kind="id_number") in taken
+        else:
+            clash = Member.objects.with_id_numbers(data["id_number"])
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            clashes = clash.exists()
+        if clashes:
             errors["id_number"] = "该身份证号已登记在另一名党员名下。"
     data["phone"] = normalize_phone(data.get("phone") or "")
     try:
@@ -642,6 +844,41 @@ def _partial_precisions(data: dict, instance: Member | None) -> None:
     if data["full_on_precision"] == Precision.UNKNOWN and (
             data.get("full_on") or data.get("category") != Member.Category.FULL):
         data["full_on_precision"] = Precision.DAY  # 不详 says something only of a 正式党员 with no date
+
+
+def _refused(exc: ValidationError, index: int | None) -> ValidationError:
+    """`exc`, marked with the position of the row it refuses in a bulk service's list."""
+    exc.index = index
+    return exc
+
+
+@contextmanager
+def _refused_row(index: int):
+    """Inside a bulk service's loop: a ValidationError raised for row `index` carries it (`.index`),
+    so the caller (the workbook import) can name the row of the file it came from."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise _refused(exc, index) from None
+
+
+# Rows per IN (...) list: under SQLite's old limit of 999 variables, whatever the build.
+LOOKUP_CHUNK = 900
+
+
+def _chunks(values: list, size: int = LOOKUP_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def taken_id_hashes(id_numbers) -> set[str]:
+    """The search hashes, among those of `id_numbers`, already registered to a member (anyone's,
+    whatever the caller's scope): one query per 900 numbers, for `member_clean(taken=...)`."""
+    hashes = sorted({search_hash(number, kind="id_number") for number in id_numbers if number})
+    taken: set[str] = set()
+    for chunk in _chunks(hashes):
+        taken.update(Member.objects.filter(id_number_hash__in=chunk).values_list("id_number_hash", flat=True))
+    return taken
 
 
 @transaction.atomic
@@ -786,6 +1023,46 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
                        after_extra={"appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
                                                            for p in posts]})
     return member
+
+
+@transaction.atomic
+def member_bulk_leave(*, by: Actor, leaves: list[tuple[Member, str, dt.date, str]]) -> list[Member]:
+    """`member_leave` for many members at once (a workbook's 已转出/已去世 rows): each (member,
+    status, on, note) checked as there, their open stays and posts ended on their day, a few
+    statements in all; one audit entry per member, as `member_leave` writes it."""
+    if not leaves:
+        return []
+    for i, (member, status, on, _note) in enumerate(leaves):
+        with _refused_row(i):
+            if status not in MEMBER_ROSTER.moves[Member.Status.ACTIVE]:
+                raise ValidationError({"status": "请选择离开花名册的原因。"})
+            MEMBER_ROSTER.check(member, status)
+            _not_future(on, "on")
+    day = {member.pk: on for member, _status, on, _note in leaves}
+    ids = list(day)
+    posts: dict[int, list[Appointment]] = {}
+    stays: list[Membership] = []
+    for chunk in _chunks(ids):
+        for post in Appointment.objects.filter(member_id__in=chunk, end__isnull=True).select_related("organization"):
+            if post.start > day[post.member_id]:
+                raise _refused(ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"}), ids.index(post.member_id))
+            post.end = day[post.member_id]
+            posts.setdefault(post.member_id, []).append(post)
+        stays += Membership.objects.filter(member_id__in=chunk, end__isnull=True)
+    for stay in stays:
+        stay.end = day[stay.member_id]
+    Membership.objects.bulk_update(stays, ["end"], batch_size=500)
+    Appointment.objects.bulk_update([p for held in posts.values() for p in held], ["end"], batch_size=500)
+    now = timezone.now()
+    for member, status, _on, _note in leaves:
+        member.status, member.updated_at = status, now
+    Member.objects.bulk_update([m for m, *_ in leaves], ["status", "updated_at"], batch_size=500)
+    audit_record_many(by=by, items=[
+        AuditItem("member.leave", member, before={"status": Member.Status.ACTIVE.value}, note=note, after={
+            "status": status, "appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
+                                                     for p in posts.get(member.pk, ())]})
+        for member, status, _on, note in leaves])
+    return [m for m, *_ in leaves]
 
 
 @transaction.atomic

@@ -143,6 +143,8 @@ CASES: dict[str, Case] = {
     # organisations
     "organizations.organization_create": Case("organization.create", lambda b, by: org.organization_create(
         by=by, parent=b.general_branch, code="BC", name="第三党支部", kind="branch", founded_on=dt.date(2026, 3, 1))),
+    "organizations.organization_bulk_create": Case("organization.create", lambda b, by: org.organization_bulk_create(
+        by=by, rows=[org.OrgRow("BC", "第三党支部", "branch", dt.date(2026, 3, 1), parent=b.general_branch)])["BC"]),
     "organizations.organization_restructure": Case("organization.restructure", lambda b, by: org.organization_restructure(
         by=by, organization=b.branch_b, on=dt.date(2026, 3, 1), note="因机构改革更名", name="城东分局党支部")),
     "organizations.organization_dissolve": Case("organization.dissolve", prepared(
@@ -157,6 +159,9 @@ CASES: dict[str, Case] = {
     "organizations.appointment_create": Case("appointment.create", lambda b, by: org.appointment_create(
         by=by, organization=b.branch_a, member=_ordinary_member(b), role=Appointment.Role.DEPUTY_SECRETARY,
         start=dt.date(2026, 1, 5))),
+    "organizations.appointment_bulk_create": Case("appointment.create", lambda b, by: org.appointment_bulk_create(
+        by=by, appointments=[org.AppointmentRow(b.branch_a, _ordinary_member(b), Appointment.Role.DEPUTY_SECRETARY,
+                                  dt.date(2026, 1, 5))])[0]),
     "organizations.appointment_end": Case("appointment.end", lambda b, by: org.appointment_end(
         by=by, appointment=Appointment.objects.get(organization=b.branch_a), on=dt.date(2026, 6, 1))),
     "organizations.unit_create": Case("unit.create", lambda b, by: org.unit_create(
@@ -179,6 +184,8 @@ CASES: dict[str, Case] = {
         _probationary, lambda b, by, member: org.member_confirm_full(by=by, member=member, on=dt.date(2026, 6, 1)))),
     "organizations.member_leave": Case("member.leave", lambda b, by: org.member_leave(
         by=by, member=_ordinary_member(b), status=Member.Status.DECEASED, on=dt.date(2026, 6, 1))),
+    "organizations.member_bulk_leave": Case("member.leave", lambda b, by: org.member_bulk_leave(
+        by=by, leaves=[(_ordinary_member(b), Member.Status.DECEASED, dt.date(2026, 6, 1), "")])[0]),
     "organizations.member_probation_record": Case("member.probation", lambda b, by: org.member_probation_record(
         by=by, member=_ordinary_member(b), start=dt.date(2026, 6, 1), end=dt.date(2027, 6, 1)).member),
     "organizations.member_reveal_id_number": Case("member.reveal_id_number", lambda b, by: org.member_reveal_id_number(
@@ -225,6 +232,7 @@ EXEMPT: dict[str, str] = {
     "audit.stale": "read: words an optimistic-locking Conflict from the record's latest entries",
     "organizations.term_years": "pure: a term length from the rule data",
     "organizations.member_clean": "pure: normalises and checks a member's fields (form, API, import)",
+    "organizations.taken_id_hashes": "read: which of a file's ID numbers are registered (one lookup per file)",
     "organizations.appointment_check": "pure: the posts rules appointment_create applies (reads only)",
     "organizations.election_clean": "pure: checks a 换届's election figures for organization_renew_term",
     "organizations.branch_committee_posts": "pure: the named 分工 a 支委会 has (rule data)",

@@ -200,7 +200,7 @@ def test_a_service_refusing_a_row_mid_write_rolls_back_everything(bureau, monkey
 
         raise ValidationError({"start": "模拟：写入时被拒绝。"})
 
-    monkeypatch.setattr(importer_module, "appointment_create", refuse)
+    monkeypatch.setattr(importer_module, "appointment_bulk_create", refuse)
     before = counts()
     appointments = [["党组织编码", "身份证号", "职务", "任职日期"], ["XB1", person(1)[4], "书记", "2021-1-1"]]
 

@@ -116,27 +116,51 @@ def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *,
     """Read one sheet's header row and data rows (blank rows skipped). `required` headers must be
     present; of each group in `required_one_of` at least one must be (the first is named when none
     is). None if the sheet is unusable; an empty sheet reads as a sheet with no rows."""
+    headers = tuple(headers)
+    header_errors: list[RowError] = []  # said once the whole sheet is read (a runaway size comes first)
+    index, columns, unknown, skipped, missing, rows = {}, {}, [], [], [], []
     try:
         ws.reset_dimensions()  # some tools write a wrong used range; read what is really there
-        raw_rows = []
-        for values in ws.iter_rows(values_only=True):
-            raw_rows.append(values)
-            if len(raw_rows) > MAX_ROWS_PER_SHEET + 1:
-                break
+        # Streamed: each row becomes its cells as it is parsed; only the cells read are kept.
+        stream = ws.iter_rows(values_only=True)
+        first = next(stream, None)
+        usable = first is not None and not all(is_blank(v) for v in first)
+        if usable:
+            index, columns, unknown, skipped = _header_row(first, name, headers, header_errors, aliases=aliases,
+                                                           extra=extra, ignored=ignored)
+            missing = [h for h in required if h not in index]
+            missing += [group[0] for group in required_one_of if not any(h in index for h in group)]
+        for number, values in enumerate(stream, start=2):
+            if number > MAX_ROWS_PER_SHEET + 1:
+                errors.append(RowError(name, 0, "", "", f"超过 {MAX_ROWS_PER_SHEET} 行，请分成几个文件导入。"))
+                return None
+            if not usable or missing:
+                continue
+            cells = {h: values[i] if i < len(values) else None for h, i in index.items()}
+            # Blank in every column we read: a spacer, or a template row with only its 序号 filled in.
+            if all(is_blank(v) for v in cells.values()):
+                continue
+            rows.append((number, cells))
     except Exception:  # a damaged sheet part: whatever the parser tripped on, the answer is the same
         errors.append(RowError(name, 0, "", "", "该工作表无法读取，文件可能已损坏："
                                                 "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。"))
         return None
-    if len(raw_rows) > MAX_ROWS_PER_SHEET + 1:
-        errors.append(RowError(name, 0, "", "", f"超过 {MAX_ROWS_PER_SHEET} 行，请分成几个文件导入。"))
-        return None
-    headers = tuple(headers)
-    if not raw_rows or all(is_blank(v) for v in raw_rows[0]):
+    if not usable:
         return Sheet(name, headers, {}, [])
+    errors.extend(header_errors)
+    for header in missing:
+        errors.append(RowError(name, 1, header, "", f"缺少「{header}」列：请在第 1 行加上这一列的表头。"))
+    if missing:
+        return None
+    return Sheet(name, headers, columns, rows, tuple(unknown), tuple(skipped))
+
+
+def _header_row(values, name: str, headers: tuple[str, ...], errors: list[RowError], *, aliases, extra, ignored):
+    """Row 1: each known header's position and its text as written, and the columns not read."""
     index: dict[str, int] = {}
     columns: dict[str, str] = {}
     unknown, skipped = [], []
-    for position, value in enumerate(raw_rows[0]):
+    for position, value in enumerate(values):
         header = canonical_header(value, aliases)
         if header not in headers and header not in extra:
             if header in ignored:
@@ -149,20 +173,7 @@ def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *,
                                    f"表头「{header}」出现了两次，请删去多余的一列。"))
             continue
         index[header], columns[header] = position, text(value)
-    missing = [h for h in required if h not in index]
-    missing += [group[0] for group in required_one_of if not any(h in index for h in group)]
-    for header in missing:
-        errors.append(RowError(name, 1, header, "", f"缺少「{header}」列：请在第 1 行加上这一列的表头。"))
-    if missing:
-        return None
-    rows = []
-    for number, values in enumerate(raw_rows[1:], start=2):
-        cells = {h: values[i] if i < len(values) else None for h, i in index.items()}
-        # Blank in every column we read: a spacer, or a template row with only its 序号 filled in.
-        if all(is_blank(v) for v in cells.values()):
-            continue
-        rows.append((number, cells))
-    return Sheet(name, headers, columns, rows, tuple(unknown), tuple(skipped))
+    return index, columns, unknown, skipped
 
 
 def renamed(errors: list[RowError], old: str, new: str) -> list[RowError]:

@@ -22,6 +22,7 @@ from dangjian.organizations.services import (
     MEMBER_HOLDING_KINDS,
     SUPERSEDES,
     member_clean,
+    taken_id_hashes,
     term_years,
 )
 from dangjian.organizations.workbook.layout import (
@@ -457,6 +458,8 @@ class RowChecks:
         seen_ids: dict[str, int] = {}
         self.rows_read[sheet.name] = len(sheet.rows)
         registered = self._registered_here(sheet)
+        # Every ID number of the sheet looked up once, not a query per row in member_clean.
+        taken = taken_id_hashes(_id_cell(cells) for _row, cells in sheet.rows)
         for row, cells in sheet.rows:
             if _id_cell(cells) in registered:
                 self._already_there(sheet, row)
@@ -519,7 +522,7 @@ class RowChecks:
                 data["organization"] = copy.copy(org)
                 data["organization"].dissolved_on = None
             try:
-                data = member_clean(data)
+                data = member_clean(data, taken=taken)
             except ValidationError as exc:
                 id_wrong = "身份证号" in errs or "id_number" in exc.message_dict
                 for name, messages in exc.message_dict.items():

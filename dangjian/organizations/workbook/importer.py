@@ -4,8 +4,12 @@
 All or nothing (REL-07). Every row of every sheet is read and checked first, against the file,
 the database and the importing user's scope (`checks.py`, `scope.py`), and every problem is collected with its
 sheet, Excel row number and column header; a file with any problem writes nothing. A clean file is
-written through the ordinary services (so each record gets its own audit entry, and the same rules
-apply as in the forms) inside one transaction, so a failure half-way also leaves nothing behind.
+written through the services (so each record gets its own audit entry, and the same rules apply as
+in the forms) inside one transaction, so a failure half-way also leaves nothing behind. The
+organisation tree, the roster, earlier stays, posts and leavers go through the services' bulk forms
+(`organization_bulk_create`, `member_bulk_create`, `membership_history_add`,
+`appointment_bulk_create`, `member_bulk_leave`): the statements an import sends do not grow with its
+rows (tests/organizations/test_workbook_bulk.py); units, 换届 and 撤销 are still written one by one.
 Re-importing a file that was already imported fails on the codes and ID numbers it would duplicate,
 so it never creates duplicates, and it never changes or moves a record that already exists.
 
@@ -27,12 +31,13 @@ from dangjian.core.excel import RowError, Sheet, open_workbook, read_sheet
 from dangjian.core.excel.reader import renamed
 from dangjian.organizations.models import Member, Organization, PendingImport, Unit
 from dangjian.organizations.services import (
-    appointment_create,
-    appointment_end,
+    AppointmentRow,
+    OrgRow,
+    appointment_bulk_create,
     member_bulk_create,
-    member_leave,
+    member_bulk_leave,
     membership_history_add,
-    organization_create,
+    organization_bulk_create,
     organization_dissolve,
     organization_renew_term,
     unit_create,
@@ -76,24 +81,22 @@ class ImportResult:
 
 # ---------------------------------------------------------------- writing
 
+# Roster rows written per member_bulk_create: a few batches each, the memory of one slice at a time.
+MEMBER_SLICE = 2000
+
 def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple[str, ...]) -> dict[str, int]:
     """Write every planned row through its service, all in one transaction. A service refusing
     a row here (someone registered the same ID number a moment ago) rolls everything back."""
     at[:] = ["", 0]  # the row being written, for the error if a service refuses it
-    orgs: dict[str, Organization] = {}
+    planned_orgs = {plan.code for plan in checks.org_plans}
     units: dict[str, Unit] = {}
     with transaction.atomic():
-        for plan in checks.org_plans:
-            at[:] = (ORG_SHEET, plan.row)
-            parent = None
-            if plan.parent_code:
-                # Fetched afresh: inserting a sorted sibling may have moved the parent's path.
-                parent_pk = (orgs.get(plan.parent_code) or checks.db_orgs[plan.parent_code]).pk
-                parent = Organization.objects.get(pk=parent_pk)
-            orgs[plan.code] = organization_create(
-                by=by, parent=parent, code=plan.code, name=plan.name, kind=plan.kind,
-                founded_on=plan.founded_on, note="工作簿导入",
-            )
+        # The whole tree in a few statements (treebeard's load_bulk), not a sorted insert each.
+        orgs = _named_row(at, ORG_SHEET, checks.org_plans, organization_bulk_create, by=by, note="工作簿导入", rows=[
+            OrgRow(plan.code, plan.name, plan.kind, plan.founded_on,
+                   parent=(plan.parent_code if plan.parent_code in planned_orgs else checks.db_orgs[plan.parent_code])
+                   if plan.parent_code else None)
+            for plan in checks.org_plans])
         for plan in checks.unit_plans:
             at[:] = (UNIT_SHEET, plan.row)
             parent = None
@@ -104,17 +107,21 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
                 org = orgs.get(plan.organization_code) or checks.db_orgs[plan.organization_code]
             units[plan.code] = unit_create(by=by, parent=parent, code=plan.code, name=plan.name,
                                            kind=plan.kind, organization=org)
-        rows = []
-        for plan in checks.member_plans:
-            data = dict(plan.data, since=plan.since)
-            if data["organization"].pk is None:
-                data["organization"] = orgs[data["organization"].code]
-            if data.get("unit") is not None and data["unit"].pk is None:
-                data["unit"] = units[data["unit"].code]
-            rows.append(data)
-        # Rows were checked by member_clean above; written in bulk (a few inserts for any count).
-        at[:] = (ROSTER_SHEET, checks.member_plans[0].row if checks.member_plans else 0)
-        members = {m.id_number: m for m in member_bulk_create(by=by, rows=rows)}
+        # Rows were checked by member_clean above; written in bulk (a few inserts for any count), a
+        # slice at a time so that the records and audit entries being written do not pile up.
+        members: dict[str, Member] = {}
+        for start in range(0, len(checks.member_plans), MEMBER_SLICE):
+            plans = checks.member_plans[start:start + MEMBER_SLICE]
+            at[:] = (ROSTER_SHEET, plans[0].row)
+            rows = []
+            for plan in plans:
+                data = dict(plan.data, since=plan.since)
+                if data["organization"].pk is None:
+                    data["organization"] = orgs[data["organization"].code]
+                if data.get("unit") is not None and data["unit"].pk is None:
+                    data["unit"] = units[data["unit"].code]
+                rows.append(data)
+            members.update((m.id_number, m) for m in member_bulk_create(by=by, rows=rows))
 
         def org_of(code: str) -> Organization:
             return orgs.get(code) or checks.db_orgs[code]
@@ -123,19 +130,15 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
         membership_history_add(by=by, stays=[(members[p.id_number], org_of(p.organization_code), p.start, p.end)
                                              for p in checks.stay_plans])
         # In the order they were held: a secretary appointed ends the one before.
-        for plan in sorted(checks.appointment_plans, key=lambda p: (p.start, p.row)):
-            at[:] = (APPOINTMENT_SHEET, plan.row)
-            member = members.get(plan.id_number) or checks.db_members[plan.id_number]
-            appointment = appointment_create(by=by, organization=org_of(plan.organization_code), member=member,
-                                             role=plan.role, start=plan.start)
-            if plan.end:
-                appointment_end(by=by, appointment=appointment, on=plan.end)
+        posts = sorted(checks.appointment_plans, key=lambda p: (p.start, p.row))
+        _named_row(at, APPOINTMENT_SHEET, posts, appointment_bulk_create, by=by, appointments=[
+            AppointmentRow(org_of(plan.organization_code), members.get(plan.id_number) or checks.db_members[plan.id_number],
+                           plan.role, plan.start, plan.end)
+            for plan in posts])
         # Then what happened after: members leaving the roster, 换届, 撤销 (the deepest first).
-        for plan in checks.member_plans:
-            if plan.status != Member.Status.ACTIVE:
-                at[:] = (ROSTER_SHEET, plan.row)
-                member_leave(by=by, member=members[plan.data["id_number"]], status=plan.status, on=plan.left_on,
-                             note=plan.destination)
+        leavers = [plan for plan in checks.member_plans if plan.status != Member.Status.ACTIVE]
+        _named_row(at, ROSTER_SHEET, leavers, member_bulk_leave, by=by, leaves=[
+            (members[plan.data["id_number"]], plan.status, plan.left_on, plan.destination) for plan in leavers])
         for plan in checks.org_plans:
             if plan.renewed_on:
                 at[:] = (ORG_SHEET, plan.row)
@@ -156,6 +159,18 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
         audit_record(by=by, action=action,
                      note="导入：" + "，".join(f"{label} {n} 行" for label, n in created.items()))
     return created
+
+
+def _named_row(at: list, sheet: str, plans: list, service, **kwargs):
+    """Call a bulk service on `plans`' rows; a row it refuses (`ValidationError.index`, its place in
+    the list) is named by its sheet and Excel row, as the one-by-one services were."""
+    at[:] = (sheet, plans[0].row if plans else 0)
+    try:
+        return service(**kwargs)
+    except ValidationError as exc:
+        if getattr(exc, "index", None) is not None:
+            at[:] = (sheet, plans[exc.index].row)
+        raise
 
 
 def _write_failed(errors: list[RowError], at: list, exc: Exception, columns: dict[str, dict[str, str]]) -> None:
@@ -244,6 +259,7 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False, dry_run
         for sheet in sheets:
             checks.check_columns(sheet)
             check[sheet.name](sheet)
+            sheet.rows = []  # checked: its plans hold what the write needs, the raw cells can go
         checks.finish()
         errors = checks.errors
         if not errors:

@@ -309,8 +309,9 @@ def appointments_on(organization: Organization, day: dt.date) -> QuerySet[Appoin
 
 
 def member_history(user, member: Member):
-    """Stays and appointments of one member, for the detail page (3 queries), and the member's audit
-    trail only for a reader who may read the audit trail (VIEW_AUDIT; one more query)."""
+    """Stays, appointments and 留党察看 periods of one member, for the detail page (4 queries), and
+    the member's audit trail only for a reader who may read the audit trail (VIEW_AUDIT; one more
+    query)."""
     from dangjian.audit.models import AuditEntry
 
     memberships = list(member.memberships.select_related("organization").order_by("start", "id"))
@@ -322,6 +323,7 @@ def member_history(user, member: Member):
     return {
         "memberships": memberships,
         "appointments": list(member.appointments.select_related("organization").order_by("start")),
+        "probation_periods": list(member.probation_periods.order_by("start")),
         "audit": audit,
     }
 

@@ -802,13 +802,14 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
 def probation_clean(*, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
     """The problems with a 留党察看's dates, keyed by field, in the words the page, the API and
     `member_probation_record` show: not after today, the end after the start, at most the rule's
-    years (discipline.probation_max_years, 《中国共产党纪律处分条例》). Empty when none."""
+    years (discipline.probation_max_years, 《中国共产党纪律处分条例》) where the rule data has it in
+    effect on `start`. Empty when none."""
     errors = {}
     if start and start > _today():
         errors["start"] = "日期不能晚于今天。"
     if start and end and end <= start:
         errors["end"] = "留党察看期满日期应晚于开始日期。"
-    elif start and end:
+    elif start and end and _in_effect("discipline.probation_max_years", start):  # none before the rule
         rule = rules.rule("discipline.probation_max_years", on=start)
         if end > add_years(start, int(rule.value)):
             errors["end"] = f"留党察看期限不能超过{rule.value}年（{rule.citation}）。"
@@ -826,6 +827,8 @@ def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: d
         raise ValidationError(errors)
     if member.status != Member.Status.ACTIVE:
         raise ValidationError({"member": "只能对在册党员记录留党察看。"})
+    if start < member.joined_on:
+        raise ValidationError({"start": f"留党察看开始日期不能早于入党日期（{member.joined_display}）。"})
     if ProbationPeriod.objects.filter(member=member, start__lt=end, end__gt=start).exists():
         raise ValidationError({"start": f"{member.name}在该期间已有留党察看记录。"})
     period = ProbationPeriod.objects.create(member=member, start=start, end=end,

@@ -370,6 +370,7 @@ def test_openapi_schema_is_json_and_lists_every_route(bureau):
     assert set(schema["paths"]) == {
         "/api/organizations", "/api/organizations/{organization_id}", "/api/units", "/api/units/{unit_id}",
         "/api/members", "/api/members/{member_id}", "/api/members/{member_id}/transfer",
+        "/api/members/{member_id}/probation",
         "/api/meetings", "/api/meetings/{meeting_id}", "/api/agenda-items", "/api/decisions",
     }
     assert set(schema["paths"]["/api/members/{member_id}"]) == {"get", "patch"}

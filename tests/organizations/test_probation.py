@@ -112,6 +112,7 @@ def test_the_api_records_a_probation_through_the_same_service(bureau, client_for
     ({"start": "2026-03-01", "end": "2028-09-01"}, "end", "留党察看期限不能超过2年（《中国共产党纪律处分条例》"),
     ({"start": "2026-03-01", "end": "2026-02-01"}, "end", "留党察看期满日期应晚于开始日期。"),
     ({"start": "2099-01-01", "end": "2099-06-01"}, "start", "日期不能晚于今天。"),
+    ({"start": "1970-01-01", "end": "1971-01-01"}, "start", "留党察看开始日期不能早于入党日期"),  # before the rule too
 ])
 def test_the_api_answers_422_with_the_pages_messages_and_saves_nothing(bureau, client_for, body, field, message):
     client = client_for("party_office")

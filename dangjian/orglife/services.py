@@ -582,7 +582,8 @@ def member_voting_rights_refresh(*, by: Actor, member: Member, start: dt.date, e
     from these rows). One audit entry per meeting changed (meeting.voting_rights, its attendance
     row before and after, `reason` as its note); call in the recording transaction (organizations'
     member_probation_record and member_confirm_full do, as a VOTING_RIGHTS_LISTENER). Returns the
-    meetings changed. At most four queries and the audit insert, whatever the number of meetings."""
+    meetings changed. Eight queries (four of them the audit entries'), whatever the number of
+    meetings (pinned in tests/orglife/test_voting_rights.py)."""
     tz = timezone.get_current_timezone()
     rows = Attendance.objects.filter(member=member,
                                      meeting__starts_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz))

@@ -322,3 +322,22 @@ def test_a_past_confirmation_leaves_a_member_under_probation_without_the_vote(te
     ProbationPeriod.objects.create(member=probationary[1], start=dt.date(2026, 10, 15), end=dt.date(2027, 4, 15))
     org_services.member_confirm_full(by=BY, member=probationary[1], on=dt.date(2026, 10, 1))
     assert not meeting.attendances.get(member=probationary[1]).has_vote
+
+
+@time_machine.travel(NOW, tick=False)
+def test_bringing_past_meetings_up_to_date_takes_the_same_queries_for_one_meeting_or_four(ten):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    branch, full, probationary, disciplined = ten
+    counts = []
+    for member, days in ((probationary[0], [DAY]), (probationary[1], [dt.date(2026, 10, d) for d in (5, 12, 19)])):
+        for day in days:
+            general_meeting(branch, day=day)
+        Member.objects.filter(pk=member.pk).update(category=Member.Category.FULL, full_on=dt.date(2026, 10, 1))
+        member.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            changed = services.member_voting_rights_refresh(by=BY, member=member, start=dt.date(2026, 10, 1), end=None)
+        counts.append((len(changed), len(queries)))
+    assert [c for c, _ in counts] == [1, 4]  # the second member also sat the first member's meeting
+    assert counts[0][1] == counts[1][1] == 8, counts  # 4 to read and update, 4 for the audit entries

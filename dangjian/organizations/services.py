@@ -732,6 +732,10 @@ def member_update(*, by: Actor, member: Member, data: dict, expected_version: in
     if "id_number" in changes:
         # So does the search hash (computed by the field as the row is saved).
         member.save(update_fields=["id_number_hash"])
+    if "category" in changes or "full_on" in changes:
+        # A corrected 党员类别 or 转正日期: the meetings on record since joining count the 表决权 anew.
+        _voting_rights_changed(by=by, member=member, start=min(current["joined_on"], member.joined_on), end=None,
+                               reason=f"更正{member.name}的党员类别或转正日期")
     return member
 
 

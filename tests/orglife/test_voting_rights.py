@@ -341,3 +341,20 @@ def test_bringing_past_meetings_up_to_date_takes_the_same_queries_for_one_meetin
         counts.append((len(changed), len(queries)))
     assert [c for c, _ in counts] == [1, 4]  # the second member also sat the first member's meeting
     assert counts[0][1] == counts[1][1] == 8, counts  # 4 to read and update, 4 for the audit entries
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_corrected_confirmation_date_moves_the_vote_at_past_meetings_both_ways(ten):
+    """The member form corrects a 转正 date (member_update): a 预备党员 recorded as made full before a
+    meeting now votes there; moved after it, they no longer do."""
+    from dangjian.organizations import services as org_services
+
+    branch, full, probationary, disciplined = ten
+    meeting = general_meeting(branch)
+    member = probationary[0]
+    org_services.member_update(by=BY, member=member, data={"category": Member.Category.FULL,
+                                                           "full_on": dt.date(2026, 10, 1)})
+    assert meeting.attendances.get(member=member).has_vote
+    org_services.member_update(by=BY, member=member, data={"full_on": dt.date(2026, 11, 20)})
+    assert not meeting.attendances.get(member=member).has_vote
+    assert meeting_quorum(meeting).expected == 7

@@ -1,5 +1,5 @@
 """The organisations area's part of the JSON API: the two trees (party organisations, units) and the
-member roster (list, detail, create, update, transfer). Mounted by `dangjian.api.main`, whose
+member roster (list, detail, create, update, transfer, 留党察看). Mounted by `dangjian.api.main`, whose
 docstring states the access rules every route follows. Member writes go through the organisations
 services with `Actor.from_request`, so each lands in the audit trail.
 
@@ -36,6 +36,7 @@ from dangjian.organizations.services import (
     MEMBER_FIELDS,
     MEMBER_PARTIAL_DATES,
     member_create,
+    member_probation_record,
     member_transfer,
     member_update,
 )
@@ -198,6 +199,24 @@ class TransferIn(Schema):
     to: Id = Field(description="转入党组织 id")
     on: dt.date = Field(description="转接日期")
     note: text(200) = ""
+
+
+class ProbationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    start: dt.date = Field(description="留党察看开始日期（不晚于今天）")
+    end: dt.date = Field(description="留党察看期满日期（恢复党员权利之日，不含）；期限最长二年（纪律处分条例）")
+    document_number: text(100) = Field("", description="处分决定文号")
+    note: text(300) = ""
+
+
+class ProbationOut(Schema):
+    id: int
+    member: int = Field(description="党员 id")
+    start: dt.date
+    end: dt.date = Field(description="期满日期：自此日起恢复表决权")
+    document_number: str
+    note: str
 
 
 # ---------------------------------------------------------------- reads behind the trees
@@ -448,3 +467,16 @@ def member_transfer_view(request, payload: TransferIn, member_id: int = Path(...
     member = member_transfer(by=Actor.from_request(request), member=member, to=to, on=payload.on,
                              note=payload.note.strip())
     return member_out(user, member)
+
+
+@router.post("/members/{member_id}/probation", response={201: ProbationOut, **WRITE_ERRORS}, tags=["党员"],
+             summary="记录留党察看", description="须有“管理党员”权限。期间该党员没有表决权；已记录的会议随之更新"
+                                                 "（应到、实到有表决权人数，是否达到法定人数）。日期有误时答 422，说明与页面相同。",
+             operation_id="dangjian_api_members_member_probation_view")
+def member_probation_view(request, payload: ProbationIn, member_id: int = Path(..., ge=1, le=MAX_ID)):
+    member = _managed_member(request.user, member_id)
+    period = member_probation_record(by=Actor.from_request(request), member=member, start=payload.start,
+                                     end=payload.end, document_number=payload.document_number,
+                                     note=payload.note)
+    return Status(201, {"id": period.pk, "member": member.pk, "start": period.start, "end": period.end,
+                        "document_number": period.document_number, "note": period.note})

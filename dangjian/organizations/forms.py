@@ -16,6 +16,7 @@ from dangjian.organizations.services import (
     MEMBER_PARTIAL_DATES,
     ROLES_BY_KIND,
     member_clean,
+    probation_clean,
 )
 
 
@@ -248,6 +249,23 @@ class DissolveForm(BootstrapMixin, forms.Form):
 
 class ConfirmFullForm(BootstrapMixin, forms.Form):
     on = _date("转正日期", past=True)
+
+
+class ProbationForm(BootstrapMixin, forms.Form):
+    """留党察看: the dates are checked by the service's rule (discipline.probation_max_years) here
+    too, so that one submission lists every problem at once."""
+
+    start = _date("留党察看开始日期", past=True)
+    end = _date("留党察看期满日期", help_text="恢复党员权利之日。留党察看期限最长不超过二年（《中国共产党纪律处分条例》）。")
+    document_number = forms.CharField(label="处分决定文号", max_length=100, required=False)
+    note = forms.CharField(label="说明", max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        for field, message in probation_clean(start=data.get("start"), end=data.get("end")).items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return data
 
 
 class LeaveForm(BootstrapMixin, forms.Form):

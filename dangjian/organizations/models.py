@@ -298,6 +298,7 @@ class ProbationPeriod(models.Model):
     start = models.DateField("留党察看开始日期")
     end = models.DateField("留党察看期满日期")
     document_number = models.CharField("处分决定文号", max_length=100, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
 
     class Meta:
         verbose_name = "留党察看"

@@ -309,8 +309,9 @@ def appointments_on(organization: Organization, day: dt.date) -> QuerySet[Appoin
 
 
 def member_history(user, member: Member):
-    """Stays and appointments of one member, for the detail page (3 queries), and the member's audit
-    trail only for a reader who may read the audit trail (VIEW_AUDIT; one more query)."""
+    """Stays, appointments and 留党察看 periods of one member, for the detail page (4 queries), and
+    the member's audit trail only for a reader who may read the audit trail (VIEW_AUDIT; one more
+    query)."""
     from dangjian.audit.models import AuditEntry
 
     memberships = list(member.memberships.select_related("organization").order_by("start", "id"))
@@ -322,6 +323,7 @@ def member_history(user, member: Member):
     return {
         "memberships": memberships,
         "appointments": list(member.appointments.select_related("organization").order_by("start")),
+        "probation_periods": list(member.probation_periods.order_by("start")),
         "audit": audit,
     }
 
@@ -331,18 +333,32 @@ def probationary_on(day: dt.date) -> Q:
     return Q(category=Member.Category.PROBATIONARY) | Q(full_on__gt=day)
 
 
+def _rule_says_vote(code: str, day: dt.date) -> bool:
+    try:
+        return bool(rules.value(code, on=day))
+    except KeyError:  # before the rule: nobody loses the vote
+        return True
+
+
 def voters_on(member_ids, day: dt.date) -> set[int]:
     """Of `member_ids`, those with 表决权 on `day`: not 预备党员 (党章 第七条) and not under 留党察看
     (纪律处分条例), as far as the rule data says they have none. One query."""
-    def rule_says_vote(code: str) -> bool:
-        try:
-            return bool(rules.value(code, on=day))
-        except KeyError:  # before the rule: nobody loses the vote
-            return True
-
     excluded = Q(pk__in=[])
-    if not rule_says_vote("voting.probationary_members_vote"):
+    if not _rule_says_vote("voting.probationary_members_vote", day):
         excluded |= probationary_on(day)
-    if not rule_says_vote("voting.members_on_probation_vote"):
+    if not _rule_says_vote("voting.members_on_probation_vote", day):
         excluded |= Q(pk__in=ProbationPeriod.objects.filter(start__lte=day, end__gt=day).values("member_id"))
     return set(Member.objects.filter(pk__in=list(member_ids)).exclude(excluded).values_list("pk", flat=True))
+
+
+def member_votes_on(member: Member, days) -> dict[dt.date, bool]:
+    """Whether `member` had 表决权 on each of `days`, by the same rules as `voters_on` (the member's
+    category and 转正 date as loaded). One query, whatever the number of days."""
+    periods = list(member.probation_periods.values_list("start", "end"))
+    votes = {}
+    for day in days:
+        probationary = member.category == Member.Category.PROBATIONARY or bool(member.full_on and member.full_on > day)
+        on_probation = any(start <= day < end for start, end in periods)
+        votes[day] = not ((probationary and not _rule_says_vote("voting.probationary_members_vote", day))
+                          or (on_probation and not _rule_says_vote("voting.members_on_probation_vote", day)))
+    return votes

@@ -82,10 +82,12 @@ ROLES_BY_KIND = {
 # The named 分工 of a 委员: which of them a 支委会 has is rule data (branch.committee_posts).
 NAMED_POSTS = frozenset({R.ORGANIZATION_MEMBER, R.PROPAGANDA_MEMBER, R.DISCIPLINE_MEMBER})
 # Records of later areas that depend on a member's 表决权 on a day (orglife's attendance rows) are
-# brought up to date when a 留党察看 is recorded: each such area registers a function here (in its
-# AppConfig.ready), called in the recording transaction as fn(by=, member=, start=, end=). This
+# brought up to date when a write changes it for days already past: a 留党察看 (no vote from `start`
+# until `end`) or a 转正 dated in the past (a vote from `start` on, `end` None). Each such area
+# registers a function here (in its AppConfig.ready), called in the recording transaction as
+# fn(by=, member=, start=, end=, reason=), `reason` the Chinese note for its audit entries. This
 # area may not import a later one (scripts/import-graph), so it calls them through this list.
-PROBATION_LISTENERS: list[Callable[..., object]] = []
+VOTING_RIGHTS_LISTENERS: list[Callable[..., object]] = []
 # Committees elected by a 党员大会 (选举工作条例): their posts need 被选举权.
 ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
 # Posts held by one person at a time: a new holder ends the previous holder's post.
@@ -967,6 +969,10 @@ def member_update(*, by: Actor, member: Member, data: dict, expected_version: in
     if "id_number" in changes:
         # So does the search hash (computed by the field as the row is saved).
         member.save(update_fields=["id_number_hash"])
+    if "category" in changes or "full_on" in changes:
+        # A corrected 党员类别 or 转正日期: the meetings on record since joining count the 表决权 anew.
+        _voting_rights_changed(by=by, member=member, start=min(current["joined_on"], member.joined_on), end=None,
+                               reason=f"更正{member.name}的党员类别或转正日期")
     return member
 
 
@@ -996,14 +1002,23 @@ def member_transfer(*, by: Actor, member: Member, to: Organization, on: dt.date,
 
 @transaction.atomic
 def member_confirm_full(*, by: Actor, member: Member, on: dt.date) -> Member:
-    """预备党员转正 on `on`."""
+    """预备党员转正 on `on`. A date in the past gives the member 表决权 at the meetings already on
+    record from `on` (the VOTING_RIGHTS_LISTENERS bring them up to date, each auditing what it
+    changes)."""
     MEMBER_CATEGORY.check(member, Member.Category.FULL)
     _not_future(on, "full_on")
     if on < member.joined_on:
         raise ValidationError({"full_on": "转正日期不能早于入党日期。"})
     audited_transition(by=by, action="member.confirm_full", workflow=MEMBER_CATEGORY, instance=member,
                        to=Member.Category.FULL, values={"full_on": on})
+    _voting_rights_changed(by=by, member=member, start=on, end=None,
+                           reason=f"{member.name}于{on:%Y-%m-%d}转为正式党员，此后有表决权")
     return member
+
+
+def _voting_rights_changed(*, by: Actor, member: Member, start: dt.date, end: dt.date | None, reason: str):
+    for listener in VOTING_RIGHTS_LISTENERS:
+        listener(by=by, member=member, start=start, end=end, reason=reason)
 
 
 @transaction.atomic
@@ -1023,6 +1038,23 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
                        after_extra={"appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
                                                            for p in posts]})
     return member
+
+
+def probation_clean(*, start: dt.date | None, end: dt.date | None) -> dict[str, str]:
+    """The problems with a 留党察看's dates, keyed by field, in the words the page, the API and
+    `member_probation_record` show: not after today, the end after the start, at most the rule's
+    years (discipline.probation_max_years, 《中国共产党纪律处分条例》) where the rule data has it in
+    effect on `start`. Empty when none."""
+    errors = {}
+    if start and start > _today():
+        errors["start"] = "日期不能晚于今天。"
+    if start and end and end <= start:
+        errors["end"] = "留党察看期满日期应晚于开始日期。"
+    elif start and end and _in_effect("discipline.probation_max_years", start):  # none before the rule
+        rule = rules.rule("discipline.probation_max_years", on=start)
+        if end > add_years(start, int(rule.value)):
+            errors["end"] = f"留党察看期限不能超过{rule.value}年（{rule.citation}）。"
+    return errors
 
 
 @transaction.atomic
@@ -1067,27 +1099,26 @@ def member_bulk_leave(*, by: Actor, leaves: list[tuple[Member, str, dt.date, str
 
 @transaction.atomic
 def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: dt.date,
-                            document_number: str = "") -> ProbationPeriod:
+                            document_number: str = "", note: str = "") -> ProbationPeriod:
     """Record a 留党察看 period: from `start` until `end` (the day rights come back) the member has
     no 表决权: meetings recorded or corrected in the period count them so, and meetings already on
-    record in it are brought up to date by the PROBATION_LISTENERS (each auditing what it changes).
-    At most the rule's years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
-    _not_future(start, "start")
-    if end <= start:
-        raise ValidationError({"end": "留党察看期满日期应晚于开始日期。"})
-    rule = rules.rule("discipline.probation_max_years", on=start)
-    if end > add_years(start, int(rule.value)):
-        raise ValidationError({"end": f"留党察看期限不能超过{rule.value}年（{rule.citation}）。"})
+    record in it are brought up to date by the VOTING_RIGHTS_LISTENERS (each auditing what it
+    changes). At most the rule's years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
+    if errors := probation_clean(start=start, end=end):
+        raise ValidationError(errors)
     if member.status != Member.Status.ACTIVE:
         raise ValidationError({"member": "只能对在册党员记录留党察看。"})
+    if start < member.joined_on:
+        raise ValidationError({"start": f"留党察看开始日期不能早于入党日期（{member.joined_display}）。"})
     if ProbationPeriod.objects.filter(member=member, start__lt=end, end__gt=start).exists():
         raise ValidationError({"start": f"{member.name}在该期间已有留党察看记录。"})
     period = ProbationPeriod.objects.create(member=member, start=start, end=end,
-                                            document_number=document_number.strip())
+                                            document_number=document_number.strip(), note=note.strip())
     audit_record(by=by, action="member.probation", obj=member,
-                 after={"start": start.isoformat(), "end": end.isoformat(), "document_number": period.document_number})
-    for listener in PROBATION_LISTENERS:
-        listener(by=by, member=member, start=start, end=end)
+                 after={"start": start.isoformat(), "end": end.isoformat(), "document_number": period.document_number,
+                        "note": period.note}, note=period.note)
+    _voting_rights_changed(by=by, member=member, start=start, end=end,
+                           reason=f"{member.name}受留党察看处分（{start:%Y-%m-%d}至{end:%Y-%m-%d}），期间没有表决权")
     return period
 
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("members/<int:pk>/edit/", views.member_edit, name="member_edit"),
     path("members/<int:pk>/transfer/", views.member_transfer, name="member_transfer"),
     path("members/<int:pk>/confirm-full/", views.member_confirm_full, name="member_confirm_full"),
+    path("members/<int:pk>/probation/", views.member_probation, name="member_probation"),
     path("members/<int:pk>/leave/", views.member_leave, name="member_leave"),
     path("members/<int:pk>/reveal/", views.member_reveal, name="member_reveal"),
 ]

@@ -31,6 +31,7 @@ from dangjian.organizations.forms import (
     MemberFilterForm,
     MemberForm,
     OrganizationCreateForm,
+    ProbationForm,
     RenewTermForm,
     RestructureForm,
     RevealForm,
@@ -394,6 +395,15 @@ def member_confirm_full(request, pk):
     return form_page(request, ConfirmFullForm(request.POST or None), lambda d: services.member_confirm_full(
         by=Actor.from_request(request), member=member, on=d["on"]), title=f"预备党员转正：{member.name}",
         back=member.get_absolute_url(), success=f"已办理转正：{member.name}。")
+
+
+@login_required
+def member_probation(request, pk):
+    member = policy.get_member(request.user, pk, Perm.MANAGE_MEMBERS)
+    return form_page(request, ProbationForm(request.POST or None), lambda d: services.member_probation_record(
+        by=Actor.from_request(request), member=member, start=d["start"], end=d["end"],
+        document_number=d["document_number"], note=d["note"]).member, title=f"留党察看：{member.name}",
+        back=member.get_absolute_url(), success=f"已记录留党察看：{member.name}。")
 
 
 @login_required

@@ -17,12 +17,13 @@ class OrglifeConfig(AppConfig):
             policy.register(model, organization="meeting__organization", select_related=("meeting__organization",))
         policy.register(ContactPoint, select_related=("organization", "leader"))
 
-        # A 留党察看 recorded later takes 表决权 from the member's attendance at meetings it covers.
+        # A 留党察看 recorded later takes 表决权 from the member's attendance at meetings it covers; a
+        # 转正 dated in the past gives it at the meetings from that day.
         from dangjian.organizations import services as organization_services
         from dangjian.orglife.services import member_voting_rights_refresh
 
-        if member_voting_rights_refresh not in organization_services.PROBATION_LISTENERS:
-            organization_services.PROBATION_LISTENERS.append(member_voting_rights_refresh)
+        if member_voting_rights_refresh not in organization_services.VOTING_RIGHTS_LISTENERS:
+            organization_services.VOTING_RIGHTS_LISTENERS.append(member_voting_rights_refresh)
 
         from dangjian.audit.actions import register_children, register_field_labels, register_labels
 
@@ -34,7 +35,7 @@ class OrglifeConfig(AppConfig):
             "heart_talk.record": "记录谈心谈话",
             "meeting.attach": "上传会议附件",
             "meeting.delete": "删除会议记录",
-            "meeting.voting_rights": "更新表决权（留党察看）",
+            "meeting.voting_rights": "更新表决权（留党察看、转正）",
             "ledger.export": "导出组织生活台账",
             "minutes.export": "导出会议记录",
             "attachment.export": "导出会议附件",

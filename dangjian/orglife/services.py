@@ -25,7 +25,7 @@ from dangjian.audit.services import present as audit_value
 from dangjian.core import uploads
 from dangjian.core.updates import bump_version, check_version, model_update, normalise
 from dangjian.organizations.models import Appointment, Member, Membership, Organization
-from dangjian.organizations.selectors import memberships_on, open_on, voters_on
+from dangjian.organizations.selectors import member_votes_on, memberships_on, open_on, voters_on
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
     DEMOCRATIC_APPRAISAL,
@@ -572,28 +572,34 @@ def _row(instance, names) -> dict:
             for name in names}
 
 
-def member_voting_rights_refresh(*, by: Actor, member: Member, start: dt.date, end: dt.date) -> list[Meeting]:
-    """A 留党察看 recorded after meetings it covers: the member's attendance rows at meetings held
-    from `start` until `end` (local days) lose 表决权 where the rule data says members under
-    留党察看 have none that day, so those meetings' 应到/实到有表决权, quorum, void votes and
-    pass-marks follow (they are counted from these rows). One audit entry per meeting changed
-    (meeting.voting_rights, its attendance row before and after); call in the recording
-    transaction (organizations.services.member_probation_record does, as a PROBATION_LISTENER).
-    Returns the meetings changed. Two queries and one insert, whatever the number of meetings."""
+def member_voting_rights_refresh(*, by: Actor, member: Member, start: dt.date, end: dt.date | None,
+                                 reason: str = "") -> list[Meeting]:
+    """A write that changes a member's 表决权 on days already past (a 留党察看 recorded late, a 转正
+    dated in the past): the member's attendance rows at meetings held from `start` until `end`
+    (local days; `end` None: no end) take the 表决权 the member had that day (organizations'
+    `member_votes_on`: 预备党员 and members under 留党察看 have none where the rule data says so),
+    so those meetings' 应到/实到有表决权, quorum, void votes and pass-marks follow (they are counted
+    from these rows). One audit entry per meeting changed (meeting.voting_rights, its attendance
+    row before and after, `reason` as its note); call in the recording transaction (organizations'
+    member_probation_record and member_confirm_full do, as a VOTING_RIGHTS_LISTENER). Returns the
+    meetings changed. Eight queries (four of them the audit entries'), whatever the number of
+    meetings (pinned in tests/orglife/test_voting_rights.py)."""
     tz = timezone.get_current_timezone()
-    rows = (Attendance.objects.filter(member=member, has_vote=True,
-                                      meeting__starts_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-                                      meeting__starts_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz))
-            .select_related("meeting").order_by("meeting__starts_at", "pk"))
-    changed = [a for a in rows if not orglife_rules.members_vote(timezone.localtime(a.meeting.starts_at).date())[1]]
+    rows = Attendance.objects.filter(member=member,
+                                     meeting__starts_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz))
+    if end is not None:
+        rows = rows.filter(meeting__starts_at__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz))
+    rows = list(rows.select_related("meeting").order_by("meeting__starts_at", "pk"))
+    votes = member_votes_on(member, {timezone.localtime(a.meeting.starts_at).date() for a in rows})
+    changed = [a for a in rows if votes[timezone.localtime(a.meeting.starts_at).date()] != a.has_vote]
     if not changed:
         return []
-    Attendance.objects.filter(pk__in=[a.pk for a in changed]).update(has_vote=False)
+    for value in (True, False):
+        Attendance.objects.filter(pk__in=[a.pk for a in changed if a.has_vote != value]).update(has_vote=value)
     key = str(member.pk)
     audit_record_many(by=by, items=[
-        AuditItem("meeting.voting_rights", a.meeting, before={"attendance": {key: {"has_vote": True}}},
-                  after={"attendance": {key: {"has_vote": False}}},
-                  note=f"{member.name}受留党察看处分（{start:%Y-%m-%d}至{end:%Y-%m-%d}），期间没有表决权")
+        AuditItem("meeting.voting_rights", a.meeting, before={"attendance": {key: {"has_vote": a.has_vote}}},
+                  after={"attendance": {key: {"has_vote": not a.has_vote}}}, note=reason)
         for a in changed])
     return [a.meeting for a in changed]
 

@@ -103,7 +103,7 @@ ROUTE_ARGS: dict[str, dict[str, object]] = {
                                                             "appoint", "dissolve", "tree_children")},
     "organizations:appointment_end": {"pk": Organization, "appointment_pk": Appointment},
     **{f"organizations:member_{n}": {"pk": Member} for n in ("detail", "edit", "transfer", "confirm_full", "leave",
-                                                            "reveal")},
+                                                            "reveal", "probation")},
     **{f"orglife:{n}": {"pk": Meeting} for n in ("meeting_detail", "meeting_edit", "meeting_delete",
                                                  "meeting_minutes", "attachment_upload")},
     "orglife:attachment_download": {"pk": Meeting, "attachment_pk": MeetingAttachment},

@@ -25,7 +25,7 @@ from dangjian.access.roles import Role
 from dangjian.audit import services as audit
 from dangjian.audit.models import AuditEntry
 from dangjian.organizations import services as org
-from dangjian.organizations.models import Appointment, Member
+from dangjian.organizations.models import Appointment, Member, ProbationPeriod
 from dangjian.orglife import services as life
 from dangjian.orglife.models import MeetingKind
 from dangjian.orglife.services import AgendaInput, MeetingInput
@@ -204,7 +204,8 @@ CASES: dict[str, Case] = {
         "branch_secretary"),
     "orglife.member_voting_rights_refresh": Case("meeting.voting_rights", prepared(
         lambda b, by: _meeting(b, by, MeetingKind.GENERAL_MEETING),
-        lambda b, by, meeting: life.member_voting_rights_refresh(
+        lambda b, by, meeting: ProbationPeriod.objects.create(
+            member=b.member_a, start=dt.date(2026, 11, 1), end=dt.date(2027, 11, 1)) and life.member_voting_rights_refresh(
             by=by, member=b.member_a, start=dt.date(2026, 11, 1), end=dt.date(2027, 11, 1))[0])),
     "orglife.contact_point_set": Case("contact_point.set", lambda b, by: life.contact_point_set(
         by=by, leader=b.member_b, organization=b.branch_a, year=2026)),
@@ -235,6 +236,7 @@ EXEMPT: dict[str, str] = {
     "organizations.taken_id_hashes": "read: which of a file's ID numbers are registered (one lookup per file)",
     "organizations.appointment_check": "pure: the posts rules appointment_create applies (reads only)",
     "organizations.election_clean": "pure: checks a 换届's election figures for organization_renew_term",
+    "organizations.probation_clean": "pure: checks a 留党察看's dates (form, API, member_probation_record)",
     "organizations.branch_committee_posts": "pure: the named 分工 a 支委会 has (rule data)",
     "organizations.early_election": "pure: whether a 换届 is more than the rule's months early (rule data)",
     "organizations.advance_problems": "pure: refuses an early 换届 without its approval, for organization_renew_term",

@@ -60,6 +60,7 @@ PAGES = {
     "组织关系转接": Page("party_office", "organizations:member_transfer", lambda b: [b.member_b.pk], ("TransferForm",)),
     "预备党员转正": Page("party_office", "organizations:member_confirm_full", lambda b: [b.member_b.pk],
                          ("ConfirmFullForm",)),
+    "留党察看": Page("party_office", "organizations:member_probation", lambda b: [b.member_b.pk], ("ProbationForm",)),
     "离开花名册": Page("party_office", "organizations:member_leave", lambda b: [b.member_b.pk], ("LeaveForm",)),
     "账号管理": Page("sys_admin", "access:users", forms=("UserCreateForm",)),
     "角色授权": Page("security_admin", "access:roles", forms=("RoleGrantForm",)),

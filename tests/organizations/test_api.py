@@ -77,24 +77,26 @@ ROUTES = {
     "update": lambda b: ("patch", f"/api/members/{b.member_a.pk}", {"post": "副科长"}),
     "transfer": lambda b: ("post", f"/api/members/{plain_member_of_branch_a(b).pk}/transfer",
                            {"to": b.cell_a.pk, "on": "2024-06-01", "note": "编入第一党小组"}),
+    "probation": lambda b: ("post", f"/api/members/{plain_member_of_branch_a(b).pk}/probation",
+                            {"start": "2024-06-01", "end": "2025-06-01", "document_number": "纪〔2024〕3号"}),
 }
 LISTS = {"org_list", "unit_list", "member_list"}
 # List columns give how many items the persona sees (status 200); the others give the status.
 # Bureau: 6 organisations, 3 units, 8 members (4 in branch A incl. its cell, 4 in branch B).
 MATRIX = {
-    #                    org_list detail unit_list detail members own  mem_b create update transfer
-    "party_office":      (6,      200,   3,        200,   8,      200, 200,  201,   200,   200),
-    "branch_secretary":  (2,      200,   1,        404,   4,      200, 404,  201,   200,   200),
-    "sibling_secretary": (1,      404,   1,        200,   4,      404, 200,  404,   404,   404),
-    "leader":            (6,      200,   3,        200,   8,      200, 200,  403,   403,   403),
-    "inspection_office": (6,      200,   3,        200,   0,      404, 404,  403,   404,   404),
-    "unit_liaison":      (0,      404,   1,        200,   0,      404, 404,  404,   404,   404),
-    "discipline":        (6,      200,   3,        200,   8,      200, 200,  403,   403,   403),
-    "member":            (0,      404,   0,        404,   1,      200, 404,  404,   403,   404),
-    "sys_admin":         (0,      404,   0,        404,   0,      404, 404,  404,   404,   404),
-    "security_admin":    (0,      404,   0,        404,   0,      404, 404,  404,   404,   404),
-    "audit_admin":       (0,      404,   0,        404,   0,      404, 404,  404,   404,   404),
-    "no_role":           (0,      404,   0,        404,   0,      404, 404,  404,   404,   404),
+    #                    org_list detail unit_list detail members own  mem_b create update transfer probation
+    "party_office":      (6,      200,   3,        200,   8,      200, 200,  201,   200,   200,     201),
+    "branch_secretary":  (2,      200,   1,        404,   4,      200, 404,  201,   200,   200,     201),
+    "sibling_secretary": (1,      404,   1,        200,   4,      404, 200,  404,   404,   404,     404),
+    "leader":            (6,      200,   3,        200,   8,      200, 200,  403,   403,   403,     403),
+    "inspection_office": (6,      200,   3,        200,   0,      404, 404,  403,   404,   404,     404),
+    "unit_liaison":      (0,      404,   1,        200,   0,      404, 404,  404,   404,   404,     404),
+    "discipline":        (6,      200,   3,        200,   8,      200, 200,  403,   403,   403,     403),
+    "member":            (0,      404,   0,        404,   1,      200, 404,  404,   403,   404,     404),
+    "sys_admin":         (0,      404,   0,        404,   0,      404, 404,  404,   404,   404,     404),
+    "security_admin":    (0,      404,   0,        404,   0,      404, 404,  404,   404,   404,     404),
+    "audit_admin":       (0,      404,   0,        404,   0,      404, 404,  404,   404,   404,     404),
+    "no_role":           (0,      404,   0,        404,   0,      404, 404,  404,   404,   404,     404),
 }
 CELLS = [(persona, route, expected) for persona, row in MATRIX.items()
          for route, expected in zip(ROUTES, row, strict=True)]
@@ -368,6 +370,7 @@ def test_openapi_schema_is_json_and_lists_every_route(bureau):
     assert set(schema["paths"]) == {
         "/api/organizations", "/api/organizations/{organization_id}", "/api/units", "/api/units/{unit_id}",
         "/api/members", "/api/members/{member_id}", "/api/members/{member_id}/transfer",
+        "/api/members/{member_id}/probation",
         "/api/meetings", "/api/meetings/{meeting_id}", "/api/agenda-items", "/api/decisions",
     }
     assert set(schema["paths"]["/api/members/{member_id}"]) == {"get", "patch"}

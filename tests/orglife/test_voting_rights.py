@@ -284,3 +284,77 @@ def test_probation_recorded_later_takes_the_vote_at_the_meetings_it_covers(ten):
     assert entry.object_id == str(meeting.pk)
     assert (entry.before, entry.after) == ({"attendance": {str(full[0].pk): {"has_vote": True}}},
                                            {"attendance": {str(full[0].pk): {"has_vote": False}}})
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_confirmation_dated_in_the_past_gives_the_vote_at_the_meetings_from_that_day(ten):
+    """A 预备党员 made 正式党员 on a day D already past: the meetings on record from D, where the
+    member counted as without 表决权, now count them (应到有表决权 7 -> 8); a meeting before D keeps
+    its figures; each meeting changed has its audit entry, with the 转正 as its note. A member under
+    留党察看 on the meeting day stays without the vote."""
+    from dangjian.audit.models import AuditEntry
+    from dangjian.organizations import services as org_services
+
+    branch, full, probationary, disciplined = ten
+    before = general_meeting(branch, day=dt.date(2026, 9, 1))
+    meeting = general_meeting(branch)  # DAY, 2026-11-03
+    assert not meeting.attendances.get(member=probationary[0]).has_vote
+    assert meeting_quorum(meeting).expected == 7
+
+    org_services.member_confirm_full(by=BY, member=probationary[0], on=dt.date(2026, 10, 1))
+
+    assert meeting.attendances.get(member=probationary[0]).has_vote
+    assert meeting_quorum(meeting).expected == 8
+    assert not before.attendances.get(member=probationary[0]).has_vote
+    assert meeting_quorum(before).expected == 7
+    entry = AuditEntry.objects.get(action="meeting.voting_rights")
+    assert entry.object_id == str(meeting.pk) and "转为正式党员" in entry.note
+    assert (entry.before, entry.after) == ({"attendance": {str(probationary[0].pk): {"has_vote": False}}},
+                                           {"attendance": {str(probationary[0].pk): {"has_vote": True}}})
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_past_confirmation_leaves_a_member_under_probation_without_the_vote(ten):
+    from dangjian.organizations import services as org_services
+
+    branch, full, probationary, disciplined = ten
+    meeting = general_meeting(branch)
+    ProbationPeriod.objects.create(member=probationary[1], start=dt.date(2026, 10, 15), end=dt.date(2027, 4, 15))
+    org_services.member_confirm_full(by=BY, member=probationary[1], on=dt.date(2026, 10, 1))
+    assert not meeting.attendances.get(member=probationary[1]).has_vote
+
+
+@time_machine.travel(NOW, tick=False)
+def test_bringing_past_meetings_up_to_date_takes_the_same_queries_for_one_meeting_or_four(ten):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    branch, full, probationary, disciplined = ten
+    counts = []
+    for member, days in ((probationary[0], [DAY]), (probationary[1], [dt.date(2026, 10, d) for d in (5, 12, 19)])):
+        for day in days:
+            general_meeting(branch, day=day)
+        Member.objects.filter(pk=member.pk).update(category=Member.Category.FULL, full_on=dt.date(2026, 10, 1))
+        member.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            changed = services.member_voting_rights_refresh(by=BY, member=member, start=dt.date(2026, 10, 1), end=None)
+        counts.append((len(changed), len(queries)))
+    assert [c for c, _ in counts] == [1, 4]  # the second member also sat the first member's meeting
+    assert counts[0][1] == counts[1][1] == 8, counts  # 4 to read and update, 4 for the audit entries
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_corrected_confirmation_date_moves_the_vote_at_past_meetings_both_ways(ten):
+    """The member form corrects a 转正 date (member_update): a 预备党员 recorded as made full before a
+    meeting now votes there; moved after it, they no longer do."""
+    from dangjian.organizations import services as org_services
+
+    branch, full, probationary, disciplined = ten
+    meeting = general_meeting(branch)
+    member = probationary[0]
+    org_services.member_update(by=BY, member=member, data={"category": Member.Category.FULL,
+                                                           "full_on": dt.date(2026, 10, 1)})
+    assert meeting.attendances.get(member=member).has_vote
+    org_services.member_update(by=BY, member=member, data={"full_on": dt.date(2026, 11, 20)})
+    assert not meeting.attendances.get(member=member).has_vote
+    assert meeting_quorum(meeting).expected == 7

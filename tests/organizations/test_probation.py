@@ -131,3 +131,13 @@ def test_the_api_refuses_a_probation_for_a_member_off_the_roster(bureau, client_
     response = api(client, member, {"start": "2026-03-01", "end": "2027-03-01"})
     assert response.status_code == 422 and "在册党员" in response.json()["detail"]
     assert counts() == before
+
+
+def test_a_period_begun_before_the_regulations_entry_is_held_to_the_party_constitutions_two_years():
+    from dangjian.organizations.services import probation_clean
+
+    # 2017: before the 条例's entry in the rule data (2018-10-01); 党章 第三十九条 says the same.
+    too_long = probation_clean(start=dt.date(2017, 7, 1), end=dt.date(2019, 7, 2))
+    assert too_long == {"end": "留党察看期限不能超过2年（《中国共产党章程》（2012年修改；第七章 党的纪律）第三十九条）。"}
+    assert probation_clean(start=dt.date(2017, 7, 1), end=dt.date(2019, 7, 1)) == {}
+    assert "纪律处分条例" in probation_clean(start=dt.date(2019, 7, 1), end=dt.date(2021, 7, 2))["end"]

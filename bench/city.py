@@ -472,8 +472,9 @@ def ensure(scale: float, *, pg: bool, force: bool = False, log=print) -> tuple[s
 
         connection.close()
         stamp_path(city, pg).write_text(f"scale {scale}; built in {figures['seconds']:.0f}s; {counts_line()}\n")
-    # A reused database gets the branch's migrations (an index added since it was built), and fresh
-    # statistics for the planner.
+    # A reused database gets the branch's migrations (an index added since it was built). Planner
+    # statistics as in production: PostgreSQL's autovacuum analyses tables (done here at once);
+    # the app never runs ANALYZE on SQLite, so the bench removes any statistics an earlier run left.
     from django.core.management import call_command
     from django.db import connection
 
@@ -481,7 +482,13 @@ def ensure(scale: float, *, pg: bool, force: bool = False, log=print) -> tuple[s
         use_database(name)
         call_command("migrate", verbosity=0, interactive=False)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            if pg:
+                cursor.execute("ANALYZE")
+            else:
+                cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sqlite_stat%'")
+                for (table,) in cursor.fetchall():
+                    cursor.execute(f"DELETE FROM {table}")
+        connection.close()
     return bureau, city
 
 

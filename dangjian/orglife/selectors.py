@@ -14,7 +14,8 @@ from django.utils import timezone
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.core.notices import Notice
-from dangjian.organizations.models import Appointment, Member, Organization
+from dangjian.organizations.models import Appointment, Member, Membership, Organization
+from dangjian.organizations.selectors import subtree_ids
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife.models import (
     AgendaItem,
@@ -557,8 +558,8 @@ def heart_talk_coverage(organization: Organization, *, year: int, today: dt.date
 def talk_people(organization: Organization):
     """Everyone who has belonged to `organization` (or a cell inside it), by name: the people a
     谈心谈话 may be recorded between (the service checks they belonged on the day)."""
-    return (Member.objects.filter(memberships__organization__path__startswith=organization.path)
-            .distinct().order_by("name", "pk"))
+    return (Member.objects.filter(pk__in=Membership.objects.filter(organization__in=subtree_ids(organization))
+                                  .values("member_id")).order_by("name", "pk"))
 
 
 @dataclass

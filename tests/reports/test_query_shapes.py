@@ -98,3 +98,23 @@ def test_audit_trail_of_one_record_has_its_own_index(db):
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, "audit_auditentry")
     assert ["object_type", "object_id", "seq"] in [c["columns"] for c in constraints.values() if c["index"]]
+
+
+def test_subtree_filters_are_organization_in_subquery_not_a_join_on_the_path(bureau):
+    from dangjian.organizations.selectors import member_queryset, memberships_on
+    from dangjian.orglife.selectors import talk_people
+
+    user = bureau.users["party_office"]
+    joined_path = '"ORGANIZATIONS_ORGANIZATION"."PATH" LIKE'  # the outer table's path: a join
+    queries = {
+        "member list": member_queryset(user, organization=bureau.general_branch),
+        "memberships": memberships_on(bureau.general_branch, dt.date.today()),
+        "talk people": talk_people(bureau.branch_a),
+    }
+    for name, queryset in queries.items():
+        assert joined_path not in _sql(queryset), name
+    listed = set(queries["member list"].values_list("pk", flat=True))
+    assert bureau.member_a.pk in listed and bureau.member_b.pk in listed
+    assert set(queries["talk people"].values_list("pk", flat=True)) == set(
+        Member.objects.filter(memberships__organization__path__startswith=bureau.branch_a.path)
+        .values_list("pk", flat=True))

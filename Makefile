@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export DEBUG ?= 1
 
-.PHONY: run test setup assets migrate demo lint check bench clean
+.PHONY: run test setup assets migrate demo lint check bench bench-city clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ lint: setup
 
 bench: setup
 	$(PY) bench/member_list.py
+
+# The city benchmark (bench/city.py, bench/city_pages.py): SCALE=1 for the whole city (slow to build).
+SCALE ?= 0.1
+bench-city: setup
+	$(PY) bench/city_pages.py --scale $(SCALE) --write --explain
+	$(PY) bench/city_pages.py --scale $(SCALE) --pg --write --explain
 
 clean:
 	rm -rf $(VENV) node_modules var

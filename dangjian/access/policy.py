@@ -137,11 +137,18 @@ def member_q(user, perm: Perm = Perm.VIEW_MEMBERS, prefix: str = "") -> Q:
     # subquery lets the database use the (organization, status, name, id) index, so a branch
     # secretary's page reads their branch's rows, not every member of the city (bench/member_list.py).
     grants = _org_grants(user, perm)
-    q = Q(**{f"{prefix}organization__in": Organization.objects.filter(_node_q(grants, "")).values("pk")}) if grants else _NOTHING
+    in_scope = Organization.objects.filter(_node_q(grants, "")).values("pk") if grants else None
     # Everyone who is a member may read their own record (not change it: that is the secretary's).
-    if perm == Perm.VIEW_MEMBERS and user.is_authenticated and user.member_id:
-        q |= Q(**{f"{prefix}pk": user.member_id})
-    return q
+    own = user.member_id if perm == Perm.VIEW_MEMBERS and user.is_authenticated and user.member_id else None
+    if own is None:
+        return Q(**{f"{prefix}organization__in": in_scope}) if grants else _NOTHING
+    if not grants:
+        return Q(**{f"{prefix}pk": own})
+    # Grants and the own record: `pk IN (scope UNION own)`, never `organization IN (…) OR pk = own`.
+    # An OR across the subquery keeps PostgreSQL from the roster index: a secretary's page of 20
+    # read and discarded the other 30,000 members of a city (bench/city_pages.py, issue 11).
+    return Q(**{f"{prefix}pk__in": Member.objects.filter(organization__in=in_scope).values("pk")
+                .union(Member.objects.filter(pk=own).values("pk"))})
 
 
 def members(user, perm: Perm = Perm.VIEW_MEMBERS) -> QuerySet[Member]:

@@ -31,6 +31,11 @@ class AuditEntry(models.Model):
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["-seq"]
+        indexes = [
+            # One record's trail, newest first (a member's page): read off this index, not by
+            # walking every entry of the record's type (object_type alone is indexed above).
+            models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_trail_idx"),
+        ]
 
     def __str__(self):
         return f"#{self.seq} {self.actor_name} {self.action} {self.object_repr}"

@@ -205,8 +205,8 @@ def member_queryset(user, *, q: str = "", organization: Organization | None = No
                     status: str = Member.Status.ACTIVE) -> QuerySet[Member]:
     """The members the user may see, filtered, joined with what the list shows."""
     members = policy.members(user).select_related("organization", "unit")
-    if organization is not None:
-        members = members.filter(organization__path__startswith=organization.path)
+    if organization is not None:  # the subtree as `organization_id IN (subquery)`, not a join on the path
+        members = members.filter(organization__in=subtree_ids(organization))
     if category:
         members = members.filter(category=category)
     if status:
@@ -292,9 +292,16 @@ def open_on(day: dt.date) -> Q:
     return Q(start__lte=day) & (Q(end__isnull=True) | Q(end__gt=day))
 
 
+def subtree_ids(organization: Organization) -> QuerySet:
+    """The ids of `organization` and everything under it, as a subquery: records are cut to a subtree
+    with `organization_id IN (subtree_ids(…))`, which lets each record's own organisation index drive
+    the query (a join on the organisation's path starts from the other side and reads the city)."""
+    return Organization.objects.filter(path__startswith=organization.path).values("pk")
+
+
 def memberships_on(organization: Organization, day: dt.date) -> QuerySet[Membership]:
     """Who belonged to `organization` (or a cell inside it) on `day`."""
-    return (Membership.objects.filter(open_on(day), organization__path__startswith=organization.path)
+    return (Membership.objects.filter(open_on(day), organization__in=subtree_ids(organization))
             .select_related("member", "organization"))
 
 

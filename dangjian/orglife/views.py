@@ -22,6 +22,7 @@ from dangjian.core.forms import apply_service_errors, keep_current_version, mark
 from dangjian.core.templatetags.dangjian import compliance_badge
 from dangjian.core.uploads import KINDS, content_type_for
 from dangjian.organizations.models import Member, Organization
+from dangjian.organizations.selectors import subtree_ids
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
 from dangjian.orglife.forms import (
@@ -234,7 +235,7 @@ def _meeting_form(request, meeting=None):
     # active members, the leaders, and whoever the record already names.
     own = Q(status=Member.Status.ACTIVE)
     if chosen is not None:
-        own &= Q(organization__path__startswith=chosen.path)
+        own &= Q(organization__in=subtree_ids(chosen))
     offered = own | Q(pk__in=leaders.order_by().values("pk"))
     contact_guests = []
     if meeting is not None:

@@ -1,0 +1,120 @@
+"""The query shapes that keep a page's cost to its bureau in a city (issue 11, bench/city_pages.py):
+scope as `IN (subquery)` with no OR across it, aggregate after paging, one record's audit trail read
+off its own index. Each test checks the SQL a selector builds and the answer it gives."""
+
+import datetime as dt
+
+from django.db import connection
+from django.utils import timezone
+
+from dangjian.access import policy
+from dangjian.access.roles import Role
+from dangjian.organizations.models import Appointment, Member, Organization
+from dangjian.orglife import selectors
+from dangjian.orglife.models import Attendance, ContactPoint, Meeting, MeetingKind
+from tests.factories import MemberFactory, make_org, make_user
+
+K = Organization.Kind
+
+
+def _sql(queryset) -> str:
+    return str(queryset.query).upper()
+
+
+def test_secretary_bound_to_a_member_elsewhere_sees_their_branch_and_own_record_without_an_or(bureau):
+    # A secretary of branch A whose own record sits in branch B: the scope is branch A's members
+    # plus that one record, written as `pk IN (scope UNION own)`, never `… OR pk = own` (an OR
+    # across the subquery keeps PostgreSQL from the roster index).
+    own = MemberFactory(organization=bureau.branch_b)
+    user = make_user("secretary_elsewhere", Role.BRANCH_SECRETARY, bureau.branch_a, member=own)
+    members = policy.members(user)
+    assert " OR " not in _sql(members)
+    seen = set(members.values_list("pk", flat=True))
+    assert own.pk in seen and bureau.member_a.pk in seen
+    assert bureau.member_b.pk not in seen
+    assert seen == set(Member.objects.filter(organization__path__startswith=bureau.branch_a.path)
+                       .values_list("pk", flat=True)) | {own.pk}
+
+
+def test_member_without_grants_sees_their_own_record_only(bureau):
+    user = bureau.users["member"]
+    assert list(policy.members(user).values_list("pk", flat=True)) == [user.member_id]
+
+
+def _meeting(org, members, *, present):
+    meeting = Meeting.objects.create(organization=org, kind=MeetingKind.THEME_DAY, topics="学习",
+                                     starts_at=timezone.now() - dt.timedelta(days=3))
+    Attendance.objects.bulk_create([
+        Attendance(meeting=meeting, member=m, present=i < present, has_vote=i != 0,
+                   absence_reason="" if i < present else "sick") for i, m in enumerate(members)])
+    return meeting
+
+
+def test_meeting_rows_count_attendance_per_row_not_over_a_join(bureau):
+    members = list(Member.objects.filter(organization__path__startswith=bureau.branch_a.path)[:4])
+    assert len(members) == 4
+    first = _meeting(bureau.branch_a, members, present=3)
+    second = _meeting(bureau.branch_a, members[:2], present=2)
+    empty = _meeting(bureau.branch_a, [], present=0)
+    rows = selectors.meeting_rows(Meeting.objects.filter(pk__in=[first.pk, second.pk, empty.pk]))
+    sql = _sql(rows)
+    # No join with the attendance rows and no GROUP BY over the page: the counts are per-row
+    # subqueries, so the page is cut before anything is counted.
+    assert "JOIN \"ORGLIFE_ATTENDANCE\"" not in sql and "COUNT(DISTINCT" not in sql
+    counted = {m.pk: (m.expected, m.present, m.voters_expected, m.voters_present) for m in rows.order_by("-id")[:3]}
+    assert counted == {first.pk: (4, 3, 3, 2), second.pk: (2, 2, 1, 1), empty.pk: (0, 0, 0, 0)}
+
+
+def test_decision_items_count_their_meetings_attendance_per_row(bureau):
+    from dangjian.orglife.models import AgendaItem
+
+    members = list(Member.objects.filter(organization__path__startswith=bureau.branch_a.path)[:3])
+    meeting = _meeting(bureau.branch_a, members, present=2)
+    AgendaItem.objects.create(meeting=meeting, order=1, title="议题", category=AgendaItem.Category.ORDINARY)
+    items = selectors.decision_items(AgendaItem.objects.filter(meeting=meeting))
+    assert "JOIN \"ORGLIFE_ATTENDANCE\"" not in _sql(items) and "COUNT(DISTINCT" not in _sql(items)
+    item = items.get()
+    assert (item.expected, item.present, item.voters_expected, item.voters_present) == (3, 2, 2, 1)
+
+
+def test_nameable_leaders_are_two_subqueries_without_distinct(bureau):
+    leader = MemberFactory(organization=bureau.branch_a)
+    Appointment.objects.create(organization=bureau.root, member=leader, role=Appointment.Role.LEADING_GROUP_MEMBER,
+                               start=dt.date(2020, 1, 1))
+    contact = MemberFactory(organization=bureau.branch_b)
+    ContactPoint.objects.create(leader=contact, organization=bureau.branch_a, year=2026)
+    other_root = make_org(None, K.LEADING_GROUP, "别局党组")
+    outsider = MemberFactory(organization=make_org(other_root, K.BRANCH))
+    Appointment.objects.create(organization=other_root, member=outsider, role=Appointment.Role.LEADING_GROUP_MEMBER,
+                               start=dt.date(2020, 1, 1))
+    leaders = selectors.nameable_leaders(bureau.users["party_office"])
+    sql = _sql(leaders)
+    assert "DISTINCT" not in sql and " OR " not in sql
+    found = set(leaders.values_list("pk", flat=True))
+    assert {leader.pk, contact.pk} <= found and outsider.pk not in found
+
+
+def test_audit_trail_of_one_record_has_its_own_index(db):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "audit_auditentry")
+    assert ["object_type", "object_id", "seq"] in [c["columns"] for c in constraints.values() if c["index"]]
+
+
+def test_subtree_filters_are_organization_in_subquery_not_a_join_on_the_path(bureau):
+    from dangjian.organizations.selectors import member_queryset, memberships_on
+    from dangjian.orglife.selectors import talk_people
+
+    user = bureau.users["party_office"]
+    joined_path = '"ORGANIZATIONS_ORGANIZATION"."PATH" LIKE'  # the outer table's path: a join
+    queries = {
+        "member list": member_queryset(user, organization=bureau.general_branch),
+        "memberships": memberships_on(bureau.general_branch, dt.date.today()),
+        "talk people": talk_people(bureau.branch_a),
+    }
+    for name, queryset in queries.items():
+        assert joined_path not in _sql(queryset), name
+    listed = set(queries["member list"].values_list("pk", flat=True))
+    assert bureau.member_a.pk in listed and bureau.member_b.pk in listed
+    assert set(queries["talk people"].values_list("pk", flat=True)) == set(
+        Member.objects.filter(memberships__organization__path__startswith=bureau.branch_a.path)
+        .values_list("pk", flat=True))

@@ -5,7 +5,7 @@
 
 Builds two databases and keeps them for the runner:
   * the bureau database: `manage.py demo` (临江市交通运输局, ~450 members) on a migrated empty
-    database, plus the city-wide log-in `shi` (party office on every bureau root);
+    database, plus the city-wide log-in `shi` (party office on the 市直机关工委 root above the bureaus);
   * the city database: a copy of the bureau database (file copy on SQLite, `CREATE DATABASE … TEMPLATE`
     on PostgreSQL) with `round(149 × scale)` more bureaus beside the demo one. At --scale 1 that is
     the city of issue 11: 150 bureaus, 3,324 organisations, 1,962 branches, 29,494 members,
@@ -142,21 +142,45 @@ def build_bureau() -> dict:
     return {"seconds": time.perf_counter() - started, "members": result.counts.get("members")}
 
 
+CITY_ROOT_CODE = "SZJG"
+CITY_ROOT_PATH = "ZZZZ"  # a step no bureau's path starts with: prefixing every path never collides
+
+
+def wrap_in_city_root() -> None:
+    """The 市直机关工委 above every bureau's 党组 (issue 11 item 4): one root (kind working_committee)
+    whose children are the bureaus' roots, made in place (every path prefixed, depth + 1) so a
+    database built without it is wrapped on reuse. Done once; a database already wrapped is left."""
+    from django.db import transaction
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from dangjian.organizations.models import Organization
+
+    if Organization.objects.filter(code=CITY_ROOT_CODE).exists():
+        return
+    with transaction.atomic():
+        roots = Organization.objects.filter(depth=1).count()
+        Organization.objects.update(path=Concat(Value(CITY_ROOT_PATH), F("path")), depth=F("depth") + 1)
+        Organization.objects.create(path=CITY_ROOT_PATH, depth=1, numchild=roots, code=CITY_ROOT_CODE,
+                                    name="中共临江市市直机关工作委员会", kind=Organization.Kind.WORKING_COMMITTEE,
+                                    founded_on=dt.date(1990, 1, 1))
+
+
 def grant_city_user() -> None:
-    """`shi`: party office on every bureau's root (with descendants): the city-wide user. There is no
-    city root (issue 11 item 4), so a city-wide grant is one grant per bureau."""
+    """`shi`: party office on the city root (with descendants): the city-wide user, one grant."""
     from dangjian.access.models import RoleAssignment, User
     from dangjian.access.roles import Role
     from dangjian.organizations.models import Organization
 
+    wrap_in_city_root()
     user, created = User.objects.get_or_create(username=CITY_USER, defaults={"full_name": "市直机关工委"})
     if created:
         user.set_password(CITY_PASSWORD)
         user.save()
-    have = set(RoleAssignment.objects.filter(user=user).values_list("organization_id", flat=True))
-    RoleAssignment.objects.bulk_create([
-        RoleAssignment(user=user, role=Role.PARTY_OFFICE, organization=root, include_descendants=True)
-        for root in Organization.objects.get_root_nodes() if root.pk not in have])
+    root = Organization.objects.get(code=CITY_ROOT_CODE)
+    RoleAssignment.objects.filter(user=user).exclude(organization=root).delete()
+    RoleAssignment.objects.get_or_create(user=user, role=Role.PARTY_OFFICE, organization=root,
+                                         defaults={"include_descendants": True})
 
 
 # ---------------------------------------------------------------- the city
@@ -219,6 +243,10 @@ def build_city(scale: float, *, today: dt.date, log=print) -> dict:
     bureaus = max(1, round(BUREAUS_AT_SCALE_1 * scale))
     by = Actor.system(ACTOR)
     orgs_tree, units_tree = Tree(Organization), Tree(Unit)
+    # The bureaus go under the city root when the database has one (wrap_in_city_root), else as roots.
+    city_root = Organization.objects.filter(code=CITY_ROOT_CODE).first()
+    if city_root is not None:
+        orgs_tree.children[city_root.path] = city_root.numchild
     first_root = Organization.objects.get_last_root_node()
     first_unit_root = Unit.objects.get_last_root_node()
     org_root_number = int(first_root.path[:Organization.steplen], 36) if first_root else 0
@@ -242,10 +270,14 @@ def build_city(scale: float, *, today: dt.date, log=print) -> dict:
                                     kind=kind, founded_on=founded, term_start=dt.date(2024, 3, 1),
                                     term_end=dt.date(2029, 3, 1) if kind != K.CELL else None)
 
-            root = org(orgs_tree.root(org_root_number + b), 1, "", f"中共临江市{label}党组", K.LEADING_GROUP)
-            committee = org(orgs_tree.child(root), 2, "-01", f"中共临江市{label}机关委员会", K.ORGAN_COMMITTEE)
-            generals = [org(orgs_tree.child(committee), 3, f"-01-0{g}", f"机关第{'一二'[g - 1]}党总支", K.GENERAL_BRANCH)
-                        for g in (1, 2)]
+            if city_root is not None:
+                root = org(orgs_tree.child(city_root), city_root.depth + 1, "", f"中共临江市{label}党组", K.LEADING_GROUP)
+            else:
+                root = org(orgs_tree.root(org_root_number + b), 1, "", f"中共临江市{label}党组", K.LEADING_GROUP)
+            committee = org(orgs_tree.child(root), root.depth + 1, "-01", f"中共临江市{label}机关委员会",
+                            K.ORGAN_COMMITTEE)
+            generals = [org(orgs_tree.child(committee), committee.depth + 1, f"-01-0{g}",
+                            f"机关第{'一二'[g - 1]}党总支", K.GENERAL_BRANCH) for g in (1, 2)]
             branches = []
             for n in range(BRANCHES_PER_BUREAU):
                 parent = generals[n // 3] if n < 6 else committee
@@ -368,6 +400,8 @@ def build_city(scale: float, *, today: dt.date, log=print) -> dict:
         if b % 5 == 0 or b == bureaus:
             log(f"  bureau {b}/{bureaus}: {figures['members']} members, {figures['meetings']} meetings, "
                 f"{figures['attendance']} attendance rows, {time.perf_counter() - started:.0f}s")
+    if city_root is not None:
+        Organization.objects.filter(pk=city_root.pk).update(numchild=city_root.numchild)
     figures["seconds"] = time.perf_counter() - started
     return figures
 
@@ -425,7 +459,7 @@ def counts() -> dict:
     from dangjian.organizations.models import Member, Organization
     from dangjian.orglife.models import Attendance, Meeting
 
-    return {"bureaus": Organization.objects.filter(depth=1).count(), "organizations": Organization.objects.count(),
+    return {"bureaus": Organization.objects.filter(kind=Organization.Kind.LEADING_GROUP).count(), "organizations": Organization.objects.count(),
             "branches": Organization.objects.filter(kind="branch").count(), "members": Member.objects.count(),
             "meetings": Meeting.objects.count(), "attendance": Attendance.objects.count()}
 
@@ -481,6 +515,7 @@ def ensure(scale: float, *, pg: bool, force: bool = False, log=print) -> tuple[s
     for name in (city, bureau):
         use_database(name)
         call_command("migrate", verbosity=0, interactive=False)
+        grant_city_user()  # a database built before the city root is wrapped in it now
         with connection.cursor() as cursor:
             if pg:
                 cursor.execute("ANALYZE")

@@ -113,7 +113,7 @@ def tree_children(request, pk):
     rows = selectors.organization_rows(request.user, today=timezone.localdate(), include_dissolved=show_dissolved,
                                        among=children, limit=TREE_BUDGET + 1)
     more = rows[TREE_BUDGET - 1].org.path if len(rows) > TREE_BUDGET else ""
-    context = {"rows": rows[:TREE_BUDGET], "parent": org, "more_after": more, "closed_below": org.depth,
+    context = {"rows": rows[:TREE_BUDGET], "parent": org, "more_after": more, "closed_below": org.depth + 1,
                "show_dissolved": show_dissolved}
     template = "organizations/_tree_rows.html" if request.htmx else "organizations/tree.html"
     return render(request, template, context)

@@ -469,7 +469,10 @@ def _meeting_input(user, payload: MeetingIn, organization: Organization,
         place=payload.place, host=people.get(payload.host), recorder=people.get(payload.recorder),
         lecturer=people.get(payload.lecturer), lecturer_name=payload.lecturer_name, minutes=payload.minutes,
         study_tags=payload.study_tags, includes_appraisal=payload.includes_appraisal,
-        covers_year=payload.covers_year, also_counts=list(payload.also_counts),
+        # Left out of the body: kept as they are (a client written before these fields existed
+        # must not reset a meeting's 所属年度 or 同时计为 by updating its place).
+        covers_year=payload.covers_year if "covers_year" in payload.model_fields_set else services.UNSET,
+        also_counts=list(payload.also_counts) if "also_counts" in payload.model_fields_set else services.UNSET,
         absences={a.member: (a.reason, a.note) for a in payload.absences},
         guests=[services.GuestInput(id=g.id, name=g.name, role=g.role, title=g.title, member=people.get(g.member))
                 for g in payload.guests],

@@ -110,10 +110,13 @@ def campaigns_on(day: dt.date) -> list[Campaign]:
     return [c for c in campaigns() if c.on(day)]
 
 
-def dual_life(on: dt.date) -> tuple[str, int]:
+def dual_life(on: dt.date) -> tuple[str, int] | None:
     """(period, minimum) of the 双重组织生活 rule: how often a 党员领导干部 attends their branch's
-    组织生活会 as an ordinary member."""
-    value = rules.value("orglife.dual_life", on=on)
+    组织生活会 as an ordinary member; None before the rule took effect (nothing is owed then)."""
+    try:
+        value = rules.value("orglife.dual_life", on=on)
+    except KeyError:
+        return None
     return value["period"], int(value["min"])
 
 

@@ -598,7 +598,10 @@ def dual_life(leading_group: Organization, *, year: int, today: dt.date) -> list
     from dangjian.organizations.selectors import open_on
 
     day = min(today, dt.date(year, 12, 31))
-    period, minimum = orglife_rules.dual_life(day)
+    rule = orglife_rules.dual_life(day)
+    if rule is None:  # a year before the rule: nothing owed, nothing to list
+        return []
+    period, minimum = rule
     leaders = [a.member for a in Appointment.objects.filter(open_on(day), organization=leading_group)
                .select_related("member").order_by("start", "pk")]
     olm = MeetingKind.ORGANIZATIONAL_LIFE_MEETING

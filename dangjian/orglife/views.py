@@ -53,10 +53,15 @@ SHORT_LABELS = {
 }
 
 
-def _year(request) -> int:
+# The first year the rule data covers in full (支部工作条例 2018): pages that check records against
+# the rules (台账, matrix, calendar) offer no earlier year; lists of records go back further.
+RULES_FROM_YEAR = 2018
+
+
+def _year(request, earliest: int = 2000) -> int:
     year = parse_id(request.GET.get("year"))
     this_year = timezone.localdate().year
-    return year if year is not None and 2000 <= year <= this_year else this_year
+    return year if year is not None and earliest <= year <= this_year else this_year
 
 
 def _scope(request, perm):
@@ -434,7 +439,7 @@ def ledger(request, org_pk):
     org = policy.get_organization(request.user, org_pk, Perm.VIEW_MEETINGS)
     from dangjian.orglife.paperwork import ledger_xlsx
 
-    year = _year(request)
+    year = _year(request, RULES_FROM_YEAR)
     content = ledger_xlsx(user=request.user, organization=org, year=year)
     audit_export(by=Actor.from_request(request), what="ledger", obj=org, masked=True, note=f"{year}年")
     return file_response(content, content_type=KINDS["xlsx"].content_type,
@@ -493,7 +498,7 @@ def _decorate(table, *, year: int | None = None, user=None):
 def matrix(request):
     """Organisations × months for one year: held, missing, due; each cell links onward."""
     orgs, scope = _scope(request, Perm.VIEW_MEETINGS)
-    year = _year(request)
+    year = _year(request, RULES_FROM_YEAR)
     subtree = policy.organizations_under(request.user, Perm.VIEW_MEETINGS, scope)
     after = request.GET.get("after", "")
     page = subtree.filter(path__gt=after) if after else subtree
@@ -510,7 +515,7 @@ def matrix(request):
     return render(request, "orglife/matrix.html", {
         "rate": f"{held * 100 / required:.1f}%" if required else "—",
         "table": table, "scope": scope, "year": year, "organizations": _scope_choices(orgs, scope),
-        "years": range(today.year, 2017, -1), "months": range(1, 13), "held": held, "required": required,
+        "years": range(today.year, RULES_FROM_YEAR - 1, -1), "months": range(1, 13), "held": held, "required": required,
         "next_url": f"?{query.urlencode()}&after={last}" if len(paths) > MATRIX_PAGE else "",
         "rules": orglife_rules.requirements(min(today, dt.date(year, 12, 31))),
         "can_record": can_record,
@@ -523,7 +528,7 @@ def calendar(request, org_pk):
     """One organisation's year: its (and its cells') meetings by month, and what each month required."""
     org = policy.get_organization(request.user, org_pk, Perm.VIEW_MEETINGS)
     policy.require_perm(request.user, Perm.VIEW_MEETINGS)
-    year = _year(request)
+    year = _year(request, RULES_FROM_YEAR)
     today = timezone.localdate()
     subtree = policy.organizations_under(request.user, Perm.VIEW_MEETINGS, org)
     table = _decorate(selectors.compliance(subtree, year=year, today=today))
@@ -541,7 +546,7 @@ def calendar(request, org_pk):
             if names_members and org.kind == Organization.Kind.LEADING_GROUP else [])
     return render(request, "orglife/calendar.html", {
         "talks": talks, "dual_life": dual,
-        "org": org, "year": year, "years": range(today.year, 2017, -1),
+        "org": org, "year": year, "years": range(today.year, RULES_FROM_YEAR - 1, -1),
         "months": [(m, by_month[m], required[m]) for m in range(1, 13)],
         "can_record": policy.can_on_organization(request.user, org, Perm.RECORD_MEETINGS),
         "this_month": today.month if year == today.year else None,

@@ -348,8 +348,8 @@ def test_party_office_corrects_a_meeting_record_as_a_whole(bureau, recorded, cli
 
 def test_a_yearly_meeting_held_in_january_counts_as_several_forms_through_the_api(bureau, client_for):
     """所属年度 and 同时计为 go in and come out through the same service as the page: an 组织生活会
-    held in January 2025 for 2024, as a 党员大会 with 民主评议; a PUT that leaves them out takes the
-    defaults (the year held, no other form)."""
+    held in January 2025 for 2024, as a 党员大会 with 民主评议; a PUT that leaves them out keeps them
+    (an edit never drops a field the client does not send), one that sends them empty clears them."""
     client = client_for("party_office")
     body = meeting_body(bureau, kind="organizational_life_meeting", starts_at="2025-01-15T14:00:00+08:00",
                         covers_year=2024, also_counts=["general_meeting"], includes_appraisal=True)
@@ -362,7 +362,9 @@ def test_a_yearly_meeting_held_in_january_counts_as_several_forms_through_the_ap
     assert sorted(meeting.also_counts.values_list("kind", flat=True)) == ["democratic_appraisal", "general_meeting"]
     assert client.get(f"/api/meetings/{meeting.pk}").json() == out
     body = {k: v for k, v in body.items() if k not in ("covers_year", "also_counts")}
-    out = send(client, "put", f"/api/meetings/{meeting.pk}", body).json()
+    out = send(client, "put", f"/api/meetings/{meeting.pk}", {**body, "place": "党员活动室"}).json()
+    assert (out["place"], out["covers_year"], out["also_counts"]) == ("党员活动室", 2024, ["general_meeting"])
+    out = send(client, "put", f"/api/meetings/{meeting.pk}", {**body, "covers_year": None, "also_counts": []}).json()
     assert (out["covers_year"], out["also_counts"]) == (2025, [])
 
 

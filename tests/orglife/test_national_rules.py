@@ -185,3 +185,23 @@ def test_dual_life_is_checked_against_the_rules_period_and_minimum(bureau, clien
     rules_override(entry("orglife.dual_life", '{ period = "quarter", min = 1, applies_to = "leading_group" }'))
     row = {r.member.pk: r for r in selectors.dual_life(bureau.root, year=2026, today=AFTER)}[bureau.member_b.pk]
     assert row.short == ["2026年第1季度", "2026年第2季度", "2026年第4季度"] and row.required == "每季度至少1次"
+
+
+@pytest.mark.parametrize("year", [2000, 2016, 2017])
+def test_pages_checked_against_the_rules_offer_no_year_before_them(bureau, client_for, year):
+    # The rule data starts in 2018 (orglife.dual_life in 2017-10, 支部工作条例 in 2018-10): a year
+    # before it shows the current year, not an error.
+    client = client_for("party_office")
+    today = dt.date.today().year
+    for url in (reverse("orglife:calendar", args=[bureau.root.pk]), reverse("orglife:calendar", args=[bureau.branch_a.pk]),
+                reverse("orglife:matrix"), reverse("orglife:ledger", args=[bureau.branch_a.pk])):
+        page = client.get(url, {"year": year})
+        assert page.status_code == 200, url
+    page = client.get(reverse("orglife:calendar", args=[bureau.root.pk]), {"year": year}).content.decode()
+    assert f"{today}" in page and f'value="{year}"' not in page
+
+
+def test_the_first_year_of_the_rules_is_offered_and_owes_no_dual_life_before_the_rule(bureau, client_for):
+    assert selectors.dual_life(bureau.root, year=2017, today=dt.date(2017, 6, 30)) == []
+    page = client_for("party_office").get(reverse("orglife:calendar", args=[bureau.root.pk]), {"year": 2018})
+    assert page.status_code == 200

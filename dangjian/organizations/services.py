@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from dangjian.audit.services import (
@@ -320,7 +321,8 @@ def organization_dissolve(*, by: Actor, organization: Organization, on: dt.date,
     live_children = Organization.objects.get_descendants(organization).filter(dissolved_on__isnull=True)
     if live_children.exists():
         raise ValidationError(f"“{organization.name}”还有未撤销的下级党组织，请先撤销或调整它们。")
-    Appointment.objects.filter(pk__in=[a.pk for a in open_posts]).update(end=on)
+    # Every write counts a version (optimistic locking): a form open on one of these posts is stale.
+    Appointment.objects.filter(pk__in=[a.pk for a in open_posts]).update(end=on, version=F("version") + 1)
     audited_transition(
         by=by, action="organization.dissolve", workflow=ORGANIZATION_LIFE, instance=organization, to="dissolved",
         values={"dissolved_on": on}, note=note,
@@ -1033,7 +1035,7 @@ def member_leave(*, by: Actor, member: Member, status: str, on: dt.date, note: s
         raise ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"})
     Membership.objects.filter(member=member, end__isnull=True).update(end=on)
     # Whoever leaves the roster leaves their posts too (配齐配强 then shows the gap).
-    Appointment.objects.filter(pk__in=[p.pk for p in posts]).update(end=on)
+    Appointment.objects.filter(pk__in=[p.pk for p in posts]).update(end=on, version=F("version") + 1)
     audited_transition(by=by, action="member.leave", workflow=MEMBER_ROSTER, instance=member, to=status, note=note,
                        after_extra={"appointments_ended": [f"{p.organization.name}{p.get_role_display()}"
                                                            for p in posts]})
@@ -1078,17 +1080,17 @@ def member_bulk_leave(*, by: Actor, leaves: list[tuple[Member, str, dt.date, str
         for post in Appointment.objects.filter(member_id__in=chunk, end__isnull=True).select_related("organization"):
             if post.start > day[post.member_id]:
                 raise _refused(ValidationError({"on": "日期不能早于其现任党内职务的任职日期。"}), ids.index(post.member_id))
-            post.end = day[post.member_id]
+            post.end, post.version = day[post.member_id], post.version + 1
             posts.setdefault(post.member_id, []).append(post)
         stays += Membership.objects.filter(member_id__in=chunk, end__isnull=True)
     for stay in stays:
         stay.end = day[stay.member_id]
     Membership.objects.bulk_update(stays, ["end"], batch_size=500)
-    Appointment.objects.bulk_update([p for held in posts.values() for p in held], ["end"], batch_size=500)
+    Appointment.objects.bulk_update([p for held in posts.values() for p in held], ["end", "version"], batch_size=500)
     now = timezone.now()
     for member, status, _on, _note in leaves:
-        member.status, member.updated_at = status, now
-    Member.objects.bulk_update([m for m, *_ in leaves], ["status", "updated_at"], batch_size=500)
+        member.status, member.updated_at, member.version = status, now, member.version + 1
+    Member.objects.bulk_update([m for m, *_ in leaves], ["status", "updated_at", "version"], batch_size=500)
     audit_record_many(by=by, items=[
         AuditItem("member.leave", member, before={"status": Member.Status.ACTIVE.value}, note=note, after={
             "status": status, "appointments_ended": [f"{p.organization.name}{p.get_role_display()}"

@@ -316,3 +316,14 @@ def test_the_openapi_schema_documents_the_version_and_the_409(client_for, bureau
     body = schema["components"]["schemas"]
     assert "version" in body["MeetingUpdateIn"]["properties"] and "version" in body["MemberUpdateIn"]["properties"]
     assert "version" in body["MeetingDetailOut"]["required"] and "version" in body["MemberOut"]["required"]
+
+
+def test_leaving_the_roster_counts_a_version_on_the_posts_it_ends(bureau):
+    """A post ended by a member's leaving (or an organisation's dissolving) is a write: an edit
+    form open on it is out of date."""
+    post = Appointment.objects.filter(end__isnull=True, member__status=Member.Status.ACTIVE).select_related("member").first()
+    before = post.version
+    org_services.member_leave(by=Actor.system("测试"), member=post.member, status=Member.Status.TRANSFERRED_OUT,
+                 on=max(post.start, timezone.localdate()), note="调出")
+    post.refresh_from_db()
+    assert post.end is not None and post.version == before + 1

@@ -9,6 +9,7 @@ with `register_field_labels`."""
 
 _labels: dict[str, str] = {}
 _field_labels: dict[tuple[str, str], str] = {}
+_unversioned: set[str] = set()
 
 
 def register_labels(labels: dict[str, str]) -> None:
@@ -64,3 +65,14 @@ register_labels({
     "auth.login_failed": "登录失败",
     "auth.logout": "退出",
 })
+
+
+def register_unversioned(codes: set[str]) -> None:
+    """Actions recorded about a record that do not write its row, so do not count its version
+    (optimistic locking): a read (an export, a reveal), or a record beside it (a 留党察看 period,
+    an attachment). The conflict message (`audit.services.stale`) skips them."""
+    _unversioned.update(codes)
+
+
+def unversioned() -> frozenset[str]:
+    return frozenset(_unversioned)

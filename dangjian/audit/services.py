@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dangjian.audit.actions import unversioned
 from dangjian.audit.models import AuditEntry, AuditHead
 from dangjian.core.client_ip import client_ip
 from dangjian.core.identity import mask_id_number, mask_phone
@@ -134,8 +135,10 @@ def stale(conflict: Conflict) -> Conflict:
         current = type(instance)._base_manager.filter(pk=instance.pk).values_list(VERSION, flat=True).first()
     behind = max(1, min(STALE_ENTRIES, (current or 0) - (conflict.expected or 0)))
     object_type = instance._meta.label_lower
+    # Only writes of the record count a version: a reveal of the ID number, a 留党察看 period or a
+    # meeting's voting rights recomputed are about the record, not writes of it (register_unversioned).
     entries = list(AuditEntry.objects.filter(object_type=object_type, object_id=str(instance.pk))
-                   .order_by("-seq")[:behind])
+                   .exclude(action__in=unversioned()).order_by("-seq")[:behind])
     if not entries:
         return Conflict(instance=instance, expected=conflict.expected, current=current)
     describe_entries(entries, role_labels={})

@@ -8,7 +8,7 @@ class OrganizationsConfig(AppConfig):
 
     def ready(self):
         from dangjian.access import policy
-        from dangjian.audit.actions import register_field_labels, register_labels
+        from dangjian.audit.actions import register_field_labels, register_labels, register_unversioned
         from dangjian.organizations import metrics, todos  # noqa: F401  (registers figures and reminders)
         from dangjian.organizations.models import Appointment, Membership, OrganizationEvent
 
@@ -44,3 +44,6 @@ class OrganizationsConfig(AppConfig):
         # Keys of audit entries that are not fields of the model (or whose name would mislead).
         register_field_labels("organizations.organization", {"path": "所在位置", "appointments_ended": "同时免去职务"})
         register_field_labels("organizations.member", {"appointments_ended": "同时免去职务"})
+        # About a member but not writes of the member's row (their version stays).
+        register_unversioned({"member.export", "member.history", "member.probation", "member.reveal_id_number",
+                              "member.reencrypt"})

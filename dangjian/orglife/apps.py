@@ -25,7 +25,14 @@ class OrglifeConfig(AppConfig):
         if member_voting_rights_refresh not in organization_services.VOTING_RIGHTS_LISTENERS:
             organization_services.VOTING_RIGHTS_LISTENERS.append(member_voting_rights_refresh)
 
-        from dangjian.audit.actions import register_children, register_field_labels, register_labels
+        from dangjian.audit.actions import (
+            register_children,
+            register_field_labels,
+            register_labels,
+            register_unversioned,
+        )
+
+        register_unversioned({"meeting.attach", "meeting.voting_rights"})  # beside the meeting's row
 
         register_labels({
             "meeting.record": "记录会议",

@@ -142,6 +142,17 @@ def test_member_update_refuses_the_second_writer(bureau):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_message_names_the_writer_not_someone_who_only_read_the_record(bureau):
+    first, second = Member.objects.get(pk=bureau.member_b.pk), Member.objects.get(pk=bureau.member_b.pk)
+    org_services.member_update(by=FIRST, member=first, data={"post": "副处长"}, expected_version=1)
+    org_services.member_reveal_id_number(by=Actor.system("查阅人"), member=first, reason="核对身份")
+    with pytest.raises(Conflict) as refused:
+        org_services.member_update(by=SECOND, member=second, data={"phone": "13900001111"}, expected_version=1)
+    assert "该记录已被 王五 于 18:00 修改，以下字段已变：职务；" in str(refused.value)
+    assert "查阅人" not in str(refused.value)
+
+
+@time_machine.travel(NOW, tick=False)
 def test_unit_update_refuses_the_second_writer(bureau):
     unit = make_unit(bureau.bureau_unit, Unit.Kind.BRANCH_OFFICE, "城西分局", organization=bureau.branch_b)
     second = Unit.objects.get(pk=unit.pk)

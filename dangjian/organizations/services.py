@@ -253,11 +253,13 @@ def organization_bulk_create(*, by: Actor, rows: list[OrgRow], note: str = "") -
         else:
             tops.setdefault(row.parent.pk if row.parent else None, []).append(row)
     for parent_pk, top in tops.items():
-        # Fetched afresh: a sorted insert under another organisation may have moved this one's path.
-        parent = Organization.objects.get(pk=parent_pk) if parent_pk else None
-        # In code order, so each insert lands after the new ones before it and never moves them.
-        Organization.objects.load_bulk([node(r) for r in sorted(top, key=lambda r: r.code)], parent=parent,
-                                       bulk_create=True)
+        for row in sorted(top, key=lambda r: r.code):
+            # One subtree at a time, its parent fetched afresh: the sorted insert of a top node follows
+            # the database's collation (PostgreSQL's locale order is not Python's), so it may move a
+            # sibling inserted before it; a sibling already written moves with its descendants, while
+            # a subtree still to be written would keep a path computed before the move.
+            parent = Organization.objects.get(pk=parent_pk) if parent_pk else None
+            Organization.objects.load_bulk([node(row)], parent=parent, bulk_create=True)
     made: dict[str, Organization] = {}
     for chunk in _chunks(codes):
         made.update((o.code, o) for o in Organization.objects.filter(code__in=chunk))

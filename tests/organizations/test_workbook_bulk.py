@@ -132,6 +132,29 @@ def test_the_tree_written_in_bulk_is_sound_and_in_code_order(bureau):
 
 
 @pytest.mark.django_db
+def test_each_new_subtree_hangs_under_its_own_top_whatever_the_databases_collation(bureau):
+    # Codes whose order differs between Python (bytes) and a locale collation (PostgreSQL with
+    # en_US: "b02" < "B03", "A1" < "A-2"): each top's branches must stay under it. On a C-collated
+    # database the orders agree; under a locale one, one load_bulk for all the tops hung B03's
+    # branches under b02 (review finding).
+    orgs = [["编码", "名称", "类型", "上级编码", "成立日期"],
+            ["B03", "第三党总支", "党总支", "OC", D(2020, 1, 1)],
+            ["b02", "第二党总支", "党总支", "OC", D(2020, 1, 1)],
+            ["A-2", "甲二党总支", "党总支", "OC", D(2020, 1, 1)],
+            ["A1", "甲一党总支", "党总支", "OC", D(2020, 1, 1)],
+            ["B03-1", "第三党总支第一党支部", "党支部", "B03", D(2020, 1, 1)],
+            ["A-2-1", "甲二党总支第一党支部", "党支部", "A-2", D(2020, 1, 1)]]
+
+    result = import_workbook(xlsx({"党组织": orgs}), by=OFFICER, user=None)
+
+    assert result.ok, [str(e) for e in result.errors]
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
+    parent = lambda code: Organization.objects.get_parent(Organization.objects.get(code=code)).code  # noqa: E731
+    assert (parent("B03-1"), parent("A-2-1"), parent("b02"), parent("A1")) == ("B03", "A-2", "OC", "OC")
+    assert [Organization.objects.get(code=c).numchild for c in ("B03", "b02", "A-2", "A1")] == [1, 0, 1, 0]
+
+
+@pytest.mark.django_db
 def test_a_row_the_bulk_write_refuses_is_named_by_its_own_row(monkeypatch):
     """Checked, then refused at the write (the system changed in between): the error names the row
     of the post refused, not the first of the sheet, and nothing is written."""

@@ -580,6 +580,7 @@ def appointment_bulk_create(*, by: Actor, appointments: list[AppointmentRow]) ->
         for post in Appointment.objects.select_for_update().filter(
                 organization_id__in=chunk, end__isnull=True).select_related("member", "organization"):
             own.setdefault((post.organization_id, post.member_id), []).append(post)
+            own.setdefault((post.organization_id, None), []).append(post)  # the organisation's open posts
             if post.role in SINGLE_HOLDER_ROLES:
                 held[(post.organization_id, post.role)] = post
     made: list[Appointment] = []
@@ -604,7 +605,9 @@ def _appointment_one(by: Actor, row: AppointmentRow, held: dict, own: dict, even
     _not_future(row.start, "start")
     if row.member.status != Member.Status.ACTIVE:
         raise ValidationError({"member": f"{row.member.name}不是在册党员。"})
-    appointment_check(organization=row.organization, member=row.member, role=row.role, on=row.start)
+    in_org = own.setdefault((row.organization.pk, None), [])
+    appointment_check(organization=row.organization, member=row.member, role=row.role, on=row.start,
+                      open_deputies=sum(p.role == R.DEPUTY_SECRETARY and p.end is None for p in in_org))
     appointment = Appointment(organization=row.organization, member=row.member, role=row.role, start=row.start)
 
     def end(post: Appointment) -> None:
@@ -637,6 +640,7 @@ def _appointment_one(by: Actor, row: AppointmentRow, held: dict, own: dict, even
         events.append(("end", appointment))
     else:
         mine.append(appointment)
+        in_org.append(appointment)
     made.append(appointment)
 
 
@@ -664,9 +668,12 @@ def branch_committee_posts(on: dt.date) -> frozenset[str] | None:
     return frozenset(by_label[n.strip()] for n in names if n.strip() in by_label)
 
 
-def appointment_check(*, organization: Organization, member: Member, role: str, on: dt.date) -> None:
+def appointment_check(*, organization: Organization, member: Member, role: str, on: dt.date,
+                      open_deputies: int | None = None) -> None:
     """The posts rules: the post exists at this kind of organisation; a 预备党员 has no 被选举权; a
-    branch with fewer than 7 正式党员 has a 书记 and at most one 副书记 but no 委员."""
+    branch with fewer than 7 正式党员 has a 书记 and at most one 副书记 but no 委员. `open_deputies`:
+    the 副书记 posts open in the organisation, when the caller knows them better than the database
+    (a bulk write whose earlier rows are not written yet)."""
     label = Appointment(organization=organization, role=role).title
     if role not in ROLES_BY_KIND[organization.kind]:
         raise ValidationError({"role": f"{organization.get_kind_display()}不设{label}。"})
@@ -698,7 +705,10 @@ def appointment_check(*, organization: Organization, member: Member, role: str, 
             f"“{organization.name}”正式党员 {full} 人，不足 {threshold} 人，不设支部委员会：只设书记 1 名，"
             f"必要时设副书记 1 名，不能任命{label}（{rule_text}）。")})
     deputies = int(rules.value("branch.small_deputy_max", on=on))
-    if Appointment.objects.filter(organization=organization, role=R.DEPUTY_SECRETARY, end__isnull=True).count() >= deputies:
+    if open_deputies is None:
+        open_deputies = Appointment.objects.filter(organization=organization, role=R.DEPUTY_SECRETARY,
+                                                   end__isnull=True).count()
+    if open_deputies >= deputies:
         raise ValidationError({"role": (
             f"“{organization.name}”正式党员 {full} 人，不足 {threshold} 人，必要时只设副书记 {deputies} 名，"
             f"现已配备（{rule_text}）。")})

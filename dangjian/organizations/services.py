@@ -585,9 +585,11 @@ def appointment_bulk_create(*, by: Actor, appointments: list[AppointmentRow]) ->
                 held[(post.organization_id, post.role)] = post
     made: list[Appointment] = []
     events: list[tuple[str, Appointment]] = []  # ("create" or "end", the post), in the order they happened
+    ended: list[Appointment] = []  # posts already in the database that rows of this call end
     for i, row in enumerate(appointments):
         with _refused_row(i):
-            _appointment_one(by, row, held, own, events, made)
+            _appointment_one(row, held, own, events, made, ended)
+    Appointment.objects.bulk_update(ended, ["end", "version"], batch_size=500)
     Appointment.objects.bulk_create(made, batch_size=500)
     audit_record_many(by=by, items=[
         AuditItem("appointment.create", post, after=snapshot(post, ["organization", "member", "role", "start"]))
@@ -597,7 +599,7 @@ def appointment_bulk_create(*, by: Actor, appointments: list[AppointmentRow]) ->
     return made
 
 
-def _appointment_one(by: Actor, row: AppointmentRow, held: dict, own: dict, events: list, made: list) -> None:
+def _appointment_one(row: AppointmentRow, held: dict, own: dict, events: list, made: list, ended: list) -> None:
     """One post of `appointment_bulk_create`: checked; the single holder before it and the
     appointee's own lower posts (a promotion, `_promotion_plan`) ended on its first day."""
     if row.role not in Appointment.Role.values:
@@ -611,11 +613,11 @@ def _appointment_one(by: Actor, row: AppointmentRow, held: dict, own: dict, even
     appointment = Appointment(organization=row.organization, member=row.member, role=row.role, start=row.start)
 
     def end(post: Appointment) -> None:
-        if post.pk is not None:  # held in the system: ended as the one-by-one service ends it
-            audited_update(by=by, action="appointment.end", instance=post, fields=["end"], data={"end": row.start})
-        else:
-            post.end = row.start
-            events.append(("end", post))
+        post.end = row.start
+        if post.pk is not None:  # held in the system: written with the others, its version counted
+            post.version += 1
+            ended.append(post)
+        events.append(("end", post))  # audited in the order things happened, as one by one
 
     if row.role in SINGLE_HOLDER_ROLES:
         previous = held.get((row.organization.pk, row.role))

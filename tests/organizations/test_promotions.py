@@ -164,3 +164,25 @@ def test_a_second_deputy_in_a_small_branch_is_refused_by_row_even_within_one_fil
     assert [(e.sheet, e.row) for e in result.errors] == [("任职", 4)], [str(e) for e in result.errors]
     assert "必要时只设副书记 1 名" in result.errors[0].message
     assert not Appointment.objects.exists()
+
+
+def test_a_bulk_write_audits_in_the_order_things_happened(bureau):
+    # Row 1 appoints a 副书记 elsewhere; row 2 replaces the sitting 书记 (in the database): the trail
+    # reads create, end, create, as the one-by-one services would write it (review finding: the
+    # database post's end was audited first).
+    sitting = Appointment.objects.get(organization=bureau.branch_a, role=R.SECRETARY, end__isnull=True)
+    deputy = MemberFactory(name="甲副书记", organization=bureau.branch_b)
+    successor = MemberFactory(name="乙书记", organization=bureau.branch_a)
+    start = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+    services.appointment_bulk_create(by=BY, appointments=[
+        services.AppointmentRow(bureau.branch_b, deputy, R.DEPUTY_SECRETARY, dt.date(2025, 1, 1)),
+        services.AppointmentRow(bureau.branch_a, successor, R.SECRETARY, dt.date(2025, 6, 1))])
+
+    trail = [(e.action, e.object_id) for e in AuditEntry.objects.filter(seq__gt=start).order_by("seq")]
+    made = {a.member_id: str(a.pk) for a in Appointment.objects.filter(member__in=[deputy, successor])}
+    assert trail == [("appointment.create", made[deputy.pk]), ("appointment.end", str(sitting.pk)),
+                     ("appointment.create", made[successor.pk])]
+    sitting_before = sitting.version
+    sitting.refresh_from_db()
+    assert (sitting.end, sitting.version) == (dt.date(2025, 6, 1), sitting_before + 1)

@@ -59,7 +59,7 @@ def children(object_type: str, key: str) -> tuple[str, str] | None:
 # The trail's own actions and the log-in events every deployment has.
 register_labels({
     "audit.search": "查询审计日志",
-    "backup.create": "数据库备份",
+    "backup.create": "开始数据库备份",
     "backup.restore": "从备份恢复数据库",
     "auth.login": "登录",
     "auth.login_failed": "登录失败",

@@ -81,7 +81,9 @@ def backup_create(*, by: Actor, output: Path) -> BackupFile:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise BackupError(f"无法创建备份目录 {output.parent}：{error.strerror}") from None
-    audit_record(by=by, action="backup.create", note=f"数据库备份到 {output.name}")
+    # Recorded before the copy, so the backup holds its own entry (the restored chain ends with it);
+    # worded as a start, as a copy that then fails leaves it in the trail.
+    audit_record(by=by, action="backup.create", note=f"开始数据库备份到 {output.name}")
     started = time.monotonic()
     part = output.with_name(output.name + ".part")
     part.unlink(missing_ok=True)

@@ -281,7 +281,10 @@ ADMIN_LOGIN_NETWORKS = env_networks("ADMIN_LOGIN_NETWORKS")
 # Sessions live in the database (stateless app servers). The idle timeout slides with activity.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Activity slides the idle expiry by saving the session at most once a minute
+# (access.middleware.touch), not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = env_int("SESSION_TOUCH_SECONDS", 60, minimum=1)
 # However active, a session ends this many hours after its log-in (SessionLimitMiddleware).
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 8, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

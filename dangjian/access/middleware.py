@@ -1,7 +1,10 @@
 """What a logged-in session may reach, in the order settings.MIDDLEWARE runs them:
 
-1. SessionLimitMiddleware: a session ends SESSION_ABSOLUTE_HOURS after its log-in, however active
-   (the idle limit is SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST).
+1. SessionLimitMiddleware: a session ends SESSION_ABSOLUTE_HOURS after its log-in, however active.
+   The idle limit is SESSION_COOKIE_AGE from the session's last save; activity saves it again at
+   most once every SESSION_TOUCH_SECONDS (60), not on every request: a page view is then a read,
+   not a write of the session row (on SQLite, a write takes the database's one write lock). So an
+   idle session ends between SESSION_COOKIE_AGE − SESSION_TOUCH_SECONDS and SESSION_COOKIE_AGE.
 2. SecondFactorRequiredMiddleware: an account of OTP_REQUIRED_ROLES that has not passed its second
    factor in this session reaches only the enrol/verify pages and log-out (access/otp.py).
 3. PasswordChangeRequiredMiddleware (等保 8.1.4.1): an account whose password someone else set (a new
@@ -25,6 +28,8 @@ from dangjian.access.passwords import must_change_password
 
 # The session key holding the log-in's time (Unix seconds), set on log-in (access/signals.py).
 LOGIN_AT = "login_at"
+# The session key holding when activity last saved the session (Unix seconds).
+TOUCHED_AT = "touched_at"
 
 
 def _send_to(request, url: str, api_message: str, api_status: int = 403):
@@ -55,7 +60,20 @@ class SessionLimitMiddleware:
             logout(request)
             url = reverse("access:login") + "?" + urlencode({"ended": "absolute"})
             return _send_to(request, url, f"登录已满{settings.SESSION_ABSOLUTE_HOURS}小时，请重新登录。", 401)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if user is not None and user.is_authenticated and not _is_static(request):
+            touch(request.session)
+        return response
+
+
+def touch(session) -> None:
+    """Slide the idle expiry: mark the session for saving if activity last saved it at least
+    SESSION_TOUCH_SECONDS ago (a session changed by the request is saved anyway)."""
+    if session.modified or not session.session_key:
+        return
+    now = int(time.time())
+    if now - session.get(TOUCHED_AT, 0) >= settings.SESSION_TOUCH_SECONDS:
+        session[TOUCHED_AT] = now
 
 
 def _verified(user) -> bool:

@@ -71,6 +71,29 @@ def test_idle_session_expires_after_30_minutes(bureau):
         assert client.get("/").status_code == 302
 
 
+def test_activity_saves_the_session_at_most_once_a_minute(bureau):
+    """A page view is a read: the session row is written again only when activity last saved it a
+    minute ago or more (SESSION_TOUCH_SECONDS), which slides the idle expiry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+
+    def session_writes(path="/") -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return sum(q["sql"].startswith("UPDATE") and "django_session" in q["sql"] for q in queries)
+
+    with time_machine.travel(dt.datetime(2026, 11, 30, 8, 0), tick=False) as traveller:
+        assert _login(client, "dangban", "Test@12345").status_code == 302
+        first = session_writes()
+        traveller.shift(dt.timedelta(seconds=59))
+        assert session_writes() == 0
+        traveller.shift(dt.timedelta(seconds=2))
+        assert session_writes() == 1
+    assert first <= 1
+
+
 @pytest.mark.parametrize(("password", "ok"), [
     ("Tqzv7plm", True), ("tqzv7pl!", True), ("abcdefgh", False), ("Abc1!", False), ("ABCDEFGH12", False),
     ("Tqzv7plm" * 9, True),  # a long password is accepted (no upper bound)

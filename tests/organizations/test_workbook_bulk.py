@@ -73,7 +73,9 @@ def test_statements_do_not_grow_with_rows_organisations_or_history():
     small, large = statements(40, "M"), statements(120, "Z")
     # 40 members, 4 branches, 2 党总支, 10 stays, 8 posts, 4 leavers: three times each in the large file.
     assert large == small
-    assert len(small) < 80
+    # 82 since the roster is written as it streams: a savepoint around each write (a service's
+    # refusal is placed on its row and the checks go on) and the members read back by pk.
+    assert len(small) < 90
 
 @pytest.mark.django_db
 def test_every_imported_record_has_its_audit_entry_and_the_chain_verifies(capsys):

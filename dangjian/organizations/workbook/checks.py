@@ -4,6 +4,7 @@ collected as `RowError`s; clean rows become plans that `importer` writes."""
 
 import copy
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -46,6 +47,8 @@ from dangjian.organizations.workbook.layout import (
 )
 from dangjian.organizations.workbook.scope import OUT_OF_SCOPE, ImportScope
 
+# Roster rows checked (and written) at a time: the memory of one batch, whatever the file's size.
+ROSTER_BATCH = 1000
 ROLE_WORDS = "、".join(Appointment.Role.labels)
 # member_clean speaks to a form ("请选择"); in a spreadsheet the person types.
 _SPREADSHEET_WORDING = {
@@ -87,6 +90,30 @@ class MemberPlan:
     destination: str = ""
 
 
+@dataclass(slots=True)
+class RosterEntry:
+    """What the later sheets (组织关系, 任职) and the write need of a clean roster row, once its
+    plan is let go: its dates, and its member (`pk` once written; `name` until then)."""
+
+    row: int
+    joined_on: dt.date
+    since: dt.date | None
+    left_on: dt.date | None
+    name: str
+    pk: int | None = None
+
+
+@dataclass
+class LeaverPlan:
+    """A roster row taken off the roster on `left_on`, after the rest is written."""
+
+    row: int
+    id_number: str
+    status: str
+    left_on: dt.date
+    destination: str
+
+
 @dataclass
 class StayPlan:
     """An earlier, closed stay of a member of this file's roster (组织关系 sheet)."""
@@ -110,7 +137,8 @@ class AppointmentPlan:
 
 class RowChecks:
     """Checks every sheet against the database, the rest of the file and the user's scope; the rows
-    that pass become plans (`org_plans`, `unit_plans`, `member_plans`, `appointment_plans`)."""
+    that pass become plans (`org_plans`, `unit_plans`, `stay_plans`, `appointment_plans`; the roster's
+    go, a batch at a time, to the importer's writer, and leave a `RosterEntry` each)."""
 
     def __init__(self, *, scope: ImportScope, sheets=WORKBOOK_SHEETS):
         self.errors: list[RowError] = []
@@ -140,19 +168,27 @@ class RowChecks:
         self.units_by_name = _by_name(self.db_units.values())
         self.broken_orgs: set[str] = set()
         self.broken_units: set[str] = set()
-        self.roster_ids: set[str] = set()
+        # ID number -> this file's roster row: a RosterEntry when the row is clean, else its row
+        # number (for the duplicate's message). The one thing kept per roster row.
+        self.roster: dict[str, RosterEntry | int] = {}
+        self._dates: dict = {}
+        self.member_count = 0  # clean roster rows
+        self.leavers: list[LeaverPlan] = []  # roster rows taken off the roster (已转出, 已去世 …)
         self.db_members: dict[str, Member] = {}
         self.org_plans: list[OrgPlan] = []
         self.unit_plans: list[UnitPlan] = []
-        self.member_plans: list[MemberPlan] = []
         self.stay_plans: list[StayPlan] = []
         self.appointment_plans: list[AppointmentPlan] = []
-        self.roster_plans: dict[str, MemberPlan] = {}  # ID number -> this file's member row
         self._defaulted_since = 0
         self.promotions = 0  # posts the import ends because their holder takes a higher post there
         self.incomplete_dates: dict[str, int] = {}  # roster column -> dates known to the month, year or 不详
         self.today = timezone.localdate()
         self._top_level_units: bool | None = None
+
+    @property
+    def clean(self) -> bool:
+        """No problem found so far (`finish` turns the gathered ones into errors)."""
+        return not (self.errors or self._unresolved or self.existing)
 
     def _unknown(self, noun: str, code: str, hint: str = "") -> str:
         """A code that names nothing the user may use. Scoped, "not there" and "not yours" read the
@@ -196,15 +232,28 @@ class RowChecks:
         guarded = {h: v for h, v in GUARDED_HEADERS.get(sheet.name, {}).items() if h in sheet.columns}
         meaning = {ROSTER_SHEET: "在册党员", ORG_SHEET: "现有党组织", UNIT_SHEET: "现有单位",
                    APPOINTMENT_SHEET: "现任职务"}.get(sheet.name, "")
-        for row, cells in sheet.rows:
-            errs = RowErrors(sheet, row, cells)
-            for header, neutral in guarded.items():
-                value = cell.key(cells.get(header))
-                if value and value not in neutral:
-                    errs.add(header, f"本平台暂不导入「{header}」，而这一行的“{cell.display(cells.get(header))}”"
-                                     f"说明它已不是{meaning}：照常导入会把它当作{meaning}。请从表中删去这一行，"
-                                     "在系统中办理相应手续。")
-            errs.emit(self.errors)
+        if not guarded:
+            return
+        if isinstance(sheet.rows, list):
+            for row, cells in sheet.rows:
+                self._check_guarded(sheet, row, cells, guarded, meaning)
+        else:  # a streamed sheet: each row as it goes by, on its way to the sheet's own checks
+            sheet.rows = self._guarded_stream(sheet, sheet.rows, guarded, meaning)
+
+    def _guarded_stream(self, sheet: Sheet, rows, guarded: dict, meaning: str):
+        for row, cells in rows:
+            self._check_guarded(sheet, row, cells, guarded, meaning)
+            yield row, cells
+
+    def _check_guarded(self, sheet: Sheet, row: int, cells: dict, guarded: dict, meaning: str) -> None:
+        errs = RowErrors(sheet, row, cells)
+        for header, neutral in guarded.items():
+            value = cell.key(cells.get(header))
+            if value and value not in neutral:
+                errs.add(header, f"本平台暂不导入「{header}」，而这一行的“{cell.display(cells.get(header))}”"
+                                 f"说明它已不是{meaning}：照常导入会把它当作{meaning}。请从表中删去这一行，"
+                                 "在系统中办理相应手续。")
+        errs.emit(self.errors)
 
     def _already_there(self, sheet: Sheet, row: int) -> None:
         self.existing.setdefault(sheet.name, []).append(row)
@@ -454,13 +503,31 @@ class RowChecks:
 
     # ------------------------------------------------ 花名册
 
-    def check_members(self, sheet: Sheet) -> None:
-        seen_ids: dict[str, int] = {}
-        self.rows_read[sheet.name] = len(sheet.rows)
-        registered = self._registered_here(sheet)
-        # Every ID number of the sheet looked up once, not a query per row in member_clean.
-        taken = taken_id_hashes(_id_cell(cells) for _row, cells in sheet.rows)
-        for row, cells in sheet.rows:
+    def check_members(self, sheet: Sheet, written=None) -> None:
+        """The roster, ROSTER_BATCH rows at a time as the sheet streams in: each batch's clean rows
+        are handed to `written(plans)` (the importer writes them while the file is clean so far, and
+        returns {ID number: member pk}), then let go; what later sheets need of each row stays, in a
+        `RosterEntry` (`self.roster`)."""
+        self.rows_read[sheet.name] = 0
+        for batch in _batched(sheet.rows, ROSTER_BATCH):
+            self.rows_read[sheet.name] += len(batch)
+            plans = self._check_member_batch(sheet, batch)
+            pks = written(plans) if written and plans else None
+            for plan in plans:
+                entry = self.roster[plan.data["id_number"]]
+                if pks is not None:
+                    entry.pk, entry.name = pks[plan.data["id_number"]], ""
+                if plan.status != Member.Status.ACTIVE:
+                    self.leavers.append(LeaverPlan(plan.row, plan.data["id_number"], plan.status, plan.left_on,
+                                                   plan.destination))
+            self.member_count += len(plans)
+
+    def _check_member_batch(self, sheet: Sheet, rows) -> list["MemberPlan"]:
+        plans = []
+        registered = self._registered_here(rows)
+        # Every ID number of the batch looked up once, not a query per row in member_clean.
+        taken = taken_id_hashes(_id_cell(cells) for _row, cells in rows)
+        for row, cells in rows:
             if _id_cell(cells) in registered:
                 self._already_there(sheet, row)
                 continue
@@ -482,11 +549,10 @@ class RowChecks:
             id_number = data["id_number"].upper()
             if "*" in id_number:
                 errs.add("身份证号", "身份证号已脱敏（含*号），无法据此登记：请填写完整的18位身份证号。")
-            elif id_number in seen_ids:
-                errs.add("身份证号", f"与第 {seen_ids[id_number]} 行的身份证号重复：同一名党员只应出现一次。")
+            elif id_number in self.roster:
+                errs.add("身份证号", f"与第 {_row_of(self.roster[id_number])} 行的身份证号重复：同一名党员只应出现一次。")
             elif id_number:
-                seen_ids[id_number] = row
-                self.roster_ids.add(id_number)
+                self.roster[id_number] = row
             id_birth = _birth_from_id(id_number)
             data["gender"] = self._choice(errs, cells, "性别", GENDERS, "性别应填“男”或“女”。")
             if data["gender"] is None and cell.is_blank(cells.get("性别")) and id_birth:
@@ -544,8 +610,19 @@ class RowChecks:
             if errs or unit_broken or org_broken:
                 errs.emit(self.errors)
             else:
-                self.member_plans.append(plan)
-                self.roster_plans[plan.data["id_number"]] = plan
+                plans.append(plan)
+                self.roster[plan.data["id_number"]] = RosterEntry(
+                    row, self._shared(plan.data["joined_on"]), self._shared(plan.since), plan.left_on, plan.data["name"])
+        return plans
+
+    def _shared(self, day: dt.date | None) -> dt.date | None:
+        """One object per distinct date kept for the whole file (a roster repeats its dates)."""
+        return self._dates.setdefault(day, day)
+
+    def roster_entry(self, id_number: str) -> "RosterEntry | None":
+        """This file's roster row of `id_number`, when it was clean."""
+        entry = self.roster.get(id_number)
+        return entry if isinstance(entry, RosterEntry) else None
 
     @staticmethod
     def _leaving(cells: dict) -> bool:
@@ -579,12 +656,15 @@ class RowChecks:
             errs.add("去向", "去向不能超过200个字。")
         return MemberPlan(row, data, since, status, left_on, destination)
 
-    def _registered_here(self, sheet: Sheet) -> set[str]:
-        """The file's ID numbers already registered to a member the user may see, under the same
+    def _registered_here(self, rows) -> set[str]:
+        """The batch's ID numbers already registered to a member the user may see, under the same
         name: rows imported before (one query). Others are checked row by row as today: a number
-        registered to someone else, or outside the user's scope, is refused on its row."""
-        wanted = {i for _row, cells in sheet.rows if (i := _id_cell(cells))}
-        names = {_id_cell(cells): normalize_person_name(cell.text(cells.get("姓名"))) for _row, cells in sheet.rows}
+        registered to someone else, or outside the user's scope, is refused on its row. A number
+        met earlier in this file is its duplicate (said on the row), even once that row is written."""
+        wanted = {i for _row, cells in rows if (i := _id_cell(cells)) and i not in self.roster}
+        if not wanted:
+            return set()
+        names = {_id_cell(cells): normalize_person_name(cell.text(cells.get("姓名"))) for _row, cells in rows}
         return {m.id_number for m in self.scope.members().with_id_numbers(*wanted).only("id_number", "name")
                 if names.get(m.id_number) == m.name}
 
@@ -663,7 +743,7 @@ class RowChecks:
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
             id_number = _id_cell(cells)
-            plan = self.roster_plans.get(id_number)
+            plan = self.roster_entry(id_number)
             if not id_number:
                 errs.add("身份证号", "请填写党员的身份证号。")
             elif plan is None:
@@ -681,9 +761,9 @@ class RowChecks:
             end = self._required_date(errs, cells, "转出日期")
             if start and end and end < start:
                 errs.add("转出日期", "转出日期不能早于转入日期。")
-            if plan and start and start < plan.data["joined_on"]:
-                errs.add("转入日期", f"转入日期不能早于入党日期（{plan.data['joined_on']}）。")
-            current = plan and (plan.since or plan.data["joined_on"])
+            if plan and start and start < plan.joined_on:
+                errs.add("转入日期", f"转入日期不能早于入党日期（{plan.joined_on}）。")
+            current = plan and (plan.since or plan.joined_on)
             if current and end and end > current:
                 errs.add("转出日期", f"以前的组织关系应在转入现所在党组织（{current}）之前结束。")
             if org is not None and start and org.founded_on and start < org.founded_on:
@@ -717,7 +797,7 @@ class RowChecks:
         # posts: two queries for the whole sheet. ID numbers are stored encrypted, so both match
         # on the search hash (`by_hash` gives back the number as the sheet spells it).
         by_hash = {search_hash(number, kind="id_number"): number for number in wanted_ids if number}
-        registered = [digest for digest, number in by_hash.items() if number not in self.roster_ids]
+        registered = [digest for digest, number in by_hash.items() if number not in self.roster]
         self.db_members = {by_hash[m.id_number_hash]: m for m in
                            self.scope.members().filter(id_number_hash__in=registered)}
         open_posts = {}
@@ -733,7 +813,7 @@ class RowChecks:
         held: dict[tuple[str, str], list[tuple[str, dt.date, int | None]]] = {}
         for (held_org, held_id, held_role), (held_start, _name) in open_posts.items():
             held.setdefault((held_org, held_id), []).append((held_role, held_start, None))
-        roster_names = {p.data["id_number"]: p.data["name"] for p in self.member_plans}
+        roster_names = self._roster_names(wanted_ids)
         self.rows_read[sheet.name] = len(sheet.rows)
         for row, cells in sheet.rows:
             if self._is_open_post(cells, open_posts):
@@ -758,7 +838,7 @@ class RowChecks:
             member_name = roster_names.get(id_number)
             if not id_number and "身份证号" not in errs:
                 errs.add("身份证号", "请填写任职党员的身份证号。")
-            elif id_number and id_number not in self.roster_ids:
+            elif id_number and id_number not in self.roster:
                 member = self.db_members.get(id_number)
                 if member is None:
                     where = "找不到该身份证号的党员" if self.scope.unscoped else f"该身份证号的党员{OUT_OF_SCOPE}"
@@ -774,7 +854,7 @@ class RowChecks:
             if start and start > self.today:
                 errs.add("任职日期", "任职日期不能晚于今天。")
             end = self._dated_after(errs, cells, "免职日期", start, "任职日期")
-            holder = self.roster_plans.get(id_number)
+            holder = self.roster_entry(id_number)
             if holder and holder.left_on and start and start > holder.left_on:
                 errs.add("任职日期", f"该党员已于 {holder.left_on} 离开花名册，不能在此后任职。")
             if org is not None and org.dissolved_on and start and start > org.dissolved_on:
@@ -812,6 +892,18 @@ class RowChecks:
             else:
                 self.appointment_plans.append(AppointmentPlan(row, org_code, id_number, role, start))
                 held.setdefault((org_code, id_number), []).append((role, start, row))
+
+    def _roster_names(self, id_numbers) -> dict[str, str]:
+        """The names of this file's clean roster rows among `id_numbers`: kept for a row not
+        written, read back (one query per 900) for those written."""
+        entries = {n: e for n in id_numbers if (e := self.roster_entry(n))}
+        names = {n: e.name for n, e in entries.items() if e.pk is None}
+        by_pk = {e.pk: n for n, e in entries.items() if e.pk is not None}
+        pks = sorted(by_pk)
+        for start in range(0, len(pks), 900):
+            names.update((by_pk[pk], name) for pk, name in
+                         Member.objects.filter(pk__in=pks[start:start + 900]).values_list("pk", "name"))
+        return names
 
     def _check_promotion(self, errs: RowErrors, held, role: str, start: dt.date, end: dt.date | None) -> None:
         """A post against the same member's open posts in the same organisation (services.SUPERSEDES):
@@ -895,6 +987,17 @@ class RowChecks:
             means = AMBIGUOUS_VALUES.get(header, {}).get(text)
             errs.add(header, f"“{text}”可能是{'或'.join(means)}，请写明其一。" if means else message)
         return value
+
+
+def _batched(rows, size: int):
+    """Lists of `size` rows (the last may be shorter) from any iterable, read as it goes."""
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
+
+
+def _row_of(entry: "RosterEntry | int") -> int:
+    return entry.row if isinstance(entry, RosterEntry) else entry
 
 
 def _id_cell(cells: dict) -> str:

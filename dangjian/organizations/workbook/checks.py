@@ -17,7 +17,7 @@ from dangjian.core.excel import RowError, RowErrors, Sheet
 from dangjian.core.excel import cells as cell
 from dangjian.core.excel.reader import canonical_header
 from dangjian.core.identity import birth_date_from_id, gender_from_id, normalize_person_name
-from dangjian.organizations.models import Appointment, Member, Organization, Unit
+from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
 from dangjian.organizations.services import (
     ALLOWED_PARENTS,
     MEMBER_HOLDING_KINDS,
@@ -49,6 +49,9 @@ from dangjian.organizations.workbook.scope import OUT_OF_SCOPE, ImportScope
 
 # Roster rows checked (and written) at a time: the memory of one batch, whatever the file's size.
 ROSTER_BATCH = 1000
+# RowChecks.roster packs a row number (at most MAX_ROWS_PER_SHEET + 1) and a member pk in one int.
+ROW_BITS = 20
+ROW_MASK = (1 << ROW_BITS) - 1
 ROLE_WORDS = "、".join(Appointment.Role.labels)
 # member_clean speaks to a form ("请选择"); in a spreadsheet the person types.
 _SPREADSHEET_WORDING = {
@@ -92,8 +95,8 @@ class MemberPlan:
 
 @dataclass(slots=True)
 class RosterEntry:
-    """What the later sheets (组织关系, 任职) and the write need of a clean roster row, once its
-    plan is let go: its dates, and its member (`pk` once written; `name` until then)."""
+    """What the later sheets (组织关系, 任职) need of a clean roster row once its plan is let go:
+    kept while the row is not written (`RowChecks.unwritten`), else read back from its member."""
 
     row: int
     joined_on: dt.date
@@ -168,10 +171,12 @@ class RowChecks:
         self.units_by_name = _by_name(self.db_units.values())
         self.broken_orgs: set[str] = set()
         self.broken_units: set[str] = set()
-        # ID number -> this file's roster row: a RosterEntry when the row is clean, else its row
-        # number (for the duplicate's message). The one thing kept per roster row.
-        self.roster: dict[str, RosterEntry | int] = {}
-        self._dates: dict = {}
+        # The one thing kept per roster row, for the duplicate's message and the later sheets:
+        # ID number -> its row number | its member's pk << ROW_BITS (0 until written; a row with a
+        # problem is never written). A clean row not written (the file has a problem) keeps its
+        # RosterEntry in `unwritten` instead: memory flat in rows for a clean file.
+        self.roster: dict[str, int] = {}
+        self.unwritten: dict[str, RosterEntry] = {}
         self.member_count = 0  # clean roster rows
         self.leavers: list[LeaverPlan] = []  # roster rows taken off the roster (已转出, 已去世 …)
         self.db_members: dict[str, Member] = {}
@@ -514,9 +519,10 @@ class RowChecks:
             plans = self._check_member_batch(sheet, batch)
             pks = written(plans) if written and plans else None
             for plan in plans:
-                entry = self.roster[plan.data["id_number"]]
                 if pks is not None:
-                    entry.pk, entry.name = pks[plan.data["id_number"]], ""
+                    number = plan.data["id_number"]
+                    self.roster[number] = plan.row | pks[number] << ROW_BITS
+                    del self.unwritten[number]
                 if plan.status != Member.Status.ACTIVE:
                     self.leavers.append(LeaverPlan(plan.row, plan.data["id_number"], plan.status, plan.left_on,
                                                    plan.destination))
@@ -550,7 +556,7 @@ class RowChecks:
             if "*" in id_number:
                 errs.add("身份证号", "身份证号已脱敏（含*号），无法据此登记：请填写完整的18位身份证号。")
             elif id_number in self.roster:
-                errs.add("身份证号", f"与第 {_row_of(self.roster[id_number])} 行的身份证号重复：同一名党员只应出现一次。")
+                errs.add("身份证号", f"与第 {self.roster[id_number] & ROW_MASK} 行的身份证号重复：同一名党员只应出现一次。")
             elif id_number:
                 self.roster[id_number] = row
             id_birth = _birth_from_id(id_number)
@@ -611,18 +617,31 @@ class RowChecks:
                 errs.emit(self.errors)
             else:
                 plans.append(plan)
-                self.roster[plan.data["id_number"]] = RosterEntry(
-                    row, self._shared(plan.data["joined_on"]), self._shared(plan.since), plan.left_on, plan.data["name"])
+                self.roster[plan.data["id_number"]] = row
+                self.unwritten[plan.data["id_number"]] = RosterEntry(
+                    row, plan.data["joined_on"], plan.since, plan.left_on, plan.data["name"])
         return plans
 
-    def _shared(self, day: dt.date | None) -> dt.date | None:
-        """One object per distinct date kept for the whole file (a roster repeats its dates)."""
-        return self._dates.setdefault(day, day)
+    def roster_pk(self, id_number: str) -> int:
+        """The member written for this file's roster row of `id_number` (0: none)."""
+        return self.roster.get(id_number, 0) >> ROW_BITS
 
-    def roster_entry(self, id_number: str) -> "RosterEntry | None":
-        """This file's roster row of `id_number`, when it was clean."""
-        entry = self.roster.get(id_number)
-        return entry if isinstance(entry, RosterEntry) else None
+    def roster_entries(self, id_numbers) -> dict[str, RosterEntry]:
+        """This file's clean roster rows among `id_numbers`: those written read back from their
+        members and current stays (two queries per 900), the others as kept."""
+        entries = {n: self.unwritten[n] for n in id_numbers if n in self.unwritten}
+        by_pk = {pk: n for n in id_numbers if (pk := self.roster_pk(n))}
+        left = {p.id_number: p.left_on for p in self.leavers if p.id_number in id_numbers}
+        pks = sorted(by_pk)
+        for start in range(0, len(pks), 900):
+            chunk = pks[start:start + 900]
+            since = dict(Membership.objects.filter(member_id__in=chunk, end__isnull=True)
+                         .values_list("member_id", "start"))
+            for pk, name, joined_on in Member.objects.filter(pk__in=chunk).values_list("pk", "name", "joined_on"):
+                number = by_pk[pk]
+                entries[number] = RosterEntry(self.roster[number] & ROW_MASK, joined_on, since.get(pk), left.get(number),
+                                              name, pk)
+        return entries
 
     @staticmethod
     def _leaving(cells: dict) -> bool:
@@ -740,10 +759,11 @@ class RowChecks:
         each within its organisation's life."""
         self.rows_read[sheet.name] = len(sheet.rows)
         by_member: dict[str, list[StayPlan]] = {}
+        roster = self.roster_entries({_id_cell(cells) for _row, cells in sheet.rows})
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
             id_number = _id_cell(cells)
-            plan = self.roster_entry(id_number)
+            plan = roster.get(id_number)
             if not id_number:
                 errs.add("身份证号", "请填写党员的身份证号。")
             elif plan is None:
@@ -813,7 +833,8 @@ class RowChecks:
         held: dict[tuple[str, str], list[tuple[str, dt.date, int | None]]] = {}
         for (held_org, held_id, held_role), (held_start, _name) in open_posts.items():
             held.setdefault((held_org, held_id), []).append((held_role, held_start, None))
-        roster_names = self._roster_names(wanted_ids)
+        roster = self.roster_entries(wanted_ids)
+        roster_names = {number: entry.name for number, entry in roster.items()}
         self.rows_read[sheet.name] = len(sheet.rows)
         for row, cells in sheet.rows:
             if self._is_open_post(cells, open_posts):
@@ -854,7 +875,7 @@ class RowChecks:
             if start and start > self.today:
                 errs.add("任职日期", "任职日期不能晚于今天。")
             end = self._dated_after(errs, cells, "免职日期", start, "任职日期")
-            holder = self.roster_entry(id_number)
+            holder = roster.get(id_number)
             if holder and holder.left_on and start and start > holder.left_on:
                 errs.add("任职日期", f"该党员已于 {holder.left_on} 离开花名册，不能在此后任职。")
             if org is not None and org.dissolved_on and start and start > org.dissolved_on:
@@ -892,18 +913,6 @@ class RowChecks:
             else:
                 self.appointment_plans.append(AppointmentPlan(row, org_code, id_number, role, start))
                 held.setdefault((org_code, id_number), []).append((role, start, row))
-
-    def _roster_names(self, id_numbers) -> dict[str, str]:
-        """The names of this file's clean roster rows among `id_numbers`: kept for a row not
-        written, read back (one query per 900) for those written."""
-        entries = {n: e for n in id_numbers if (e := self.roster_entry(n))}
-        names = {n: e.name for n, e in entries.items() if e.pk is None}
-        by_pk = {e.pk: n for n, e in entries.items() if e.pk is not None}
-        pks = sorted(by_pk)
-        for start in range(0, len(pks), 900):
-            names.update((by_pk[pk], name) for pk, name in
-                         Member.objects.filter(pk__in=pks[start:start + 900]).values_list("pk", "name"))
-        return names
 
     def _check_promotion(self, errs: RowErrors, held, role: str, start: dt.date, end: dt.date | None) -> None:
         """A post against the same member's open posts in the same organisation (services.SUPERSEDES):
@@ -994,10 +1003,6 @@ def _batched(rows, size: int):
     rows = iter(rows)
     while batch := list(itertools.islice(rows, size)):
         yield batch
-
-
-def _row_of(entry: "RosterEntry | int") -> int:
-    return entry.row if isinstance(entry, RosterEntry) else entry
 
 
 def _id_cell(cells: dict) -> str:

@@ -173,7 +173,7 @@ class _Writer:
 
     def _members(self, id_numbers) -> dict[str, Member]:
         """This file's members among `id_numbers`, read back (one query per 900)."""
-        pks = sorted({entry.pk for n in id_numbers if (entry := self.checks.roster_entry(n))})
+        pks = sorted({pk for n in id_numbers if (pk := self.checks.roster_pk(n))})
         found: dict[int, Member] = {}
         for start in range(0, len(pks), 900):
             found.update(Member.objects.in_bulk(pks[start:start + 900]))

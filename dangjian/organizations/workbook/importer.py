@@ -258,8 +258,9 @@ def _sheet_label(title: str) -> str:
 
 def _read(wb, errors: list[RowError], *, roster_only: bool) -> tuple[list[Sheet], dict[str, str]]:
     """The sheets to import, and the title each sheet has in the file (errors name a sheet as the
-    person sees it); the file's errors go to `errors`. The 花名册 streams (`read_sheet(stream=True)`):
-    its rows are parsed as the checks ask for them, so the workbook stays open until then."""
+    person sees it); the file's errors go to `errors`. Every sheet streams (`read_sheet(stream=True)`):
+    only its header is read here, its rows when its turn comes (the 花名册's a batch at a time, the
+    others whole, as their checks look at a sheet more than once), so the workbook stays open until then."""
     found = {}
     for ws in wb.worksheets:  # the first sheet of a name wins, as the person sees them in order
         label = _sheet_label(ws.title)
@@ -274,7 +275,7 @@ def _read(wb, errors: list[RowError], *, roster_only: bool) -> tuple[list[Sheet]
         sheet = read_sheet(found[label], label, SHEET_HEADERS[label], errors, required=REQUIRED_HEADERS[label],
                            required_one_of=REQUIRED_ONE_OF.get(label, ()), aliases=HEADER_ALIASES.get(label),
                            extra=tuple(GUARDED_HEADERS.get(label, {})), ignored=IGNORED_HEADERS.get(label, ()),
-                           stream=label == ROSTER_SHEET)
+                           stream=True)
         if sheet is not None:
             sheets.append(sheet)
     titles = {label: ws.title for label, ws in found.items()}
@@ -335,6 +336,8 @@ def _check_and_write(sheets: list[Sheet], read_errors: list[RowError], *, by: Ac
     try:
         with transaction.atomic():
             for sheet in sheets:
+                if sheet.name != ROSTER_SHEET:
+                    sheet.rows = list(sheet.rows)
                 checks.check_columns(sheet)
                 check[sheet.name](sheet)
                 sheet.rows = []  # checked: its plans (and the roster's entries) hold what the write needs

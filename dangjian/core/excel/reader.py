@@ -23,8 +23,37 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from openpyxl import load_workbook
+from openpyxl.worksheet import _reader as openpyxl_sheet_reader
 
 from dangjian.core.excel.cells import display, is_blank, text
+
+def _rows_let_go(iterparse):
+    """openpyxl's read-only sheet parser (3.1) clears each <row> element once it has read it, but
+    leaves the empty element in <sheetData>: ~75 bytes kept per row read, the one part of a
+    streamed sheet that grew with its rows. This `iterparse` (wrapping the one openpyxl chose, so
+    defusedxml's when installed) drops each row from <sheetData> once the parser has asked for the
+    next element. Any other use is passed through unchanged."""
+
+    def iterparse_rows_let_go(source, *args, **kwargs):
+        if args or kwargs:
+            yield from iterparse(source, *args, **kwargs)
+            return
+        data = None
+        for event, element in iterparse(source, events=("start", "end")):
+            if event == "start":
+                if element.tag == openpyxl_sheet_reader.DATA_TAG:
+                    data = element
+                continue
+            yield event, element
+            if data is not None and len(data) and data[0] is element:
+                del data[0]
+
+    iterparse_rows_let_go.wrapped = iterparse
+    return iterparse_rows_let_go
+
+
+if not hasattr(openpyxl_sheet_reader.iterparse, "wrapped"):
+    openpyxl_sheet_reader.iterparse = _rows_let_go(openpyxl_sheet_reader.iterparse)
 
 # A guard against a sheet with a runaway used range: far more rows than a city's roster.
 MAX_ROWS_PER_SHEET = 100_000

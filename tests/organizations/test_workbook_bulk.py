@@ -204,3 +204,31 @@ def test_the_roster_is_held_a_batch_at_a_time_so_memory_is_flat_in_rows(monkeypa
     assert result.ok and result.created["花名册"] == 1800 and len(held) == 9
     per_row = (held[-1] - held[1]) / (7 * 200)
     assert per_row < 300, f"{per_row:.0f} bytes kept per roster row"
+
+
+@pytest.mark.django_db
+def test_a_problem_in_a_later_batch_undoes_the_batches_written_and_every_problem_is_named(monkeypatch):
+    """The roster is written a batch at a time as it is checked: a duplicate ID number three batches
+    on (its first row already written), and a bad date after it, are both named on their rows, and
+    nothing of the file is left, the earlier batches included; the rehearsal (preview) likewise."""
+    from dangjian.organizations.workbook import checks
+
+    monkeypatch.setattr(checks, "ROSTER_BATCH", 5)
+    book = bureau(30, "Q")
+    own = book["花名册"][18][1]
+    book["花名册"][18][1] = book["花名册"][2][1]  # row 19 repeats row 3's ID number
+    book["花名册"][25][2] = "2005-13-01"  # row 26: no such month
+    members, memberships, entries = Member.objects.count(), Membership.objects.count(), AuditEntry.objects.count()
+
+    for dry_run in (True, False):
+        result = import_workbook(xlsx(book), by=OFFICER, user=None, dry_run=dry_run)
+        assert [(e.sheet, e.row, e.column) for e in result.errors][:2] == [("花名册", 19, "身份证号"), ("花名册", 26, "入党日期")]
+        assert "与第 3 行的身份证号重复" in result.errors[0].message
+        assert (Member.objects.count(), Membership.objects.count(), AuditEntry.objects.count()) == (
+            members, memberships, entries)
+        assert not Organization.objects.filter(code__startswith="Q").exists()
+
+    book["花名册"][18][1], book["花名册"][25][2] = own, D(2005, 7, 1)  # put right: all of it, in batches of 5
+    result = import_workbook(xlsx(book), by=OFFICER, user=None)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.created["花名册"] == 30 and Member.objects.count() == members + 30

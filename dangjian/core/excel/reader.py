@@ -27,6 +27,7 @@ from openpyxl.worksheet import _reader as openpyxl_sheet_reader
 
 from dangjian.core.excel.cells import display, is_blank, text
 
+
 def _rows_let_go(iterparse):
     """openpyxl's read-only sheet parser (3.1) clears each <row> element once it has read it, but
     leaves the empty element in <sheetData>: ~75 bytes kept per row read, the one part of a

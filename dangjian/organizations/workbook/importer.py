@@ -1,11 +1,13 @@
 """The bureau workbook import (党组织, 单位, 花名册, 任职) and the 花名册 import: one service,
 `import_workbook`, for the page, the command and the roster upload alike.
 
-All or nothing (REL-07). Every row of every sheet is read and checked first, against the file,
-the database and the importing user's scope (`checks.py`, `scope.py`), and every problem is collected with its
-sheet, Excel row number and column header; a file with any problem writes nothing. A clean file is
-written through the services (so each record gets its own audit entry, and the same rules apply as
-in the forms) inside one transaction, so a failure half-way also leaves nothing behind. The
+All or nothing (REL-07). Every row of every sheet is checked against the file, the database and
+the importing user's scope (`checks.py`, `scope.py`), and every problem is collected with its
+sheet, Excel row number and column header; a file with any problem leaves nothing. It is all one
+transaction: while the file is clean so far, the plans are written through the services as they
+are checked (so each record gets its own audit entry, and the same rules apply as in the forms),
+the 花名册 streaming in a batch at a time so that memory stays flat in rows; after the first
+problem the checks go on without writing, and the end rolls everything back. The
 organisation tree, the roster, earlier stays, posts and leavers go through the services' bulk forms
 (`organization_bulk_create`, `member_bulk_create`, `membership_history_add`,
 `appointment_bulk_create`, `member_bulk_leave`): the statements an import sends do not grow with its

@@ -19,12 +19,42 @@ Contract for importers built on it:
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from openpyxl import load_workbook
+from openpyxl.worksheet import _reader as openpyxl_sheet_reader
 
 from dangjian.core.excel.cells import display, is_blank, text
+
+
+def _rows_let_go(iterparse):
+    """openpyxl's read-only sheet parser (3.1) clears each <row> element once it has read it, but
+    leaves the empty element in <sheetData>: ~75 bytes kept per row read, the one part of a
+    streamed sheet that grew with its rows. This `iterparse` (wrapping the one openpyxl chose, so
+    defusedxml's when installed) drops each row from <sheetData> once the parser has asked for the
+    next element. Any other use is passed through unchanged."""
+
+    def iterparse_rows_let_go(source, *args, **kwargs):
+        if args or kwargs:
+            yield from iterparse(source, *args, **kwargs)
+            return
+        data = None
+        for event, element in iterparse(source, events=("start", "end")):
+            if event == "start":
+                if element.tag == openpyxl_sheet_reader.DATA_TAG:
+                    data = element
+                continue
+            yield event, element
+            if data is not None and len(data) and data[0] is element:
+                del data[0]
+
+    iterparse_rows_let_go.wrapped = iterparse
+    return iterparse_rows_let_go
+
+
+if not hasattr(openpyxl_sheet_reader.iterparse, "wrapped"):
+    openpyxl_sheet_reader.iterparse = _rows_let_go(openpyxl_sheet_reader.iterparse)
 
 # A guard against a sheet with a runaway used range: far more rows than a city's roster.
 MAX_ROWS_PER_SHEET = 100_000
@@ -57,7 +87,8 @@ class Sheet:
     name: str  # the name errors are reported under
     headers: tuple[str, ...]  # canonical headers, in the order a row's errors are reported
     columns: dict[str, str]  # canonical header -> header text as written in the file
-    rows: list[tuple[int, dict]]  # (Excel row number, canonical header -> raw cell value)
+    # (Excel row number, canonical header -> raw cell value): a list, or an iterator read once (stream=True)
+    rows: Iterable[tuple[int, dict]]
     unknown: tuple[str, ...] = ()  # headers as written of the columns not read, in file order
     ignored: tuple[str, ...] = ()  # headers as written of the columns known and deliberately not read
 
@@ -112,38 +143,41 @@ def open_workbook(file, errors: list[RowError]):
 
 def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *, required: Sequence[str] = (),
                required_one_of: Sequence[Sequence[str]] = (), aliases: Mapping[str, str] | None = None,
-               extra: Sequence[str] = (), ignored: Sequence[str] = ()) -> Sheet | None:
+               extra: Sequence[str] = (), ignored: Sequence[str] = (), stream: bool = False) -> Sheet | None:
     """Read one sheet's header row and data rows (blank rows skipped). `required` headers must be
     present; of each group in `required_one_of` at least one must be (the first is named when none
-    is). None if the sheet is unusable; an empty sheet reads as a sheet with no rows."""
+    is). None if the sheet is unusable; an empty sheet reads as a sheet with no rows.
+
+    With `stream`, a usable sheet's `rows` is an iterator that parses each row as it is asked for
+    (read it once, with the workbook still open): a file's largest sheet is never held whole. A
+    runaway size or a damaged part found on the way is appended to `errors` then, and the rows stop."""
     headers = tuple(headers)
     header_errors: list[RowError] = []  # said once the whole sheet is read (a runaway size comes first)
     index, columns, unknown, skipped, missing, rows = {}, {}, [], [], [], []
     try:
         ws.reset_dimensions()  # some tools write a wrong used range; read what is really there
         # Streamed: each row becomes its cells as it is parsed; only the cells read are kept.
-        stream = ws.iter_rows(values_only=True)
-        first = next(stream, None)
+        parsed = ws.iter_rows(values_only=True)
+        first = next(parsed, None)
         usable = first is not None and not all(is_blank(v) for v in first)
         if usable:
             index, columns, unknown, skipped = _header_row(first, name, headers, header_errors, aliases=aliases,
                                                            extra=extra, ignored=ignored)
             missing = [h for h in required if h not in index]
             missing += [group[0] for group in required_one_of if not any(h in index for h in group)]
-        for number, values in enumerate(stream, start=2):
+        if stream and usable and not missing:
+            errors.extend(header_errors)
+            return Sheet(name, headers, columns, _data_rows(parsed, index, name, errors), tuple(unknown), tuple(skipped))
+        for number, values in enumerate(parsed, start=2):
             if number > MAX_ROWS_PER_SHEET + 1:
-                errors.append(RowError(name, 0, "", "", f"超过 {MAX_ROWS_PER_SHEET} 行，请分成几个文件导入。"))
+                errors.append(_too_long(name))
                 return None
             if not usable or missing:
                 continue
-            cells = {h: values[i] if i < len(values) else None for h, i in index.items()}
-            # Blank in every column we read: a spacer, or a template row with only its 序号 filled in.
-            if all(is_blank(v) for v in cells.values()):
-                continue
-            rows.append((number, cells))
+            if (cells := _cells(values, index)) is not None:
+                rows.append((number, cells))
     except Exception:  # a damaged sheet part: whatever the parser tripped on, the answer is the same
-        errors.append(RowError(name, 0, "", "", "该工作表无法读取，文件可能已损坏："
-                                                "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。"))
+        errors.append(_damaged(name))
         return None
     if not usable:
         return Sheet(name, headers, {}, [])
@@ -153,6 +187,34 @@ def read_sheet(ws, name: str, headers: Sequence[str], errors: list[RowError], *,
     if missing:
         return None
     return Sheet(name, headers, columns, rows, tuple(unknown), tuple(skipped))
+
+
+def _cells(values, index: dict[str, int]) -> dict | None:
+    """A data row's cells by canonical header; None when blank in every column read (a spacer, or
+    a template row with only its 序号 filled in)."""
+    cells = {h: values[i] if i < len(values) else None for h, i in index.items()}
+    return None if all(is_blank(v) for v in cells.values()) else cells
+
+
+def _too_long(name: str) -> RowError:
+    return RowError(name, 0, "", "", f"超过 {MAX_ROWS_PER_SHEET} 行，请分成几个文件导入。")
+
+
+def _damaged(name: str) -> RowError:
+    return RowError(name, 0, "", "", "该工作表无法读取，文件可能已损坏：请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。")
+
+
+def _data_rows(stream, index: dict[str, int], name: str, errors: list[RowError]):
+    """`read_sheet(stream=True)`'s rows: (Excel row number, cells), parsed one at a time."""
+    try:
+        for number, values in enumerate(stream, start=2):
+            if number > MAX_ROWS_PER_SHEET + 1:
+                errors.append(_too_long(name))
+                return
+            if (cells := _cells(values, index)) is not None:
+                yield number, cells
+    except Exception:  # as read_sheet: a damaged part, whatever the parser tripped on
+        errors.append(_damaged(name))
 
 
 def _header_row(values, name: str, headers: tuple[str, ...], errors: list[RowError], *, aliases, extra, ignored):

@@ -4,6 +4,7 @@ collected as `RowError`s; clean rows become plans that `importer` writes."""
 
 import copy
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from dangjian.core.excel import RowError, RowErrors, Sheet
 from dangjian.core.excel import cells as cell
 from dangjian.core.excel.reader import canonical_header
 from dangjian.core.identity import birth_date_from_id, gender_from_id, normalize_person_name
-from dangjian.organizations.models import Appointment, Member, Organization, Unit
+from dangjian.organizations.models import Appointment, Member, Membership, Organization, Unit
 from dangjian.organizations.services import (
     ALLOWED_PARENTS,
     MEMBER_HOLDING_KINDS,
@@ -46,6 +47,11 @@ from dangjian.organizations.workbook.layout import (
 )
 from dangjian.organizations.workbook.scope import OUT_OF_SCOPE, ImportScope
 
+# Roster rows checked (and written) at a time: the memory of one batch, whatever the file's size.
+ROSTER_BATCH = 1000
+# RowChecks.roster packs a row number (at most MAX_ROWS_PER_SHEET + 1) and a member pk in one int.
+ROW_BITS = 20
+ROW_MASK = (1 << ROW_BITS) - 1
 ROLE_WORDS = "、".join(Appointment.Role.labels)
 # member_clean speaks to a form ("请选择"); in a spreadsheet the person types.
 _SPREADSHEET_WORDING = {
@@ -87,6 +93,30 @@ class MemberPlan:
     destination: str = ""
 
 
+@dataclass(slots=True)
+class RosterEntry:
+    """What the later sheets (组织关系, 任职) need of a clean roster row once its plan is let go:
+    kept while the row is not written (`RowChecks.unwritten`), else read back from its member."""
+
+    row: int
+    joined_on: dt.date
+    since: dt.date | None
+    left_on: dt.date | None
+    name: str
+    pk: int | None = None
+
+
+@dataclass
+class LeaverPlan:
+    """A roster row taken off the roster on `left_on`, after the rest is written."""
+
+    row: int
+    id_number: str
+    status: str
+    left_on: dt.date
+    destination: str
+
+
 @dataclass
 class StayPlan:
     """An earlier, closed stay of a member of this file's roster (组织关系 sheet)."""
@@ -110,7 +140,8 @@ class AppointmentPlan:
 
 class RowChecks:
     """Checks every sheet against the database, the rest of the file and the user's scope; the rows
-    that pass become plans (`org_plans`, `unit_plans`, `member_plans`, `appointment_plans`)."""
+    that pass become plans (`org_plans`, `unit_plans`, `stay_plans`, `appointment_plans`; the roster's
+    go, a batch at a time, to the importer's writer, and leave a `RosterEntry` each)."""
 
     def __init__(self, *, scope: ImportScope, sheets=WORKBOOK_SHEETS):
         self.errors: list[RowError] = []
@@ -140,19 +171,29 @@ class RowChecks:
         self.units_by_name = _by_name(self.db_units.values())
         self.broken_orgs: set[str] = set()
         self.broken_units: set[str] = set()
-        self.roster_ids: set[str] = set()
+        # The one thing kept per roster row, for the duplicate's message and the later sheets:
+        # ID number -> its row number | its member's pk << ROW_BITS (0 until written; a row with a
+        # problem is never written). A clean row not written (the file has a problem) keeps its
+        # RosterEntry in `unwritten` instead: memory flat in rows for a clean file.
+        self.roster: dict[str, int] = {}
+        self.unwritten: dict[str, RosterEntry] = {}
+        self.member_count = 0  # clean roster rows
+        self.leavers: list[LeaverPlan] = []  # roster rows taken off the roster (已转出, 已去世 …)
         self.db_members: dict[str, Member] = {}
         self.org_plans: list[OrgPlan] = []
         self.unit_plans: list[UnitPlan] = []
-        self.member_plans: list[MemberPlan] = []
         self.stay_plans: list[StayPlan] = []
         self.appointment_plans: list[AppointmentPlan] = []
-        self.roster_plans: dict[str, MemberPlan] = {}  # ID number -> this file's member row
         self._defaulted_since = 0
         self.promotions = 0  # posts the import ends because their holder takes a higher post there
         self.incomplete_dates: dict[str, int] = {}  # roster column -> dates known to the month, year or 不详
         self.today = timezone.localdate()
         self._top_level_units: bool | None = None
+
+    @property
+    def clean(self) -> bool:
+        """No problem found so far (`finish` turns the gathered ones into errors)."""
+        return not (self.errors or self._unresolved or self.existing)
 
     def _unknown(self, noun: str, code: str, hint: str = "") -> str:
         """A code that names nothing the user may use. Scoped, "not there" and "not yours" read the
@@ -196,15 +237,28 @@ class RowChecks:
         guarded = {h: v for h, v in GUARDED_HEADERS.get(sheet.name, {}).items() if h in sheet.columns}
         meaning = {ROSTER_SHEET: "在册党员", ORG_SHEET: "现有党组织", UNIT_SHEET: "现有单位",
                    APPOINTMENT_SHEET: "现任职务"}.get(sheet.name, "")
-        for row, cells in sheet.rows:
-            errs = RowErrors(sheet, row, cells)
-            for header, neutral in guarded.items():
-                value = cell.key(cells.get(header))
-                if value and value not in neutral:
-                    errs.add(header, f"本平台暂不导入「{header}」，而这一行的“{cell.display(cells.get(header))}”"
-                                     f"说明它已不是{meaning}：照常导入会把它当作{meaning}。请从表中删去这一行，"
-                                     "在系统中办理相应手续。")
-            errs.emit(self.errors)
+        if not guarded:
+            return
+        if isinstance(sheet.rows, list):
+            for row, cells in sheet.rows:
+                self._check_guarded(sheet, row, cells, guarded, meaning)
+        else:  # a streamed sheet: each row as it goes by, on its way to the sheet's own checks
+            sheet.rows = self._guarded_stream(sheet, sheet.rows, guarded, meaning)
+
+    def _guarded_stream(self, sheet: Sheet, rows, guarded: dict, meaning: str):
+        for row, cells in rows:
+            self._check_guarded(sheet, row, cells, guarded, meaning)
+            yield row, cells
+
+    def _check_guarded(self, sheet: Sheet, row: int, cells: dict, guarded: dict, meaning: str) -> None:
+        errs = RowErrors(sheet, row, cells)
+        for header, neutral in guarded.items():
+            value = cell.key(cells.get(header))
+            if value and value not in neutral:
+                errs.add(header, f"本平台暂不导入「{header}」，而这一行的“{cell.display(cells.get(header))}”"
+                                 f"说明它已不是{meaning}：照常导入会把它当作{meaning}。请从表中删去这一行，"
+                                 "在系统中办理相应手续。")
+        errs.emit(self.errors)
 
     def _already_there(self, sheet: Sheet, row: int) -> None:
         self.existing.setdefault(sheet.name, []).append(row)
@@ -454,13 +508,32 @@ class RowChecks:
 
     # ------------------------------------------------ 花名册
 
-    def check_members(self, sheet: Sheet) -> None:
-        seen_ids: dict[str, int] = {}
-        self.rows_read[sheet.name] = len(sheet.rows)
-        registered = self._registered_here(sheet)
-        # Every ID number of the sheet looked up once, not a query per row in member_clean.
-        taken = taken_id_hashes(_id_cell(cells) for _row, cells in sheet.rows)
-        for row, cells in sheet.rows:
+    def check_members(self, sheet: Sheet, written=None) -> None:
+        """The roster, ROSTER_BATCH rows at a time as the sheet streams in: each batch's clean rows
+        are handed to `written(plans)` (the importer writes them while the file is clean so far, and
+        returns {ID number: member pk}), then let go; what later sheets need of each row stays, in a
+        `RosterEntry` (`self.roster`)."""
+        self.rows_read[sheet.name] = 0
+        for batch in _batched(sheet.rows, ROSTER_BATCH):
+            self.rows_read[sheet.name] += len(batch)
+            plans = self._check_member_batch(sheet, batch)
+            pks = written(plans) if written and plans else None
+            for plan in plans:
+                if pks is not None:
+                    number = plan.data["id_number"]
+                    self.roster[number] = plan.row | pks[number] << ROW_BITS
+                    del self.unwritten[number]
+                if plan.status != Member.Status.ACTIVE:
+                    self.leavers.append(LeaverPlan(plan.row, plan.data["id_number"], plan.status, plan.left_on,
+                                                   plan.destination))
+            self.member_count += len(plans)
+
+    def _check_member_batch(self, sheet: Sheet, rows) -> list["MemberPlan"]:
+        plans = []
+        registered = self._registered_here(rows)
+        # Every ID number of the batch looked up once, not a query per row in member_clean.
+        taken = taken_id_hashes(_id_cell(cells) for _row, cells in rows)
+        for row, cells in rows:
             if _id_cell(cells) in registered:
                 self._already_there(sheet, row)
                 continue
@@ -482,11 +555,10 @@ class RowChecks:
             id_number = data["id_number"].upper()
             if "*" in id_number:
                 errs.add("身份证号", "身份证号已脱敏（含*号），无法据此登记：请填写完整的18位身份证号。")
-            elif id_number in seen_ids:
-                errs.add("身份证号", f"与第 {seen_ids[id_number]} 行的身份证号重复：同一名党员只应出现一次。")
+            elif id_number in self.roster:
+                errs.add("身份证号", f"与第 {self.roster[id_number] & ROW_MASK} 行的身份证号重复：同一名党员只应出现一次。")
             elif id_number:
-                seen_ids[id_number] = row
-                self.roster_ids.add(id_number)
+                self.roster[id_number] = row
             id_birth = _birth_from_id(id_number)
             data["gender"] = self._choice(errs, cells, "性别", GENDERS, "性别应填“男”或“女”。")
             if data["gender"] is None and cell.is_blank(cells.get("性别")) and id_birth:
@@ -544,8 +616,32 @@ class RowChecks:
             if errs or unit_broken or org_broken:
                 errs.emit(self.errors)
             else:
-                self.member_plans.append(plan)
-                self.roster_plans[plan.data["id_number"]] = plan
+                plans.append(plan)
+                self.roster[plan.data["id_number"]] = row
+                self.unwritten[plan.data["id_number"]] = RosterEntry(
+                    row, plan.data["joined_on"], plan.since, plan.left_on, plan.data["name"])
+        return plans
+
+    def roster_pk(self, id_number: str) -> int:
+        """The member written for this file's roster row of `id_number` (0: none)."""
+        return self.roster.get(id_number, 0) >> ROW_BITS
+
+    def roster_entries(self, id_numbers) -> dict[str, RosterEntry]:
+        """This file's clean roster rows among `id_numbers`: those written read back from their
+        members and current stays (two queries per 900), the others as kept."""
+        entries = {n: self.unwritten[n] for n in id_numbers if n in self.unwritten}
+        by_pk = {pk: n for n in id_numbers if (pk := self.roster_pk(n))}
+        left = {p.id_number: p.left_on for p in self.leavers if p.id_number in id_numbers}
+        pks = sorted(by_pk)
+        for start in range(0, len(pks), 900):
+            chunk = pks[start:start + 900]
+            since = dict(Membership.objects.filter(member_id__in=chunk, end__isnull=True)
+                         .values_list("member_id", "start"))
+            for pk, name, joined_on in Member.objects.filter(pk__in=chunk).values_list("pk", "name", "joined_on"):
+                number = by_pk[pk]
+                entries[number] = RosterEntry(self.roster[number] & ROW_MASK, joined_on, since.get(pk), left.get(number),
+                                              name, pk)
+        return entries
 
     @staticmethod
     def _leaving(cells: dict) -> bool:
@@ -579,12 +675,15 @@ class RowChecks:
             errs.add("去向", "去向不能超过200个字。")
         return MemberPlan(row, data, since, status, left_on, destination)
 
-    def _registered_here(self, sheet: Sheet) -> set[str]:
-        """The file's ID numbers already registered to a member the user may see, under the same
+    def _registered_here(self, rows) -> set[str]:
+        """The batch's ID numbers already registered to a member the user may see, under the same
         name: rows imported before (one query). Others are checked row by row as today: a number
-        registered to someone else, or outside the user's scope, is refused on its row."""
-        wanted = {i for _row, cells in sheet.rows if (i := _id_cell(cells))}
-        names = {_id_cell(cells): normalize_person_name(cell.text(cells.get("姓名"))) for _row, cells in sheet.rows}
+        registered to someone else, or outside the user's scope, is refused on its row. A number
+        met earlier in this file is its duplicate (said on the row), even once that row is written."""
+        wanted = {i for _row, cells in rows if (i := _id_cell(cells)) and i not in self.roster}
+        if not wanted:
+            return set()
+        names = {_id_cell(cells): normalize_person_name(cell.text(cells.get("姓名"))) for _row, cells in rows}
         return {m.id_number for m in self.scope.members().with_id_numbers(*wanted).only("id_number", "name")
                 if names.get(m.id_number) == m.name}
 
@@ -660,10 +759,11 @@ class RowChecks:
         each within its organisation's life."""
         self.rows_read[sheet.name] = len(sheet.rows)
         by_member: dict[str, list[StayPlan]] = {}
+        roster = self.roster_entries({_id_cell(cells) for _row, cells in sheet.rows})
         for row, cells in sheet.rows:
             errs = RowErrors(sheet, row, cells)
             id_number = _id_cell(cells)
-            plan = self.roster_plans.get(id_number)
+            plan = roster.get(id_number)
             if not id_number:
                 errs.add("身份证号", "请填写党员的身份证号。")
             elif plan is None:
@@ -681,9 +781,9 @@ class RowChecks:
             end = self._required_date(errs, cells, "转出日期")
             if start and end and end < start:
                 errs.add("转出日期", "转出日期不能早于转入日期。")
-            if plan and start and start < plan.data["joined_on"]:
-                errs.add("转入日期", f"转入日期不能早于入党日期（{plan.data['joined_on']}）。")
-            current = plan and (plan.since or plan.data["joined_on"])
+            if plan and start and start < plan.joined_on:
+                errs.add("转入日期", f"转入日期不能早于入党日期（{plan.joined_on}）。")
+            current = plan and (plan.since or plan.joined_on)
             if current and end and end > current:
                 errs.add("转出日期", f"以前的组织关系应在转入现所在党组织（{current}）之前结束。")
             if org is not None and start and org.founded_on and start < org.founded_on:
@@ -717,7 +817,7 @@ class RowChecks:
         # posts: two queries for the whole sheet. ID numbers are stored encrypted, so both match
         # on the search hash (`by_hash` gives back the number as the sheet spells it).
         by_hash = {search_hash(number, kind="id_number"): number for number in wanted_ids if number}
-        registered = [digest for digest, number in by_hash.items() if number not in self.roster_ids]
+        registered = [digest for digest, number in by_hash.items() if number not in self.roster]
         self.db_members = {by_hash[m.id_number_hash]: m for m in
                            self.scope.members().filter(id_number_hash__in=registered)}
         open_posts = {}
@@ -733,7 +833,8 @@ class RowChecks:
         held: dict[tuple[str, str], list[tuple[str, dt.date, int | None]]] = {}
         for (held_org, held_id, held_role), (held_start, _name) in open_posts.items():
             held.setdefault((held_org, held_id), []).append((held_role, held_start, None))
-        roster_names = {p.data["id_number"]: p.data["name"] for p in self.member_plans}
+        roster = self.roster_entries(wanted_ids)
+        roster_names = {number: entry.name for number, entry in roster.items()}
         self.rows_read[sheet.name] = len(sheet.rows)
         for row, cells in sheet.rows:
             if self._is_open_post(cells, open_posts):
@@ -758,7 +859,7 @@ class RowChecks:
             member_name = roster_names.get(id_number)
             if not id_number and "身份证号" not in errs:
                 errs.add("身份证号", "请填写任职党员的身份证号。")
-            elif id_number and id_number not in self.roster_ids:
+            elif id_number and id_number not in self.roster:
                 member = self.db_members.get(id_number)
                 if member is None:
                     where = "找不到该身份证号的党员" if self.scope.unscoped else f"该身份证号的党员{OUT_OF_SCOPE}"
@@ -774,7 +875,7 @@ class RowChecks:
             if start and start > self.today:
                 errs.add("任职日期", "任职日期不能晚于今天。")
             end = self._dated_after(errs, cells, "免职日期", start, "任职日期")
-            holder = self.roster_plans.get(id_number)
+            holder = roster.get(id_number)
             if holder and holder.left_on and start and start > holder.left_on:
                 errs.add("任职日期", f"该党员已于 {holder.left_on} 离开花名册，不能在此后任职。")
             if org is not None and org.dissolved_on and start and start > org.dissolved_on:
@@ -895,6 +996,13 @@ class RowChecks:
             means = AMBIGUOUS_VALUES.get(header, {}).get(text)
             errs.add(header, f"“{text}”可能是{'或'.join(means)}，请写明其一。" if means else message)
         return value
+
+
+def _batched(rows, size: int):
+    """Lists of `size` rows (the last may be shorter) from any iterable, read as it goes."""
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
 
 
 def _id_cell(cells: dict) -> str:

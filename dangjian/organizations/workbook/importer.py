@@ -1,11 +1,13 @@
 """The bureau workbook import (党组织, 单位, 花名册, 任职) and the 花名册 import: one service,
 `import_workbook`, for the page, the command and the roster upload alike.
 
-All or nothing (REL-07). Every row of every sheet is read and checked first, against the file,
-the database and the importing user's scope (`checks.py`, `scope.py`), and every problem is collected with its
-sheet, Excel row number and column header; a file with any problem writes nothing. A clean file is
-written through the services (so each record gets its own audit entry, and the same rules apply as
-in the forms) inside one transaction, so a failure half-way also leaves nothing behind. The
+All or nothing (REL-07). Every row of every sheet is checked against the file, the database and
+the importing user's scope (`checks.py`, `scope.py`), and every problem is collected with its
+sheet, Excel row number and column header; a file with any problem leaves nothing. It is all one
+transaction: while the file is clean so far, the plans are written through the services as they
+are checked (so each record gets its own audit entry, and the same rules apply as in the forms),
+the 花名册 streaming in a batch at a time so that memory stays flat in rows; after the first
+problem the checks go on without writing, and the end rolls everything back. The
 organisation tree, the roster, earlier stays, posts and leavers go through the services' bulk forms
 (`organization_bulk_create`, `member_bulk_create`, `membership_history_add`,
 `appointment_bulk_create`, `member_bulk_leave`): the statements an import sends do not grow with its
@@ -81,16 +83,47 @@ class ImportResult:
 
 # ---------------------------------------------------------------- writing
 
-# Roster rows written per member_bulk_create: a few batches each, the memory of one slice at a time.
-MEMBER_SLICE = 2000
+# Rows read back and written per call of the later bulk services (stays, leavers).
+WRITE_SLICE = 1000
 
-def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple[str, ...]) -> dict[str, int]:
-    """Write every planned row through its service, all in one transaction. A service refusing
-    a row here (someone registered the same ID number a moment ago) rolls everything back."""
-    at[:] = ["", 0]  # the row being written, for the error if a service refuses it
-    planned_orgs = {plan.code for plan in checks.org_plans}
-    units: dict[str, Unit] = {}
-    with transaction.atomic():
+
+class _Writer:
+    """Writes the plans through their services inside the import's one transaction, as the checks
+    go: the organisation tree and units before the roster, each roster batch as it is checked
+    (`members`), the rest once every sheet is checked (`finish`). It writes only while the file is
+    clean so far: after the first problem (or a service's refusal, placed on its row) it only lets
+    the checks run on, and the caller rolls everything back. Members are kept as their pks only."""
+
+    def __init__(self, checks: RowChecks, *, by: Actor, columns: dict[str, dict[str, str]]):
+        self.checks, self.by, self.columns = checks, by, columns
+        self.at = ["", 0]  # the row being written, for the error if a service refuses it
+        self.refused = False
+        self.orgs: dict[str, Organization] | None = None
+        self.units: dict[str, Unit] = {}
+
+    @property
+    def live(self) -> bool:
+        return not self.refused and self.checks.clean
+
+    def _guarded(self, write):
+        """`write()` in a savepoint: a service's refusal becomes the row's error and stops the writing."""
+        if not self.live:
+            return None
+        try:
+            with transaction.atomic():
+                return write()
+        except (ValidationError, IntegrityError) as exc:
+            self.refused = True
+            _write_failed(self.checks.errors, self.at, exc, self.columns)
+            return None
+
+    def tree(self) -> None:
+        if self.orgs is None:
+            self._guarded(self._write_tree)
+
+    def _write_tree(self) -> None:
+        checks, by, at = self.checks, self.by, self.at
+        planned_orgs = {plan.code for plan in checks.org_plans}
         # The whole tree in a few statements (treebeard's load_bulk), not a sorted insert each.
         orgs = _named_row(at, ORG_SHEET, checks.org_plans, organization_bulk_create, by=by, note="工作簿导入", rows=[
             OrgRow(plan.code, plan.name, plan.kind, plan.founded_on,
@@ -101,44 +134,80 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
             at[:] = (UNIT_SHEET, plan.row)
             parent = None
             if plan.parent_code:
-                parent = Unit.objects.get(pk=(units.get(plan.parent_code) or checks.db_units[plan.parent_code]).pk)
+                parent = Unit.objects.get(pk=(self.units.get(plan.parent_code) or checks.db_units[plan.parent_code]).pk)
             org = None
             if plan.organization_code:
                 org = orgs.get(plan.organization_code) or checks.db_orgs[plan.organization_code]
-            units[plan.code] = unit_create(by=by, parent=parent, code=plan.code, name=plan.name,
-                                           kind=plan.kind, organization=org)
-        # Rows were checked by member_clean above; written in bulk (a few inserts for any count), a
-        # slice at a time so that the records and audit entries being written do not pile up.
-        members: dict[str, Member] = {}
-        for start in range(0, len(checks.member_plans), MEMBER_SLICE):
-            plans = checks.member_plans[start:start + MEMBER_SLICE]
-            at[:] = (ROSTER_SHEET, plans[0].row)
-            rows = []
-            for plan in plans:
-                data = dict(plan.data, since=plan.since)
-                if data["organization"].pk is None:
-                    data["organization"] = orgs[data["organization"].code]
-                if data.get("unit") is not None and data["unit"].pk is None:
-                    data["unit"] = units[data["unit"].code]
-                rows.append(data)
-            members.update((m.id_number, m) for m in member_bulk_create(by=by, rows=rows))
+            self.units[plan.code] = unit_create(by=by, parent=parent, code=plan.code, name=plan.name,
+                                                kind=plan.kind, organization=org)
+        self.orgs = orgs
+
+    def members(self, plans: list) -> dict[str, int] | None:
+        """One roster batch (checked by member_clean): a few inserts; {ID number: pk}, or None when not written."""
+        self.tree()
+        return self._guarded(lambda: self._write_members(plans))
+
+    def _write_members(self, plans: list) -> dict[str, int]:
+        self.at[:] = (ROSTER_SHEET, plans[0].row)
+        rows = []
+        for plan in plans:
+            data = dict(plan.data, since=plan.since)
+            if data["organization"].pk is None:
+                data["organization"] = self.orgs[data["organization"].code]
+            if data.get("unit") is not None and data["unit"].pk is None:
+                data["unit"] = self.units[data["unit"].code]
+            rows.append(data)
+        return {m.id_number: m.pk for m in member_bulk_create(by=self.by, rows=rows)}
+
+    def finish(self, *, action: str, labels: tuple[str, ...]) -> dict[str, int]:
+        self.tree()
+        self._guarded(self._write_rest)
+        checks = self.checks
+        counts = {ORG_SHEET: len(checks.org_plans), UNIT_SHEET: len(checks.unit_plans),
+                  ROSTER_SHEET: checks.member_count, HISTORY_SHEET: len(checks.stay_plans),
+                  APPOINTMENT_SHEET: len(checks.appointment_plans)}
+        created = {label: counts[label] for label in labels}
+        if self.live:
+            self.at[:] = ("", 0)
+            audit_record(by=self.by, action=action,
+                         note="导入：" + "，".join(f"{label} {n} 行" for label, n in created.items()))
+        return created
+
+    def _members(self, id_numbers) -> dict[str, Member]:
+        """This file's members among `id_numbers`, read back (one query per 900)."""
+        pks = sorted({pk for n in id_numbers if (pk := self.checks.roster_pk(n))})
+        found: dict[int, Member] = {}
+        for start in range(0, len(pks), 900):
+            found.update(Member.objects.in_bulk(pks[start:start + 900]))
+        return {m.id_number: m for m in found.values()}
+
+    def _write_rest(self) -> None:
+        checks, by, at = self.checks, self.by, self.at
 
         def org_of(code: str) -> Organization:
-            return orgs.get(code) or checks.db_orgs[code]
+            return self.orgs.get(code) or checks.db_orgs[code]
 
-        at[:] = (HISTORY_SHEET, checks.stay_plans[0].row if checks.stay_plans else 0)
-        membership_history_add(by=by, stays=[(members[p.id_number], org_of(p.organization_code), p.start, p.end)
-                                             for p in checks.stay_plans])
+        for start in range(0, len(checks.stay_plans), WRITE_SLICE):
+            stays = checks.stay_plans[start:start + WRITE_SLICE]
+            members = self._members(p.id_number for p in stays)
+            at[:] = (HISTORY_SHEET, stays[0].row)
+            membership_history_add(by=by, stays=[(members[p.id_number], org_of(p.organization_code), p.start, p.end)
+                                                 for p in stays])
         # In the order they were held: a secretary appointed ends the one before.
         posts = sorted(checks.appointment_plans, key=lambda p: (p.start, p.row))
+        members = self._members(p.id_number for p in posts)
         _named_row(at, APPOINTMENT_SHEET, posts, appointment_bulk_create, by=by, appointments=[
             AppointmentRow(org_of(plan.organization_code), members.get(plan.id_number) or checks.db_members[plan.id_number],
                            plan.role, plan.start, plan.end)
             for plan in posts])
+        del members
         # Then what happened after: members leaving the roster, 换届, 撤销 (the deepest first).
-        leavers = [plan for plan in checks.member_plans if plan.status != Member.Status.ACTIVE]
-        _named_row(at, ROSTER_SHEET, leavers, member_bulk_leave, by=by, leaves=[
-            (members[plan.data["id_number"]], plan.status, plan.left_on, plan.destination) for plan in leavers])
+        for start in range(0, len(checks.leavers), WRITE_SLICE):
+            leavers = checks.leavers[start:start + WRITE_SLICE]
+            members = self._members(p.id_number for p in leavers)
+            _named_row(at, ROSTER_SHEET, leavers, member_bulk_leave, by=by, leaves=[
+                (members[plan.id_number], plan.status, plan.left_on, plan.destination) for plan in leavers])
+        orgs = self.orgs
         for plan in checks.org_plans:
             if plan.renewed_on:
                 at[:] = (ORG_SHEET, plan.row)
@@ -151,14 +220,6 @@ def _write(checks: RowChecks, at: list, *, by: Actor, action: str, labels: tuple
             at[:] = (ORG_SHEET, plan.row)
             organization_dissolve(by=by, organization=fresh[orgs[plan.code].pk], on=plan.dissolved_on,
                                   note="工作簿导入")
-        counts = {ORG_SHEET: len(checks.org_plans), UNIT_SHEET: len(checks.unit_plans),
-                  ROSTER_SHEET: len(checks.member_plans), HISTORY_SHEET: len(checks.stay_plans),
-                  APPOINTMENT_SHEET: len(checks.appointment_plans)}
-        created = {label: counts[label] for label in labels}
-        at[:] = ("", 0)
-        audit_record(by=by, action=action,
-                     note="导入：" + "，".join(f"{label} {n} 行" for label, n in created.items()))
-    return created
 
 
 def _named_row(at: list, sheet: str, plans: list, service, **kwargs):
@@ -197,42 +258,33 @@ def _sheet_label(title: str) -> str:
     return SHEET_ALIASES.get(title, title)
 
 
-def _read(file, *, roster_only: bool) -> tuple[list[Sheet], list[RowError], dict[str, str]]:
-    """The sheets to import, the file's errors, and the title each sheet has in the file (errors
-    name a sheet as the person sees it)."""
-    errors: list[RowError] = []
-    wb = open_workbook(file, errors)
-    if wb is None:
-        return [], errors, {}
-    try:
-        found = {}
-        for ws in wb.worksheets:  # the first sheet of a name wins, as the person sees them in order
-            label = _sheet_label(ws.title)
-            if label in WORKBOOK_SHEETS and (label == ROSTER_SHEET or not roster_only):
-                found.setdefault(label, ws)
-        if roster_only and ROSTER_SHEET not in found:
-            found[ROSTER_SHEET] = wb.worksheets[0]
-        sheets = []
-        for label in WORKBOOK_SHEETS:
-            if label not in found:
-                continue
-            sheet = read_sheet(found[label], label, SHEET_HEADERS[label], errors, required=REQUIRED_HEADERS[label],
-                               required_one_of=REQUIRED_ONE_OF.get(label, ()), aliases=HEADER_ALIASES.get(label),
-                               extra=tuple(GUARDED_HEADERS.get(label, {})), ignored=IGNORED_HEADERS.get(label, ()))
-            if sheet is not None:
-                sheets.append(sheet)
-        titles = {label: ws.title for label, ws in found.items()}
-    finally:
-        wb.close()
+def _read(wb, errors: list[RowError], *, roster_only: bool) -> tuple[list[Sheet], dict[str, str]]:
+    """The sheets to import, and the title each sheet has in the file (errors name a sheet as the
+    person sees it); the file's errors go to `errors`. Every sheet streams (`read_sheet(stream=True)`):
+    only its header is read here, its rows when its turn comes (the 花名册's a batch at a time, the
+    others whole, as their checks look at a sheet more than once), so the workbook stays open until then."""
+    found = {}
+    for ws in wb.worksheets:  # the first sheet of a name wins, as the person sees them in order
+        label = _sheet_label(ws.title)
+        if label in WORKBOOK_SHEETS and (label == ROSTER_SHEET or not roster_only):
+            found.setdefault(label, ws)
+    if roster_only and ROSTER_SHEET not in found:
+        found[ROSTER_SHEET] = wb.worksheets[0]
+    sheets = []
+    for label in WORKBOOK_SHEETS:
+        if label not in found:
+            continue
+        sheet = read_sheet(found[label], label, SHEET_HEADERS[label], errors, required=REQUIRED_HEADERS[label],
+                           required_one_of=REQUIRED_ONE_OF.get(label, ()), aliases=HEADER_ALIASES.get(label),
+                           extra=tuple(GUARDED_HEADERS.get(label, {})), ignored=IGNORED_HEADERS.get(label, ()),
+                           stream=True)
+        if sheet is not None:
+            sheets.append(sheet)
+    titles = {label: ws.title for label, ws in found.items()}
     if not errors and not found:
         errors.append(RowError("", 0, "", "", "工作簿中没有可导入的工作表：工作表应命名为"
                                               "「党组织」「单位」「花名册」「任职」（至少其一）。"))
-    return sheets, errors, titles
-
-
-class _Rehearsed(Exception):
-    def __init__(self, created: dict[str, int]):
-        self.created = created
+    return sheets, titles
 
 
 def import_workbook(file, *, by: Actor, user, roster_only: bool = False, dry_run: bool = False) -> ImportResult:
@@ -251,35 +303,59 @@ def import_workbook(file, *, by: Actor, user, roster_only: bool = False, dry_run
 
     With `dry_run`, the import is rehearsed: written in full, then rolled back, so the counts it
     returns (`preview=True`) and every refusal are exactly those of the real import."""
-    sheets, errors, titles = _read(file, roster_only=roster_only)
-    if not errors:
-        checks = RowChecks(scope=ImportScope(user), sheets={s.name for s in sheets})
-        check = {ORG_SHEET: checks.check_orgs, UNIT_SHEET: checks.check_units, ROSTER_SHEET: checks.check_members,
-                 HISTORY_SHEET: checks.check_stays, APPOINTMENT_SHEET: checks.check_appointments}
-        for sheet in sheets:
-            checks.check_columns(sheet)
-            check[sheet.name](sheet)
-            sheet.rows = []  # checked: its plans hold what the write needs, the raw cells can go
-        checks.finish()
-        errors = checks.errors
-        if not errors:
-            at = ["", 0]
-            notes = [_titled(n, titles) for n in checks.notes]
-            try:
-                with transaction.atomic():
-                    created = _write(checks, at, by=by, action="roster.import" if roster_only else "workbook.import",
-                                     labels=tuple(s.name for s in sheets))
-                    if dry_run:
-                        raise _Rehearsed(created)
-            except _Rehearsed as rehearsal:
-                return ImportResult(created=rehearsal.created, notes=notes, preview=True)
-            except (ValidationError, IntegrityError) as exc:
-                _write_failed(errors, at, exc, {s.name: s.columns for s in sheets})
-            else:
-                return ImportResult(created=created, notes=notes)
+    errors: list[RowError] = []
+    wb = open_workbook(file, errors)
+    if wb is None:
+        return ImportResult(errors=errors)
+    try:
+        sheets, titles = _read(wb, errors, roster_only=roster_only)
+        result = _check_and_write(sheets, errors, by=by, user=user, dry_run=dry_run,
+                                  action="roster.import" if roster_only else "workbook.import") if not errors else None
+    finally:
+        wb.close()
+    if result is not None and result.ok:
+        result.notes = [_titled(n, titles) for n in result.notes]
+        return result
+    errors = result.errors if result is not None else errors
     for label, title in titles.items():
         errors = renamed(errors, label, title)
     return ImportResult(errors=errors)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _check_and_write(sheets: list[Sheet], read_errors: list[RowError], *, by: Actor, user, dry_run: bool,
+                     action: str) -> ImportResult:
+    """Every sheet checked in order and, while the file is clean so far, written as it is checked
+    (the roster a batch at a time), all inside one transaction that any problem rolls back."""
+    checks = RowChecks(scope=ImportScope(user), sheets={s.name for s in sheets})
+    check = {ORG_SHEET: checks.check_orgs, UNIT_SHEET: checks.check_units,
+             ROSTER_SHEET: lambda sheet: checks.check_members(sheet, written=writer.members),
+             HISTORY_SHEET: checks.check_stays, APPOINTMENT_SHEET: checks.check_appointments}
+    writer = _Writer(checks, by=by, columns={s.name: s.columns for s in sheets})
+    try:
+        with transaction.atomic():
+            for sheet in sheets:
+                if sheet.name != ROSTER_SHEET:
+                    sheet.rows = list(sheet.rows)
+                checks.check_columns(sheet)
+                check[sheet.name](sheet)
+                sheet.rows = []  # checked: its plans (and the roster's entries) hold what the write needs
+                if read_errors:  # a runaway or damaged roster, found as it streamed: said alone
+                    raise _RolledBack
+            created = writer.finish(action=action, labels=tuple(s.name for s in sheets))
+            checks.finish()
+            if checks.errors or dry_run:
+                raise _RolledBack
+    except _RolledBack:
+        if read_errors:
+            return ImportResult(errors=read_errors)
+        if checks.errors:
+            return ImportResult(errors=checks.errors)
+        return ImportResult(created=created, notes=checks.notes, preview=True)
+    return ImportResult(created=created, notes=checks.notes)
 
 
 def _titled(note: str, titles: dict[str, str]) -> str:

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from dangjian.access.middleware import LOGIN_AT
+from dangjian.access.middleware import LOGIN_AT, TOUCHED_AT
 from dangjian.audit.services import Actor, audit_record
 from dangjian.core.client_ip import client_ip
 
@@ -24,7 +24,7 @@ def _actor(request, user=None, name=None):
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        request.session[LOGIN_AT] = int(time.time())
+        request.session[LOGIN_AT] = request.session[TOUCHED_AT] = int(time.time())  # saved with the log-in
         if getattr(user, "otp_device", None) is None:  # a new log-in has passed no second factor yet
             request.session.pop(DEVICE_ID_SESSION_KEY, None)
     audit_record(by=_actor(request, user), action="auth.login", obj=user)

@@ -129,8 +129,8 @@ def test_the_page_names_every_row_in_one_query_however_many_entries(bureau, clie
     assert AuditEntry.objects.count() > 100
     many = _count(client)
     # session, account, the session's authenticator (second factor), grants, entries, the one names
-    # query (+ the session save's three)
-    assert (few, many) == (9, 9)
+    # query (the session is saved at most once a minute: not by these page views)
+    assert (few, many) == (6, 6)
 
 
 def test_a_meeting_edit_names_each_changed_part_and_its_fields(bureau, client_for):

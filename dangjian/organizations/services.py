@@ -679,6 +679,12 @@ def appointment_check(*, organization: Organization, member: Member, role: str, 
     label = Appointment(organization=organization, role=role).title
     if role not in ROLES_BY_KIND[organization.kind]:
         raise ValidationError({"role": f"{organization.get_kind_display()}不设{label}。"})
+    if organization.founded_on and on < organization.founded_on:
+        raise ValidationError({"start": f"任职日期不能早于“{organization.name}”的成立日期（{organization.founded_on:%Y-%m-%d}）。"})
+    # A 入党日期 known to the month or year holds its earliest possible day: a post before that day is
+    # before any day the member can have joined. 不详 says nothing, so it is not checked.
+    if member.joined_on_precision != Precision.UNKNOWN and on < member.joined_on:
+        raise ValidationError({"start": f"任职日期不能早于{member.name}的入党日期（{member.joined_display}）。"})
     # A rule checks the posts from the day it took effect (a past post, imported, predates some).
     if organization.kind in ELECTED_KINDS and _applies("member.probationary_not_eligible", on) and (
             member.full_on is None or member.full_on > on):

@@ -68,7 +68,7 @@ def test_from_seven_full_members_the_branch_may_have_named_committee_posts(burea
 
 def test_probationary_members_do_not_count_towards_the_seven(bureau):
     MemberFactory.create_batch(3, organization=bureau.branch_b, category=Member.Category.PROBATIONARY, full_on=None,
-                               joined_on=dt.date(2026, 5, 1))
+                               joined_on=dt.date(2026, 1, 10))
     with pytest.raises(ValidationError, match="正式党员 4 人"):
         _appoint(bureau.branch_b, Member.objects.filter(organization=bureau.branch_b, category=Member.Category.FULL)
                  .exclude(pk=bureau.member_b.pk).first(), R.COMMITTEE_MEMBER)
@@ -88,7 +88,7 @@ def test_a_branch_with_committee_members_but_under_seven_full_is_flagged(bureau)
 def test_a_probationary_member_cannot_hold_a_committee_post(bureau):
     MemberFactory.create_batch(3, organization=bureau.branch_b)
     probationary = MemberFactory(organization=bureau.branch_b, category=Member.Category.PROBATIONARY, full_on=None,
-                                 joined_on=dt.date(2026, 5, 1))
+                                 joined_on=dt.date(2026, 1, 10))
     for org, role in ((bureau.branch_b, R.COMMITTEE_MEMBER), (bureau.branch_b, R.DEPUTY_SECRETARY),
                       (bureau.general_branch, R.COMMITTEE_MEMBER), (bureau.committee, R.DISCIPLINE_MEMBER)):
         with pytest.raises(ValidationError) as exc:
@@ -103,7 +103,7 @@ def test_the_probationary_rule_is_read_from_the_rule_layer(bureau, rule_value):
     gave 预备党员 被选举权) the same appointment is accepted."""
     MemberFactory.create_batch(3, organization=bureau.branch_b)
     probationary = MemberFactory(organization=bureau.branch_b, category=Member.Category.PROBATIONARY, full_on=None,
-                                 joined_on=dt.date(2026, 5, 1))
+                                 joined_on=dt.date(2026, 1, 10))
     rule_value("member.probationary_not_eligible", 0)
     assert _appoint(bureau.branch_b, probationary, R.COMMITTEE_MEMBER).member == probationary
 
@@ -242,3 +242,40 @@ def test_the_appointment_page_offers_the_posts_of_the_organisation_and_refuses_i
     assert response.status_code == 200
     assert "不足 7 人" in response.content.decode()
     assert not Appointment.objects.filter(member=member).exists()
+
+
+# ---------------------------------------------------------------- dates of a post (issue 10 item 5)
+
+def test_a_post_before_the_organisation_was_founded_is_refused(bureau):
+    # A 党小组 (not elected: the 预备党员 rule stays out of the way) founded 2025-03-01.
+    cell = make_org(bureau.branch_b, Organization.Kind.CELL, "新党小组", founded_on=dt.date(2025, 3, 1))
+    member = MemberFactory(organization=cell, joined_on=dt.date(2010, 7, 1), full_on=dt.date(2011, 7, 1))
+    with pytest.raises(ValidationError) as exc:
+        services.appointment_create(by=BY, organization=cell, member=member, role=R.CELL_LEADER,
+                                    start=dt.date(2025, 2, 28))
+    assert exc.value.message_dict["start"] == ["任职日期不能早于“新党小组”的成立日期（2025-03-01）。"]
+    assert services.appointment_create(by=BY, organization=cell, member=member, role=R.CELL_LEADER,
+                                       start=dt.date(2025, 3, 1)).start == dt.date(2025, 3, 1)
+
+
+@pytest.mark.parametrize(("joined", "precision", "start", "refused"), [
+    (dt.date(2024, 3, 10), "day", dt.date(2024, 3, 9), True),       # a day before joining
+    (dt.date(2024, 3, 10), "day", dt.date(2024, 3, 10), False),     # the day itself
+    (dt.date(2024, 3, 1), "month", dt.date(2024, 2, 29), True),     # 2024年3月: before any day of it
+    (dt.date(2024, 3, 1), "month", dt.date(2024, 3, 1), False),     # its first day may be the day
+    (dt.date(2006, 1, 1), "unknown", dt.date(2005, 6, 1), False),   # 不详: nothing to check against
+])
+def test_a_post_before_the_member_joined_the_party_is_refused(bureau, joined, precision, start, refused):
+    # A 党小组's 组长 (not an elected post: a 预备党员 may hold it), so only the joining day decides.
+    org = make_org(bureau.branch_b, Organization.Kind.CELL, "新党小组", founded_on=dt.date(2000, 1, 1))
+    member = MemberFactory(organization=org, joined_on=joined, full_on=joined + dt.timedelta(days=400),
+                           birth_date=dt.date(1980, 1, 1))
+    Member.objects.filter(pk=member.pk).update(joined_on_precision=precision)
+    member.refresh_from_db()
+    if refused:
+        with pytest.raises(ValidationError, match="任职日期不能早于.*的入党日期"):
+            services.appointment_create(by=BY, organization=org, member=member, role=R.CELL_LEADER, start=start)
+        assert not Appointment.objects.filter(member=member).exists()
+    else:
+        assert services.appointment_create(by=BY, organization=org, member=member, role=R.CELL_LEADER,
+                                           start=start).start == start

@@ -186,3 +186,16 @@ def test_a_bulk_write_audits_in_the_order_things_happened(bureau):
     sitting_before = sitting.version
     sitting.refresh_from_db()
     assert (sitting.end, sitting.version) == (dt.date(2025, 6, 1), sitting_before + 1)
+
+
+@pytest.mark.django_db
+def test_an_imported_post_before_the_branch_was_founded_is_refused_by_row_and_column():
+    # 水务局第一党支部 was founded 2016-05-04 (tests/organizations/test_workbook.py ORGS).
+    _, (a, _b, _c) = _file()
+    content, _ids = _file(["XB1", a, "书记", "2016-5-3", None])
+
+    result = import_workbook(content, by=BY, user=None)
+
+    assert [(e.sheet, e.row, e.column) for e in result.errors] == [("任职", 2, "任职日期")], [str(e) for e in result.errors]
+    assert "不能早于“水务局第一党支部”的成立日期（2016-05-04）" in result.errors[0].message
+    assert not Appointment.objects.exists()

@@ -129,3 +129,19 @@ def test_tree_page_query_count_does_not_grow_with_the_tree(db, client):
             assert client.get(reverse("organizations:tree")).status_code == 200
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_an_opened_node_s_children_open_in_turn(city, client):
+    # Review finding: the fragment marked its rows closed one level too high, so a child with
+    # children of its own (a branch with a 党小组 here) had no toggle and could not be opened.
+    client.force_login(office_of(city))
+    general = Organization.objects.get(code="G007")
+    branch = Organization.objects.get(code="G007B003")
+    cell = make_org(branch, K.CELL, "第一党小组", code="G007B003X")
+    fragment = client.get(reverse("organizations:tree_children", args=[general.pk]),
+                          headers={"HX-Request": "true"}).content.decode()
+    deeper = reverse("organizations:tree_children", args=[branch.pk])
+    assert f'hx-get="{deeper}"' in fragment
+    assert fragment.count('class="tree-toggle') == 1  # only the branch that has a 党小组
+    cells = client.get(deeper, headers={"HX-Request": "true"}).content.decode()
+    assert _rows(cells) == [cell.code]

@@ -574,21 +574,17 @@ def appointment_bulk_create(*, by: Actor, appointments: list[AppointmentRow]) ->
     if not appointments:
         return []
     org_ids = sorted({a.organization.pk for a in appointments})
-    held: dict[tuple[int, str], Appointment] = {}  # (organisation, role) -> the open single holder
-    own: dict[tuple[int, int], list[Appointment]] = {}  # (organisation, member) -> their open posts
+    open_posts: dict[int, list[Appointment]] = {}  # organisation -> its open posts, the file's as they come
     for chunk in _chunks(org_ids):
         for post in Appointment.objects.select_for_update().filter(
                 organization_id__in=chunk, end__isnull=True).select_related("member", "organization"):
-            own.setdefault((post.organization_id, post.member_id), []).append(post)
-            own.setdefault((post.organization_id, None), []).append(post)  # the organisation's open posts
-            if post.role in SINGLE_HOLDER_ROLES:
-                held[(post.organization_id, post.role)] = post
+            open_posts.setdefault(post.organization_id, []).append(post)
     made: list[Appointment] = []
     events: list[tuple[str, Appointment]] = []  # ("create" or "end", the post), in the order they happened
     ended: list[Appointment] = []  # posts already in the database that rows of this call end
     for i, row in enumerate(appointments):
         with _refused_row(i):
-            _appointment_one(row, held, own, events, made, ended)
+            _appointment_one(row, open_posts.setdefault(row.organization.pk, []), events, made, ended)
     Appointment.objects.bulk_update(ended, ["end", "version"], batch_size=500)
     Appointment.objects.bulk_create(made, batch_size=500)
     audit_record_many(by=by, items=[
@@ -599,17 +595,18 @@ def appointment_bulk_create(*, by: Actor, appointments: list[AppointmentRow]) ->
     return made
 
 
-def _appointment_one(row: AppointmentRow, held: dict, own: dict, events: list, made: list, ended: list) -> None:
-    """One post of `appointment_bulk_create`: checked; the single holder before it and the
-    appointee's own lower posts (a promotion, `_promotion_plan`) ended on its first day."""
+def _appointment_one(row: AppointmentRow, in_org: list[Appointment], events: list, made: list, ended: list) -> None:
+    """One post of `appointment_bulk_create`, against the organisation's open posts (`in_org`, kept
+    up to date here): checked; the single holder before it and the appointee's own lower posts (a
+    promotion, `_promotion_plan`) ended on its first day."""
     if row.role not in Appointment.Role.values:
         raise ValidationError({"role": "请选择职务。"})
     _not_future(row.start, "start")
     if row.member.status != Member.Status.ACTIVE:
         raise ValidationError({"member": f"{row.member.name}不是在册党员。"})
-    in_org = own.setdefault((row.organization.pk, None), [])
+    still_open = [p for p in in_org if p.end is None]
     appointment_check(organization=row.organization, member=row.member, role=row.role, on=row.start,
-                      open_deputies=sum(p.role == R.DEPUTY_SECRETARY and p.end is None for p in in_org))
+                      open_deputies=sum(p.role == R.DEPUTY_SECRETARY for p in still_open))
     appointment = Appointment(organization=row.organization, member=row.member, role=row.role, start=row.start)
 
     def end(post: Appointment) -> None:
@@ -620,14 +617,13 @@ def _appointment_one(row: AppointmentRow, held: dict, own: dict, events: list, m
         events.append(("end", post))  # audited in the order things happened, as one by one
 
     if row.role in SINGLE_HOLDER_ROLES:
-        previous = held.get((row.organization.pk, row.role))
-        if previous is not None and previous.end is None:
+        previous = next((p for p in still_open if p.role == row.role), None)
+        if previous is not None:
             if previous.start > row.start:
                 raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}"
                                                 "任职，新任日期不能早于此日。"})
             end(previous)
-        held[(row.organization.pk, row.role)] = appointment
-    mine = own.setdefault((row.organization.pk, row.member.pk), [])
+    mine = [p for p in still_open if p.member_id == row.member.pk and p.end is None]
     lower, ends_on = _promotion_plan(mine, organization=row.organization, member=row.member, role=row.role,
                                      start=row.start)
     for post in lower:
@@ -641,7 +637,6 @@ def _appointment_one(row: AppointmentRow, held: dict, own: dict, events: list, m
     if appointment.end is not None:
         events.append(("end", appointment))
     else:
-        mine.append(appointment)
         in_org.append(appointment)
     made.append(appointment)
 

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 
 from dangjian.core.updates import Conflict
@@ -145,7 +146,7 @@ def parse_id(raw) -> int | None:
 # A picker offers every choice while there are at most PICKER_FULL of them (a bureau); beyond that
 # (a city's 3,000 organisations) only the chosen one, and a search box fetches matches (htmx).
 PICKER_FULL = 50
-PICKER_URL = "/organizations/pick/"  # organizations.views.organization_pick (core names no area)
+PICKER_URL = "organizations:pick"  # by name: core imports no area (organizations.views.organization_pick)
 
 
 class TreePicker(forms.Select):
@@ -179,7 +180,7 @@ class TreePicker(forms.Select):
         if not getattr(self, "long", False):
             return html
         query = {**self.search, "blank": "" if self.is_required else "1"}
-        url = f"{PICKER_URL}?{urlencode({k: v for k, v in query.items() if v})}"
+        url = f"{reverse(PICKER_URL)}?{urlencode({k: v for k, v in query.items() if v})}"
         search = format_html(
             '<input type="search" class="form-control form-control-sm mb-1 org-picker-search" name="q" '
             'form="org-picker-none" placeholder="输入名称查找" aria-label="查找党组织" autocomplete="off" maxlength="50" '

@@ -144,6 +144,13 @@ def _not_future(day: dt.date, label: str) -> None:
 
 # ---------------------------------------------------------------- organisations
 
+def _new_organization_fields(code: str, name: str, kind: str, founded_on: dt.date) -> dict:
+    """A new organisation's columns: its first term opens on its founding (for a kind with terms)."""
+    years = term_years(kind, founded_on)
+    return dict(code=code, name=name, kind=kind, founded_on=founded_on, term_start=founded_on if years else None,
+                term_end=add_years(founded_on, years) if years else None)
+
+
 @transaction.atomic
 def organization_create(
     *, by: Actor, parent: Organization | None, code: str, name: str, kind: str, founded_on: dt.date,
@@ -169,9 +176,7 @@ def organization_create(
         errors["parent"] = f"上级党组织“{parent.name}”已撤销。"
     if errors:
         raise ValidationError(errors)
-    years = term_years(kind, founded_on)
-    fields = dict(code=code, name=name, kind=kind, founded_on=founded_on, term_start=founded_on if years else None,
-                  term_end=add_years(founded_on, years) if years else None)
+    fields = _new_organization_fields(code, name, kind, founded_on)
     org = Organization.objects.add_child(parent, fields) if parent else Organization.objects.add_root(fields)
     OrganizationEvent.objects.create(organization=org, kind=OrganizationEvent.Kind.FOUNDED, on=founded_on,
                                      note=note, document_number=document_number)
@@ -230,18 +235,16 @@ def organization_bulk_create(*, by: Actor, rows: list[OrgRow], note: str = "") -
         if first is None and len(errors) > found:
             first = i
     codes = list(kinds)
-    for chunk in _chunks(codes):
+    for chunk in [] if errors else _chunks(codes):
         taken = Organization.objects.filter(code__in=chunk).values_list("code", flat=True).first()
-        if taken and not errors:
+        if taken:
             errors["code"], first = f"编码 {taken} 已被使用。", codes.index(taken)
+            break
     if errors:
         raise _refused(ValidationError(errors), first)
 
     def node(row: OrgRow) -> dict:
-        years = term_years(row.kind, row.founded_on)
-        data = dict(code=row.code, name=row.name, kind=row.kind, founded_on=row.founded_on,
-                    term_start=row.founded_on if years else None,
-                    term_end=add_years(row.founded_on, years) if years else None)
+        data = _new_organization_fields(row.code, row.name, row.kind, row.founded_on)
         below = sorted(children.get(row.code, ()), key=lambda r: r.code)
         return {"data": data, "children": [node(r) for r in below]}
 
@@ -508,8 +511,7 @@ def appointment_create(
         for previous in Appointment.objects.select_for_update().filter(
             organization=organization, role=role, end__isnull=True
         ):
-            if previous.start > start:
-                raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
+            _check_successor(previous, start)
             audited_update(by=by, action="appointment.end", instance=previous, fields=["end"], data={"end": start})
     ends_on = _promotion(by=by, organization=organization, member=member, role=role, start=start)
     appointment = Appointment.objects.create(organization=organization, member=member, role=role, start=start)
@@ -518,6 +520,12 @@ def appointment_create(
     if ends_on is not None:
         audited_update(by=by, action="appointment.end", instance=appointment, fields=["end"], data={"end": ends_on})
     return appointment
+
+
+def _check_successor(previous: Appointment, start: dt.date) -> None:
+    """A new sole holder (书记, 组长, 纪委书记) takes over from `previous` on `start`, not before it began."""
+    if previous.start > start:
+        raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}任职，新任日期不能早于此日。"})
 
 
 def _promotion_plan(held_posts, *, organization: Organization, member: Member, role: str,
@@ -619,9 +627,7 @@ def _appointment_one(row: AppointmentRow, in_org: list[Appointment], events: lis
     if row.role in SINGLE_HOLDER_ROLES:
         previous = next((p for p in still_open if p.role == row.role), None)
         if previous is not None:
-            if previous.start > row.start:
-                raise ValidationError({"start": f"现任{previous.title}{previous.member.name}自{previous.start}"
-                                                "任职，新任日期不能早于此日。"})
+            _check_successor(previous, row.start)
             end(previous)
     mine = [p for p in still_open if p.member_id == row.member.pk and p.end is None]
     lower, ends_on = _promotion_plan(mine, organization=row.organization, member=row.member, role=row.role,
@@ -641,12 +647,16 @@ def _appointment_one(row: AppointmentRow, in_org: list[Appointment], events: lis
     made.append(appointment)
 
 
-def _in_effect(code: str, on: dt.date) -> bool:
+def _rule_on(code: str, on: dt.date):
+    """The entry of `code` in effect on `on`, or None before the rule."""
     try:
-        rules.rule(code, on=on)
+        return rules.rule(code, on=on)
     except KeyError:
-        return False
-    return True
+        return None
+
+
+def _in_effect(code: str, on: dt.date) -> bool:
+    return _rule_on(code, on) is not None
 
 
 def _applies(code: str, on: dt.date) -> bool:
@@ -1067,8 +1077,7 @@ def probation_clean(*, start: dt.date | None, end: dt.date | None) -> dict[str, 
         errors["start"] = "日期不能晚于今天。"
     if start and end and end <= start:
         errors["end"] = "留党察看期满日期应晚于开始日期。"
-    elif start and end and _in_effect("discipline.probation_max_years", start):  # none before the rule
-        rule = rules.rule("discipline.probation_max_years", on=start)
+    elif start and end and (rule := _rule_on("discipline.probation_max_years", start)):  # none before the rule
         if end > add_years(start, int(rule.value)):
             errors["end"] = f"留党察看期限不能超过{rule.value}年（{rule.citation}）。"
     return errors

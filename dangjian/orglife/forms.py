@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from dangjian.access.roles import Perm
-from dangjian.core.forms import BootstrapMixin, HiddenVersionField, TreeNodeChoiceField
+from dangjian.core.forms import BootstrapMixin, DateInput, HiddenVersionField, TreeNodeChoiceField
 from dangjian.organizations.models import Member, Organization
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import services
@@ -204,7 +204,7 @@ class ContactPointForm(BootstrapMixin, forms.Form):
 
 class HeartTalkForm(BootstrapMixin, forms.Form):
     held_on = forms.DateField(
-        label="谈话日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="谈话日期", widget=DateInput(),
         input_formats=["%Y-%m-%d"],
         error_messages={"required": "请填写谈话日期。", "invalid": "请填写有效的日期，如 2026-03-06。"})
     first = MemberChoiceField(label="谈话人", queryset=Member.objects.none(), empty_label=CHOOSE,

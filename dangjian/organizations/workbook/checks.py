@@ -22,6 +22,7 @@ from dangjian.organizations.services import (
     ALLOWED_PARENTS,
     MEMBER_HOLDING_KINDS,
     SUPERSEDES,
+    _chunks,
     member_clean,
     taken_id_hashes,
     term_years,
@@ -633,8 +634,7 @@ class RowChecks:
         by_pk = {pk: n for n in id_numbers if (pk := self.roster_pk(n))}
         left = {p.id_number: p.left_on for p in self.leavers if p.id_number in id_numbers}
         pks = sorted(by_pk)
-        for start in range(0, len(pks), 900):
-            chunk = pks[start:start + 900]
+        for chunk in _chunks(pks):
             since = dict(Membership.objects.filter(member_id__in=chunk, end__isnull=True)
                          .values_list("member_id", "start"))
             for pk, name, joined_on in Member.objects.filter(pk__in=chunk).values_list("pk", "name", "joined_on"):

@@ -174,12 +174,10 @@ class _Writer:
         return created
 
     def _members(self, id_numbers) -> dict[str, Member]:
-        """This file's members among `id_numbers`, read back (one query per 900)."""
+        """This file's members among `id_numbers`, read back (in_bulk batches under the database's
+        limit on query parameters)."""
         pks = sorted({pk for n in id_numbers if (pk := self.checks.roster_pk(n))})
-        found: dict[int, Member] = {}
-        for start in range(0, len(pks), 900):
-            found.update(Member.objects.in_bulk(pks[start:start + 900]))
-        return {m.id_number: m for m in found.values()}
+        return {m.id_number: m for m in Member.objects.in_bulk(pks).values()}
 
     def _write_rest(self) -> None:
         checks, by, at = self.checks, self.by, self.at

@@ -3,7 +3,6 @@ records its audit entry in one transaction, and raises ValidationError (Chinese 
 input with nothing saved."""
 
 import datetime as dt
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -11,6 +10,7 @@ from fractions import Fraction
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from dangjian.audit.services import (
@@ -85,10 +85,10 @@ NAMED_POSTS = frozenset({R.ORGANIZATION_MEMBER, R.PROPAGANDA_MEMBER, R.DISCIPLIN
 # Records of later areas that depend on a member's 表决权 on a day (orglife's attendance rows) are
 # brought up to date when a write changes it for days already past: a 留党察看 (no vote from `start`
 # until `end`) or a 转正 dated in the past (a vote from `start` on, `end` None). Each such area
-# registers a function here (in its AppConfig.ready), called in the recording transaction as
-# fn(by=, member=, start=, end=, reason=), `reason` the Chinese note for its audit entries. This
-# area may not import a later one (scripts/import-graph), so it calls them through this list.
-VOTING_RIGHTS_LISTENERS: list[Callable[..., object]] = []
+# connects a receiver to this signal (in its AppConfig.ready), called in the recording transaction
+# with by=, member=, start=, end=, reason=, `reason` the Chinese note for its audit entries. This
+# area may not import a later one (scripts/import-graph), so it reaches them through the signal.
+voting_rights_changed = Signal()
 # Committees elected by a 党员大会 (选举工作条例): their posts need 被选举权.
 ELECTED_KINDS = {Organization.Kind.ORGAN_COMMITTEE, Organization.Kind.GENERAL_BRANCH, Organization.Kind.BRANCH}
 # Posts held by one person at a time: a new holder ends the previous holder's post.
@@ -1030,7 +1030,7 @@ def member_transfer(*, by: Actor, member: Member, to: Organization, on: dt.date,
 @transaction.atomic
 def member_confirm_full(*, by: Actor, member: Member, on: dt.date) -> Member:
     """预备党员转正 on `on`. A date in the past gives the member 表决权 at the meetings already on
-    record from `on` (the VOTING_RIGHTS_LISTENERS bring them up to date, each auditing what it
+    record from `on` (the voting_rights_changed receivers bring them up to date, each auditing what it
     changes)."""
     MEMBER_CATEGORY.check(member, Member.Category.FULL)
     _not_future(on, "full_on")
@@ -1044,8 +1044,7 @@ def member_confirm_full(*, by: Actor, member: Member, on: dt.date) -> Member:
 
 
 def _voting_rights_changed(*, by: Actor, member: Member, start: dt.date, end: dt.date | None, reason: str):
-    for listener in VOTING_RIGHTS_LISTENERS:
-        listener(by=by, member=member, start=start, end=end, reason=reason)
+    voting_rights_changed.send(sender=Member, by=by, member=member, start=start, end=end, reason=reason)
 
 
 @transaction.atomic
@@ -1128,7 +1127,7 @@ def member_probation_record(*, by: Actor, member: Member, start: dt.date, end: d
                             document_number: str = "", note: str = "") -> ProbationPeriod:
     """Record a 留党察看 period: from `start` until `end` (the day rights come back) the member has
     no 表决权: meetings recorded or corrected in the period count them so, and meetings already on
-    record in it are brought up to date by the VOTING_RIGHTS_LISTENERS (each auditing what it
+    record in it are brought up to date by the voting_rights_changed receivers (each auditing what it
     changes). At most the rule's years (《中国共产党纪律处分条例》: 留党察看期限最长不得超过二年)."""
     if errors := probation_clean(start=start, end=end):
         raise ValidationError(errors)

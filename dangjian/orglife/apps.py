@@ -20,10 +20,11 @@ class OrglifeConfig(AppConfig):
         # A 留党察看 recorded later takes 表决权 from the member's attendance at meetings it covers; a
         # 转正 dated in the past gives it at the meetings from that day.
         from dangjian.organizations import services as organization_services
+        from dangjian.organizations.models import Member
         from dangjian.orglife.services import member_voting_rights_refresh
 
-        if member_voting_rights_refresh not in organization_services.VOTING_RIGHTS_LISTENERS:
-            organization_services.VOTING_RIGHTS_LISTENERS.append(member_voting_rights_refresh)
+        organization_services.voting_rights_changed.connect(
+            member_voting_rights_refresh, sender=Member, dispatch_uid="orglife.member_voting_rights_refresh")
 
         from dangjian.audit.actions import (
             register_children,

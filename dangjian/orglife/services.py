@@ -573,7 +573,7 @@ def _row(instance, names) -> dict:
 
 
 def member_voting_rights_refresh(*, by: Actor, member: Member, start: dt.date, end: dt.date | None,
-                                 reason: str = "") -> list[Meeting]:
+                                 reason: str = "", **_signal) -> list[Meeting]:
     """A write that changes a member's 表决权 on days already past (a 留党察看 recorded late, a 转正
     dated in the past): the member's attendance rows at meetings held from `start` until `end`
     (local days; `end` None: no end) take the 表决权 the member had that day (organizations'

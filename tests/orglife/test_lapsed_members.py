@@ -96,3 +96,15 @@ def test_six_whole_months_is_the_rule_and_one_day_short_is_a_warning(bureau):
     _meeting(bureau.branch_b, dt.date(2026, 6, 1))
     (todo,) = _lapse_todos(bureau.users["sibling_secretary"])
     assert todo.level == "warning" and "已连续 5 个月" in todo.text  # 2026-06-01: a day short of six
+
+
+def test_the_warning_starts_at_three_whole_months(bureau):
+    """Members at a meeting within the last three months are left out before the aggregate (the
+    city-scale shortcut); the boundary is the same as the whole-month count's."""
+    member = bureau.member_b
+    _meeting(bureau.branch_b, dt.date(2026, 8, 30))
+    _meeting(bureau.branch_b, dt.date(2026, 10, 20), {member.pk: (Attendance.AbsenceReason.PERSONAL, "")})
+    (lapse,) = lapsed_members(bureau.users["party_office"], TODAY)
+    assert (lapse.member, lapse.since, lapse.months) == (member, dt.date(2026, 8, 30), 3)
+    _meeting(bureau.branch_b, dt.date(2026, 8, 31))
+    assert lapsed_members(bureau.users["party_office"], TODAY) == []

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from dangjian.core import datacache
+
 LEVELS = {"danger": 0, "warning": 1, "info": 2}  # most urgent first
 
 
@@ -75,9 +77,13 @@ def register(provider: Callable) -> Callable:
 
 def todos_for(user, today: dt.date) -> list[Todo]:
     """Every provider's reminders for `user`, most urgent first (level, then due date; a stable
-    sort, so each provider's tree order stays within a tie)."""
-    items = [todo for provider in _providers for todo in provider(user, today)]
-    return sorted(items, key=lambda t: t.rank)
+    sort, so each provider's tree order stays within a tie). Kept until the next write
+    (core.datacache): a city-wide user's reminders take seconds to compute."""
+    def compute():
+        items = [todo for provider in _providers for todo in provider(user, today)]
+        return sorted(items, key=lambda t: t.rank)
+
+    return datacache.remember(f"todos:{user.pk}:{today.isoformat()}", compute)
 
 
 def group_todos(todos: list[Todo], *, by: str = "kind") -> list[TodoGroup]:

@@ -167,8 +167,19 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: (r.code, r.effective_from, LAYER_ORDER[r.layer])))
 
 
+_generation = 0  # how many times the rules have been read: results computed from them are keyed by it
+
+
+def generation() -> int:
+    """A number that changes whenever the rules are read afresh (`reload`, a test's override)."""
+    _by_code()
+    return _generation
+
+
 @cache
 def _by_code() -> dict[str, tuple[Rule, ...]]:
+    global _generation
+    _generation += 1
     index: dict[str, list[Rule]] = {}
     for r in all_rules():
         index.setdefault(r.code, []).append(r)

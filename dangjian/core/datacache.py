@@ -1,0 +1,44 @@
+"""Results computed from the records, kept until the records change.
+
+A city-wide party office's reminders are computed from the whole city (3,325 organisations, 2.4
+million attendance rows: seconds), yet they change only when something is recorded. Every write
+goes through a service that appends to the audit chain (DESIGN.md, "one door"), so the chain's head
+is a number that moves with every write: a result cached under it is never older than the last
+write, and the first read after a write computes afresh. The rules' generation and the day are part
+of the key too (a rule read anew, or midnight, changes reminders without a write).
+
+The audit area registers the head (`register_version`); core knows nothing of the chain. The
+cache is Django's (`settings.CACHES`): per process by default, shared when a deployment points
+CACHES at a shared backend (see README, 部署)."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+
+from dangjian.core import rules
+
+T = TypeVar("T")
+TIMEOUT = 600  # seconds: a bound on staleness for changes made outside the services (a shell)
+
+_version: Callable[[], object] | None = None
+
+
+def register_version(source: Callable[[], object]) -> None:
+    """`source()` returns the records' version (one indexed read), set once by the audit app."""
+    global _version
+    _version = source
+
+
+def data_version() -> str:
+    return f"{_version() if _version else 'none'}.{rules.generation()}"
+
+
+def remember(key: str, compute: Callable[[], T]) -> T:
+    """`compute()`, or what it returned for `key` since the last write."""
+    full_key = f"{key}:{data_version()}"
+    found = cache.get(full_key)
+    if found is None:
+        found = compute()
+        cache.set(full_key, found, TIMEOUT)
+    return found

@@ -1,0 +1,41 @@
+"""Reminders are kept until the next write (core.datacache): a city-wide user's take seconds to
+compute, and every write goes through a service that moves the audit chain's head."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from dangjian.audit.services import Actor
+from dangjian.core import datacache
+from dangjian.core.todos import todos_for
+from dangjian.orglife import services as life
+from dangjian.orglife.models import MeetingKind
+from dangjian.orglife.services import MeetingInput
+
+DAY = dt.date(2026, 11, 25)  # ten days before November's end: its 主题党日 falls due
+REMINDER = "第二党支部：本月主题党日尚未记录"
+
+
+def test_reminders_are_computed_once_until_the_next_write(bureau, django_assert_num_queries):
+    user = bureau.users["party_office"]
+    first = todos_for(user, DAY)
+    assert REMINDER in [t.title for t in first]
+    with django_assert_num_queries(1):  # the version (the audit head): nothing is computed again
+        assert todos_for(user, DAY) == first
+    life.meeting_record(by=Actor.system("test"), data=MeetingInput(
+        organization=bureau.branch_b, kind=MeetingKind.THEME_DAY, topics="学习",
+        starts_at=dt.datetime(2026, 11, 20, 15, tzinfo=timezone.get_current_timezone())))
+    assert REMINDER not in [t.title for t in todos_for(user, DAY)]
+
+
+def test_each_user_and_day_is_kept_apart(bureau):
+    office, secretary = bureau.users["party_office"], bureau.users["branch_secretary"]
+    assert REMINDER in [t.title for t in todos_for(office, DAY)]
+    assert REMINDER not in [t.title for t in todos_for(secretary, DAY)]  # not 第二党支部's secretary
+    assert REMINDER not in [t.title for t in todos_for(office, DAY - dt.timedelta(days=20))]  # not yet due
+
+
+def test_reading_the_rules_anew_changes_the_version(bureau, rule_value):
+    before = datacache.data_version()
+    rule_value("member.lapse_months", 5)
+    assert datacache.data_version() != before

@@ -3,10 +3,14 @@ for *that figure's records* (the metric's permission) and may read figures on (V
 the chosen scope's subtree. The drill-down uses the same organisations, so it lists exactly the
 records the figure counted and nothing the reader could not open elsewhere."""
 
+import dataclasses
+import hashlib
+
 from django.db.models import QuerySet
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
+from dangjian.core import datacache
 from dangjian.core import metrics as registry
 from dangjian.core.metrics import Metric, MetricValue, Period
 from dangjian.organizations.models import Organization
@@ -26,6 +30,18 @@ def counted_organizations(user, metric: Metric, scope: Organization) -> QuerySet
 
 def metric_value(user, metric: Metric, *, scope: Organization, period: Period) -> MetricValue:
     return metric.compute(organizations=counted_organizations(user, metric, scope), period=period)
+
+
+def metric_values(user, metrics: list[Metric], *, scope: Organization, period: Period) -> list[MetricValue]:
+    """The figures of the metrics page (without their records), kept until the next write
+    (core.datacache): over a city's 3,325 organisations the 30-odd figures take most of a second."""
+    keys = hashlib.blake2b(",".join(m.key for m in metrics).encode(), digest_size=8).hexdigest()
+
+    def compute():
+        return [dataclasses.replace(metric_value(user, m, scope=scope, period=period), records=None)
+                for m in metrics]
+
+    return datacache.remember(f"metrics:{user.pk}:{scope.pk}:{period.start}:{period.end}:{keys}", compute)
 
 
 def readable_metric(user, key: str) -> Metric:

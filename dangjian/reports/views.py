@@ -34,8 +34,9 @@ def metric_list(request):
     reach) and one year."""
     orgs, scope, year = _scope_and_year(request)
     period = Period.year(year)
-    rows = [(m, selectors.metric_value(request.user, m, scope=scope, period=period))
-            for m in selectors.readable_metrics(request.user)]
+    readable = selectors.readable_metrics(request.user)
+    rows = list(zip(readable, selectors.metric_values(request.user, readable, scope=scope, period=period),
+                    strict=True))
     return render(request, "reports/metrics.html", {
         "rows": rows, "scope": scope, "year": year, "organizations": orgs.filter(dissolved_on__isnull=True),
         "years": range(timezone.localdate().year, 2017, -1),

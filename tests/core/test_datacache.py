@@ -39,3 +39,19 @@ def test_reading_the_rules_anew_changes_the_version(bureau, rule_value):
     before = datacache.data_version()
     rule_value("member.lapse_months", 5)
     assert datacache.data_version() != before
+
+
+def _theme_days(client) -> str:
+    page = client.get("/reports/metrics/", {"year": 2026}).content.decode()
+    return page.split('data-metric="orglife.meetings.theme_day">', 1)[1].split(" ", 1)[0]
+
+
+def test_the_figures_page_is_kept_until_the_next_write(bureau, client_for, django_assert_max_num_queries):
+    client = client_for("party_office")
+    before = int(_theme_days(client))
+    with django_assert_max_num_queries(12):  # the session, scope, version and menus: no figure computed
+        assert int(_theme_days(client)) == before
+    life.meeting_record(by=Actor.system("test"), data=MeetingInput(
+        organization=bureau.branch_b, kind=MeetingKind.THEME_DAY, topics="学习",
+        starts_at=dt.datetime(2026, 11, 20, 15, tzinfo=timezone.get_current_timezone())))
+    assert int(_theme_days(client)) == before + 1

@@ -28,6 +28,7 @@ def orglife_todos(user, today):
     if not policy.has_perm(user, Perm.RECORD_MEETINGS):
         return []
     table = selectors.compliance(policy.organizations(user, Perm.RECORD_MEETINGS), year=today.year, today=today)
+    record_url = reverse("orglife:meeting_create")  # once: a city-wide user's thousands of reminders
     items = []
     for row in table.rows:
         missing = row.missing
@@ -42,7 +43,7 @@ def orglife_todos(user, today):
         for cell in row.cells:
             if cell.state == "due" and (cell.end - today).days <= REMIND_DAYS[cell.requirement.period]:
                 kind = cell.requirement.kind or MeetingKind.ORGANIZATIONAL_LIFE_MEETING
-                url = reverse("orglife:meeting_create") + f"?organization={row.org.pk}&kind={kind}"
+                url = f"{record_url}?organization={row.org.pk}&kind={kind}"
                 text = f"{PERIOD_WORDS[cell.requirement.period]}{cell.requirement.label}尚未记录"
                 items.append(Todo(title=f"{row.org.name}：{text}", url=url, due=cell.end, level="warning",
                                   kind=f"orglife.due.{cell.requirement.key}", kind_label=text, text=text, **about))

@@ -278,6 +278,18 @@ AXES_VERBOSE = False
 # The three admins (系统/安全/审计管理员) may log in only from these networks; empty = anywhere.
 ADMIN_LOGIN_NETWORKS = env_networks("ADMIN_LOGIN_NETWORKS")
 
+# Results computed from the records and kept until the next write (core.datacache: a city-wide
+# user's reminders and figures). "local": each app-server process keeps its own; "database": one
+# table all app servers share (run `manage.py createcachetable` once), so a write is recomputed once.
+_CACHE_BACKENDS = {
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dangjian"},
+    "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "dangjian_cache"},
+}
+_cache_backend = env_str("CACHE_BACKEND", "local")
+if _cache_backend not in _CACHE_BACKENDS:
+    raise ImproperlyConfigured(f"CACHE_BACKEND must be one of {', '.join(_CACHE_BACKENDS)}, got {_cache_backend!r}")
+CACHES = {"default": {**_CACHE_BACKENDS[_cache_backend], "OPTIONS": {"MAX_ENTRIES": 2000}}}
+
 # Sessions live in the database (stateless app servers). The idle timeout slides with activity.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60

@@ -521,11 +521,11 @@ def test_the_shared_reader_finds_columns_by_canonical_header_or_alias_and_skips_
 
 
 def test_an_imported_post_keeps_the_posts_rules_and_nothing_is_written(bureau):
-    """Branch B has 4 正式党员: a 委员 there is refused on its row (支部工作条例 第二十条), as on the page."""
+    """Branch B has 5 正式党员 with this one: a 委员 there is refused on its row (支部工作条例 第二十条), as on the page."""
     member = MemberFactory(organization=bureau.branch_b)
     rows = [["党组织编码", "身份证号", "职务", "任职日期"], ["BB", member.id_number, "组织委员", "2024-1-1"]]
     before = counts()
     result = import_workbook(xlsx({"任职": rows}), by=OFFICER, user=None)
     assert [(e.sheet, e.row) for e in result.errors] == [("任职", 2)]
-    assert "不足 7 人" in result.errors[0].message and "第二十条" in result.errors[0].message
+    assert "正式党员 5 人，不足 7 人" in result.errors[0].message and "第二十条" in result.errors[0].message
     assert counts() == before

@@ -22,9 +22,10 @@ OFFICER = Actor.system("test-party-office")
 D = dt.date
 
 
-def bureau(n: int, prefix: str) -> dict:
+def bureau(n: int, prefix: str, *, committees: bool = False) -> dict:
     """`n` members with history, one 党支部 per 10 of them under 党总支s of up to 3 branches, a
-    机关党委 on top: the shape of bench/import_workbook.py, small."""
+    机关党委 on top: the shape of bench/import_workbook.py, small. With `committees`, each branch
+    has a 组织委员 too."""
     branches = max(1, n // 10)
     orgs = [["编码", "名称", "类型", "上级编码", "成立日期"], [f"{prefix}R", f"{prefix}机关党委", "机关党委", "", D(2000, 1, 1)]]
     orgs += [[f"{prefix}G{g}", f"{prefix}第{g}党总支", "党总支", f"{prefix}R", D(2001, 1, 1)] for g in range((branches + 2) // 3)]
@@ -47,6 +48,9 @@ def bureau(n: int, prefix: str) -> dict:
     for b in range(branches):
         posts.append([f"{prefix}B{b:03d}", ids[b + branches], "书记", D(2016, 1, 1), D(2021, 1, 1)])
         posts.append([f"{prefix}B{b:03d}", ids[b], "书记", D(2021, 1, 1), None])
+        if committees:  # checked against the branch's 正式党员 that day (7 needed): counted once per file
+            member = next(i for i in range(b + 2 * branches, n, branches) if i % 10 != 9)
+            posts.append([f"{prefix}B{b:03d}", ids[member], "组织委员", D(2021, 1, 1), None])
     return {"党组织": orgs, "花名册": roster, "组织关系": stays, "任职": posts}
 
 
@@ -55,7 +59,7 @@ def statements(n: int, prefix: str) -> list[str]:
     bulk write of N rows is one statement per batch of what SQLite takes in one: those are the
     "± batches")."""
     with CaptureQueriesContext(connection) as queries:
-        result = import_workbook(xlsx(bureau(n, prefix)), by=OFFICER, user=None)
+        result = import_workbook(xlsx(bureau(n, prefix, committees=True)), by=OFFICER, user=None)
     assert result.ok, [str(e) for e in result.errors[:5]]
     kinds = []
     for query in queries.captured_queries:
@@ -71,7 +75,7 @@ def test_statements_do_not_grow_with_rows_organisations_or_history():
     # Each bureau's top organisation sorts after the ones before it (a sorted insert that moves
     # existing top-level organisations costs a statement per one moved, whatever the file).
     small, large = statements(40, "M"), statements(120, "Z")
-    # 40 members, 4 branches, 2 党总支, 10 stays, 8 posts, 4 leavers: three times each in the large file.
+    # 40 members, 4 branches, 2 党总支, 10 stays, 12 posts, 4 leavers: three times each in the large file.
     assert large == small
     # 82 since the roster is written as it streams: a savepoint around each write (a service's
     # refusal is placed on its row and the checks go on) and the members read back by pk.

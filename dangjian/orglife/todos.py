@@ -4,7 +4,7 @@ members who have missed 组织生活 for months (党章 第九条: six months is
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, Min, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,14 +77,13 @@ def lapsed_members(user, today: dt.date) -> list[Lapse]:
     scope = policy.members(user, Perm.RECORD_MEETINGS).filter(status=Member.Status.ACTIVE)
     # Most members were at a meeting in the last LAPSE_WARN_MONTHS: they cannot be flagged, so they
     # are left out before anything is aggregated (the aggregate then reads the few others' rows,
-    # not the scope's whole attendance history: a city's 2.4 million rows).
+    # not the scope's whole attendance history: a city's 2.4 million rows). NOT EXISTS, not NOT IN:
+    # PostgreSQL then anti-joins from the scope's members (NOT IN hashed the city's recent rows).
     recent = dt.datetime.combine(add_months(today, -LAPSE_WARN_MONTHS) + dt.timedelta(days=1), dt.time.min,
                                  tzinfo=timezone.get_current_timezone())
-    recently_accounted = (Attendance.objects.filter(Q(present=True) | Q(absence_reason__in=EXCUSED),
-                                                    meeting__starts_at__gte=recent,
-                                                    meeting__organization_id__in=scope.values("organization_id"))
-                          .values("member_id"))
-    members = (scope.exclude(pk__in=recently_accounted)
+    recently_accounted = Attendance.objects.filter(Q(present=True) | Q(absence_reason__in=EXCUSED),
+                                                   member_id=OuterRef("pk"), meeting__starts_at__gte=recent)
+    members = (scope.filter(~Exists(recently_accounted))
                .only("pk", "name", "name_key", "organization")
                .annotate(last_accounted=Max("attendances__meeting__starts_at", filter=accounted),
                          last_expected=Max("attendances__meeting__starts_at"),

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dangjian.access.roles import Perm
@@ -17,7 +17,6 @@ from dangjian.orglife.models import (
     AgendaItem,
     ContactPoint,
     Meeting,
-    MeetingAlsoCounts,
     MeetingKind,
 )
 
@@ -47,18 +46,24 @@ def _whole_years(period: Period) -> range | None:
     return None
 
 
-def meetings_serving(organizations: QuerySet[Organization], period: Period, form: str):
+def meetings_serving(organizations: QuerySet[Organization], period: Period, form: str) -> MetricValue:
     """The meetings that served `form` in the period: of that kind or also counted as it (one
     session, counted for each form it served). A yearly form (组织生活会, 民主评议, 民主生活会) over
     whole years counts by 所属年度: one held in January for the year before counts there."""
-    serves = Q(kind=form) | Exists(MeetingAlsoCounts.objects.filter(meeting=OuterRef("pk"), kind=form))
     years = _whole_years(period)
     if years is not None and form in orglife_rules.yearly_forms(period.end):
         start, end = _range(period)
         for_years = (Q(covers_year__in=list(years))
                      | Q(covers_year__isnull=True, starts_at__gte=start, starts_at__lt=end))
-        return Meeting.objects.filter(for_years, serves, organization__in=organizations.values("pk"))
-    return _meetings(organizations, period).filter(serves)
+        meetings = Meeting.objects.filter(for_years, organization__in=organizations.values("pk"))
+    else:
+        meetings = _meetings(organizations, period)
+    # United ids, not `kind = form OR EXISTS (also counted)`: the OR read every meeting of the scope's
+    # period to test each (a city's 80,000 a year, 100 ms a figure); each half has its index, and
+    # the figure counts the ids without reading the meetings.
+    ids = meetings.filter(kind=form).values("pk").union(meetings.filter(also_counts__kind=form).values("pk"))
+    return MetricValue(value=ids.count(), records=selectors.meeting_rows(Meeting.objects.filter(pk__in=ids))
+                       .order_by("starts_at", "id"))
 
 
 def _register_kind(kind: MeetingKind) -> None:
@@ -67,8 +72,7 @@ def _register_kind(kind: MeetingKind) -> None:
               description=f"期间内召开的{kind.label}次数（含下级组织；同时作为{kind.label}开展的其他会议一并计入；"
                           "年度会议按所属年度计）。")
     def meetings_of_kind(*, organizations, period):
-        meetings = meetings_serving(organizations, period, kind.value)
-        return MetricValue(value=meetings.count(), records=selectors.meeting_rows(meetings).order_by("starts_at", "id"))
+        return meetings_serving(organizations, period, kind.value)
 
 
 for _kind in MeetingKind:
@@ -79,8 +83,7 @@ for _kind in MeetingKind:
           permission=Perm.VIEW_MEETINGS, columns=MEETING_COLUMNS,
           description="开展民主评议党员的会议次数（含下级组织；按所属年度计）。")
 def democratic_appraisals(*, organizations, period):
-    meetings = meetings_serving(organizations, period, DEMOCRATIC_APPRAISAL)
-    return MetricValue(value=meetings.count(), records=selectors.meeting_rows(meetings).order_by("starts_at", "id"))
+    return meetings_serving(organizations, period, DEMOCRATIC_APPRAISAL)
 
 
 def _register_study_tag(key: str, tag: str) -> None:

@@ -56,9 +56,9 @@ def test_a_meeting_held_in_january_for_last_year_counts_there_not_here(bureau):
     assert appraisal.state == "held"
     # The annual report's figures count it for 2026, not 2027.
     orgs = Organization.objects.filter(pk=bureau.branch_a.pk)
-    assert metrics.meetings_serving(orgs, Period.year(2026), K.ORGANIZATIONAL_LIFE_MEETING).count() == 1
-    assert metrics.meetings_serving(orgs, Period.year(2027), K.ORGANIZATIONAL_LIFE_MEETING).count() == 0
-    assert metrics.meetings_serving(orgs, Period.year(2026), "democratic_appraisal").count() == 1
+    assert metrics.meetings_serving(orgs, Period.year(2026), K.ORGANIZATIONAL_LIFE_MEETING).value == 1
+    assert metrics.meetings_serving(orgs, Period.year(2027), K.ORGANIZATIONAL_LIFE_MEETING).value == 0
+    assert metrics.meetings_serving(orgs, Period.year(2026), "democratic_appraisal").value == 1
 
 
 @time_machine.travel(dt.datetime(2027, 2, 20, 10, 0), tick=False)

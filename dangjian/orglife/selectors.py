@@ -205,13 +205,8 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
             lectures_by[lecturer_id] = [0, *upto]
     _discount_short_of_quorum(orgs, scope, year, in_year_or_for_it, covered_by, notes_by)
 
-    in_post: dict[tuple[int, dt.date], list[dict]] = {}
-
     def posts_on(org_id: int, day: dt.date) -> list[dict]:
-        if (org_id, day) not in in_post:
-            in_post[(org_id, day)] = [p for p in posts_by_org.get(org_id, ()) if p["start"] <= day
-                                      and (p["end"] is None or p["end"] > day)]
-        return in_post[(org_id, day)]
+        return [p for p in posts_by_org.get(org_id, ()) if p["start"] <= day and (p["end"] is None or p["end"] > day)]
 
     # The rules in effect at each month's end that close a period that month, per kind of
     # organisation they apply to, in month order: (month, requirement, the period's first month).
@@ -224,7 +219,7 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
     year_start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     table = ComplianceTable(year=year, rows=[])
     for org in orgs:
-        row = OrgCompliance(org)
+        row, pk = OrgCompliance(org), org.pk  # pk once: a city's matrix reads it for 90,000 cells
         # Live all year: every period is owed (see _live_for_most_of), nothing to work out per cell.
         live_all_year = org.founded_on <= year_start and (org.dissolved_on is None or org.dissolved_on > year_end)
         for month, req, first in due.get(org.kind, ()):
@@ -233,22 +228,22 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
             notes: list[str] = []
             if req.key in orglife_rules.SECRETARY_LECTURE_KEYS:
                 held = 0
-                for p in posts_on(org.pk, period_end):
+                for p in posts_on(pk, period_end):
                     if p["role"] == Appointment.Role.SECRETARY:
                         sums = lectures_by.get(p["member_id"], zero)
                         held += sums[month] - sums[first - 1]
             elif form in yearly and req.period == "year":
-                held = covered_by.get((org.pk, form), 0)
-                notes = [*notes_by.get((org.pk, form), ()),
-                         *(_via(main, day) for day, main, covers in via_by.get((org.pk, form), ())
+                held = covered_by.get((pk, form), 0)
+                notes = [*notes_by.get((pk, form), ()),
+                         *(_via(main, day) for day, main, covers in via_by.get((pk, form), ())
                            if (covers if covers is not None else day.year) == year)]
             else:
-                sums = held_by.get((org.pk, form), zero)
+                sums = held_by.get((pk, form), zero)
                 held = sums[month] - sums[first - 1]
-                notes = [_via(main, day) for day, main, _covers in via_by.get((org.pk, form), ())
+                notes = [_via(main, day) for day, main, _covers in via_by.get((pk, form), ())
                          if period_start <= day <= period_end]
             live = live_all_year or _live_for_most_of(org, period_start, period_end)
-            if live and req.when == "has_committee" and len(posts_on(org.pk, period_end)) < COMMITTEE_MINIMUM:
+            if live and req.when == "has_committee" and len(posts_on(pk, period_end)) < COMMITTEE_MINIMUM:
                 live = False
             if not live:
                 state = "exempt"

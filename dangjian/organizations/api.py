@@ -31,6 +31,7 @@ from dangjian.organizations.selectors import (
     keyset_page,
     member_numbers,
     member_queryset,
+    under_path,
 )
 from dangjian.organizations.services import (
     MEMBER_FIELDS,
@@ -234,11 +235,11 @@ def _parent_id(model) -> Subquery:
 def _subtree_members(user, category: str) -> Coalesce:
     """Active members of `category` in the organisation and every organisation under it that the
     caller may see (a grant without descendants counts the organisation's own members only, as the
-    tree page does)."""
+    tree page does). The subtree as `organization_id IN (organisations in scope within the path
+    range)`: an index range per row, not a LIKE on every organisation of the city."""
+    subtree = policy.organizations(user, Perm.VIEW_ORGANIZATIONS).filter(under_path(OuterRef(OuterRef("path"))))
     counted = (
-        Member.objects.filter(organization__path__startswith=OuterRef("path"), status=Member.Status.ACTIVE,
-                              category=category,
-                              organization__in=policy.organization_ids(user, Perm.VIEW_ORGANIZATIONS))
+        Member.objects.filter(status=Member.Status.ACTIVE, category=category, organization__in=subtree.values("pk"))
         .order_by().values("category").annotate(n=Count("pk")).values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))

@@ -4,7 +4,8 @@ rows computed in a fixed number of queries whatever the data size."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Func, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import RPad
 
 from dangjian.access import policy
 from dangjian.access.roles import Perm
@@ -42,7 +43,7 @@ class OrgRow:
 
     org: Organization
     depth: int
-    direct_full: int
+    direct_full: int  # the organisation's own members: read for whole-scope rows only (0 with `among`)
     direct_probationary: int
     committee_size: int
     secretary: str | None
@@ -58,24 +59,47 @@ class OrgRow:
         return self.full + self.probationary
 
 
+def under_path(path) -> Q:
+    """Organisations at or under the organisation whose path is `path` (an expression, typically an
+    OuterRef): `path BETWEEN P AND rpad(P, 255, 'Z')`, P followed by the alphabet's last character as
+    far as the column goes, so every path that starts with P lies in between: a range the path index
+    answers. The same test as `path__startswith=OuterRef(…)`, whose LIKE pattern the database only
+    knows row by row, so it reads every organisation of the city for each outer row (issue 11: the
+    tree's subtree sums, 0.5 ms a row at 3,325 organisations on PostgreSQL). Exact because
+    treebeard's alphabet (0-9, A-Z) sorts the same in every collation, which the tree's
+    `order_by("path")` relies on too."""
+    ceiling = RPad(path, Organization._meta.get_field("path").max_length, Value(Organization.alphabet[-1]),
+                   output_field=CharField())
+    return Q(path__gte=path, path__lte=ceiling)
+
+
+def _count(rows: QuerySet) -> Subquery:
+    """How many of `rows` (correlated with the outer organisation) there are: one subquery per
+    outer row, so the rows are cut (limited, paged) before anything is counted, and no
+    COUNT(DISTINCT …) runs over a members × appointments join."""
+    return Subquery(rows.order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1])
+
+
 def _subtree_count(visible: QuerySet, category: str) -> Subquery:
     """Active members of `category` in the outer organisation's subtree, counting only the
-    organisations in `visible` (as the whole-tree sum does). One correlated subquery."""
-    return Subquery(
-        Member.objects.filter(ACTIVE, category=category, organization__in=visible.values("pk"),
-                              organization__path__startswith=OuterRef("path"))
-        .order_by().annotate(n=Func("pk", function="COUNT")).values("n")[:1]
-    )
+    organisations in `visible` (as the whole-tree sum does). One correlated subquery: the subtree
+    as `organization_id IN (visible organisations in the path range)`."""
+    subtree = visible.filter(under_path(OuterRef(OuterRef("path")))).values("pk")
+    return _count(Member.objects.filter(ACTIVE, category=category, organization__in=subtree))
 
 
 def organization_rows(user, *, today: dt.date, include_dissolved: bool = False, among: QuerySet | None = None,
                       limit: int | None = None) -> list[OrgRow]:
     """The organisations the user may see, in tree order, with member counts summed over each
-    subtree, the current secretary and the branch rules' findings. Two queries.
+    subtree, the current secretary and the branch rules' findings. One query.
 
+    Every figure of a row is a correlated subquery (an indexed lookup on the organisation), never
+    a count over joins, so the database cuts the rows first and counts for those kept.
     `among` (organisations, e.g. the tree's first levels or one node's children) keeps only those
-    rows, at most `limit` of them: then each row's subtree sums come from a correlated subquery,
-    so the work and the rows stay those of the page whatever the size of the user's scope."""
+    rows, at most `limit` of them: then each row's subtree sums come from a correlated subquery
+    over the subtree's path range, so the work and the rows stay those of the page whatever the
+    size of the user's scope. Without `among`, the whole scope: direct counts, summed up the tree
+    here."""
     visible = policy.organizations(user)
     if not include_dissolved:
         visible = visible.filter(dissolved_on__isnull=True)
@@ -83,27 +107,23 @@ def organization_rows(user, *, today: dt.date, include_dissolved: bool = False, 
     if among is not None:
         orgs = orgs.annotate(subtree_full=_subtree_count(visible, Member.Category.FULL),
                              subtree_probationary=_subtree_count(visible, Member.Category.PROBATIONARY))
+    else:
+        own = Member.objects.filter(ACTIVE, organization=OuterRef("pk"))
+        orgs = orgs.annotate(direct_full=_count(own.filter(category=Member.Category.FULL)),
+                             direct_probationary=_count(own.filter(category=Member.Category.PROBATIONARY)))
+    posts = Appointment.objects.filter(organization=OuterRef("pk"), end__isnull=True)
     orgs = orgs.annotate(
-        direct_full=Count("members", filter=Q(members__status=Member.Status.ACTIVE,
-                                               members__category=Member.Category.FULL), distinct=True),
-        direct_probationary=Count("members", filter=Q(members__status=Member.Status.ACTIVE,
-                                                      members__category=Member.Category.PROBATIONARY), distinct=True),
-        committee_size=Count("appointments", filter=Q(appointments__end__isnull=True,
-                                                      appointments__role__in=COMMITTEE_SEATS), distinct=True),
-        committee_members=Count("appointments", filter=Q(appointments__end__isnull=True,
-                                                         appointments__role__in=COMMITTEE_MEMBER_ROLES), distinct=True),
-        discipline_posts=Count("appointments", filter=Q(
-            appointments__end__isnull=True, appointments__role__in=(R.DISCIPLINE_MEMBER, R.DISCIPLINE_SECRETARY)),
-            distinct=True),
-        cell_leaders=Count("appointments", filter=Q(appointments__end__isnull=True, appointments__role=R.CELL_LEADER),
-                           distinct=True),
+        committee_size=_count(posts.filter(role__in=COMMITTEE_SEATS)),
+        committee_members=_count(posts.filter(role__in=COMMITTEE_MEMBER_ROLES)),
+        discipline_posts=_count(posts.filter(role__in=(R.DISCIPLINE_MEMBER, R.DISCIPLINE_SECRETARY))),
+        cell_leaders=_count(posts.filter(role=R.CELL_LEADER)),
         secretary=current_secretary_subquery(),
     ).order_by("path")
     if limit is not None:
         orgs = orgs[:limit]
-    rows = [OrgRow(o, o.depth, o.direct_full, o.direct_probationary, o.committee_size, o.secretary,
-                   committee_members=o.committee_members, discipline_posts=o.discipline_posts,
-                   cell_leaders=o.cell_leaders) for o in orgs]
+    rows = [OrgRow(o, o.depth, getattr(o, "direct_full", 0), getattr(o, "direct_probationary", 0),
+                   o.committee_size, o.secretary, committee_members=o.committee_members,
+                   discipline_posts=o.discipline_posts, cell_leaders=o.cell_leaders) for o in orgs]
     if among is not None:
         for r in rows:
             r.full, r.probationary = r.org.subtree_full or 0, r.org.subtree_probationary or 0

@@ -5,6 +5,7 @@ off its own index. Each test checks the SQL a selector builds and the answer it 
 import datetime as dt
 
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dangjian.access import policy
@@ -118,3 +119,49 @@ def test_subtree_filters_are_organization_in_subquery_not_a_join_on_the_path(bur
     assert set(queries["talk people"].values_list("pk", flat=True)) == set(
         Member.objects.filter(memberships__organization__path__startswith=bureau.branch_a.path)
         .values_list("pk", flat=True))
+
+
+def test_tree_rows_sum_each_subtree_over_a_path_range_and_count_posts_per_row(bureau):
+    # The tree's figures for a page of rows: each subtree as an indexed path range (a LIKE on the
+    # outer row's path read every organisation of the city for each row, issue 11), each count a
+    # subquery per row (no COUNT(DISTINCT …) over members × appointments). The sums are those of
+    # the whole-scope tree: dissolved organisations and other bureaus are left out.
+    from dangjian.organizations.selectors import organization_rows
+
+    today = dt.date(2026, 6, 1)
+    MemberFactory(organization=bureau.cell_a, category=Member.Category.PROBATIONARY, full_on=None)
+    MemberFactory(organization=bureau.branch_b, status=Member.Status.TRANSFERRED_OUT)
+    Appointment.objects.create(organization=bureau.branch_a, member=bureau.member_a,
+                               role=Appointment.Role.COMMITTEE_MEMBER, start=dt.date(2024, 1, 1))
+    dissolved = make_org(bureau.general_branch, K.BRANCH, "已撤销支部")
+    MemberFactory.create_batch(2, organization=dissolved)
+    Organization.objects.filter(pk=dissolved.pk).update(dissolved_on=dt.date(2025, 1, 1))
+    MemberFactory.create_batch(3, organization=make_org(make_org(None, K.LEADING_GROUP, "别局党组"), K.BRANCH))
+    user = bureau.users["party_office"]
+    policy.assignments(user)  # the grants, read once per request
+
+    def figures(rows):
+        return {r.org.code: (r.full, r.probationary, r.committee_size, r.committee_members, r.secretary)
+                for r in rows}
+
+    with CaptureQueriesContext(connection) as ctx:
+        page = figures(organization_rows(user, today=today, among=Organization.objects.all(), limit=10))
+    assert len(ctx.captured_queries) == 1
+    sql = ctx.captured_queries[0]["sql"].upper()
+    assert "LIKE REPLACE" not in sql and "COUNT(DISTINCT" not in sql
+    assert "GROUP BY" not in sql and "LEFT OUTER JOIN" not in sql  # the organisations are not joined with their rows
+    assert page == figures(organization_rows(user, today=today))
+    assert page["LG"][:2] == (8, 1) and page["GB1"][:2] == (8, 1) and page["BA"][:2] == (4, 1)
+    assert page["BB"][:2] == (4, 0) and page["BA"][2:] == (2, 1, bureau.member_a.name)
+
+
+def test_api_organisation_figures_sum_subtrees_over_a_path_range(bureau):
+    from dangjian.organizations.api import with_figures
+
+    user = bureau.users["party_office"]
+    MemberFactory(organization=bureau.cell_a, category=Member.Category.PROBATIONARY, full_on=None)
+    orgs = with_figures(user, policy.organizations(user).order_by("path"))
+    assert "LIKE REPLACE" not in _sql(orgs)
+    counts = {o.code: (o.full_count, o.probationary_count) for o in orgs}
+    assert counts["LG"] == counts["GB1"] == (8, 1) and counts["BA"] == (4, 1) and counts["BB"] == (4, 0)
+    assert counts["BA1"] == (1, 1)

@@ -1,6 +1,7 @@
 """The one keyset cursor: where a page ends, as an opaque URL-safe string that the next request
-hands back (`after=`). Used by the member list (page and API), the meeting list and the decision
-register (API).
+hands back (`after=`). Used by the member list (page and API), the meeting list, the decision
+register (API), the contact points and a figure's records (`page_after`: the cursor is the last
+row's id). `page_links` gives a paged page its links, with the filters kept.
 
 A cursor is the unpadded URL-safe base64 of a JSON list of typed values, one per ordering column:
     encode_cursor(("张三", 42))                    → "WyLlvKDkuIkiLDQyXQ"
@@ -19,6 +20,9 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Sequence
+
+from django.db.models import Q, QuerySet, Subquery
+from django.http import QueryDict
 
 BAD_CURSOR = "翻页游标无效，请从第一页重新开始。"
 MAX_INT = 2**63 - 1  # the largest BigAutoField value: larger ints would overflow the database driver
@@ -77,3 +81,66 @@ def _typed(value, kind: type) -> Value:
     else:
         raise TypeError(f"a cursor holds str, int or datetime values, not {kind.__name__}")
     raise BadCursor
+
+
+# A cursor of `page_after`: the id of the last row shown.
+PK_CURSOR = (int,)
+
+
+def after_id(cursor: str | None) -> int | None:
+    """The id a `PK_CURSOR` holds (a page's `after=`), or None for the first page: a page given a
+    damaged cursor starts again at the first page."""
+    try:
+        position = decode_cursor(cursor, PK_CURSOR)
+    except BadCursor:
+        return None
+    return position[0] if position else None
+
+
+def page_after(rows: QuerySet, *, after: int | None, size: int) -> tuple[list, tuple[int] | None]:
+    """One page of `rows` in their own ordering, after the row whose id is `after` (the last one
+    of the page before; None: the first page). Returns the page and the position to continue
+    after (`PK_CURSOR`, for `encode_cursor`), or None at the end.
+
+    For lists whose ordering is not one indexed key (the contact points, a figure's records): the
+    position is the anchor row's own values, read by the database (`field > (SELECT field … WHERE
+    id = after)`, uncorrelated subqueries evaluated once), so the cursor is the id whatever the
+    ordering's types. The ordering must be fields in ascending order that are never NULL; the id
+    breaks ties. An id from outside the caller's list only moves them within it (the page is cut
+    from `rows`); an id that no longer exists gives an empty page.
+
+    The page is cut on the bare rows (their ids in order, LIMIT size + 1) and only the rows kept
+    are read with `rows`' annotations, in the same query: per-row counts are computed for the page
+    alone, also where the database would compute them for every row before sorting (SQLite)."""
+    order = list(rows.query.order_by) or list(rows.model._meta.ordering)
+    if not all(isinstance(f, str) and not f.startswith(("-", "?")) for f in order):
+        raise ValueError("page_after pages an ascending ordering of field names")
+    if not order or order[-1] not in ("pk", rows.model._meta.pk.name):
+        order.append("pk")
+    cut = rows.order_by(*order)
+    if after is not None:
+        anchor = rows.model._base_manager.filter(pk=after)
+
+        def at(field):
+            return after if field in ("pk", rows.model._meta.pk.name) else Subquery(anchor.values(field)[:1])
+
+        later = Q()
+        for i, field in enumerate(order):
+            later |= Q(**{f: at(f) for f in order[:i]}, **{f"{field}__gt": at(field)})
+        cut = cut.filter(later)
+    page = list(rows.filter(pk__in=cut.values("pk")[: size + 1]).order_by(*order))
+    return page[:size], ((page[size - 1].pk,) if len(page) > size else None)
+
+
+def page_links(query: QueryDict, next_position: Sequence[Value] | None, *, at_start: bool,
+               param: str = "after") -> dict[str, str]:
+    """The links of a keyset-paged page, every other parameter of `query` (the filters) kept:
+    `next_url` to the page after `next_position` (none at the end) and `first_url` back to the first
+    page (none on it). For the template include `_pager.html`."""
+    kept = query.copy()
+    kept.pop(param, None)
+    base = kept.urlencode()
+    return {
+        "next_url": f"?{base}{'&' if base else ''}{param}={encode_cursor(next_position)}" if next_position else "",
+        "first_url": "" if at_start else f"?{base}",
+    }

@@ -17,7 +17,7 @@ from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
 from dangjian.core import uploads
-from dangjian.core.cursors import BadCursor, decode_cursor, encode_cursor
+from dangjian.core.cursors import BadCursor, decode_cursor, page_links
 from dangjian.core.downloads import file_response
 from dangjian.core.forms import form_page, parse_id
 from dangjian.organizations import selectors, services
@@ -311,8 +311,7 @@ def member_list(request):
         "members": rows, "filters": filters, "scope": scope, "status": status,
         "total": selectors.member_total(members),
         "organizations": policy.organizations(request.user).filter(dissolved_on__isnull=True).order_by("path"),
-        "next_url": f"?{query.urlencode()}&after={encode_cursor(next_position)}" if next_position else "",
-        "first_url": f"?{query.urlencode()}" if after else "",
+        **page_links(request.GET, next_position, at_start=after is None),
         "can_create": policy.has_perm(request.user, Perm.MANAGE_MEMBERS),
         "can_export": policy.has_perm(request.user, Perm.EXPORT_MEMBERS),
         "can_import": policy.has_perm(request.user, Perm.IMPORT_WORKBOOK),

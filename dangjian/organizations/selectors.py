@@ -306,6 +306,21 @@ def label_organizations(orgs) -> None:
         o.display_name = f"{parent} · {o.name}" if parent else o.name
 
 
+def bureau_of(organization: Organization) -> Organization | None:
+    """The bureau `organization` belongs to: the root of its tree or, under a city's 市直机关工委,
+    the organisation below it (its 党组 or 机关党委); None for a 市直机关工委, which spans the
+    bureaus. No query for a top-level organisation or a 党组 (always a bureau's root: its parent,
+    if any, is a 市直机关工委, services.ALLOWED_PARENTS), one below them."""
+    if organization.kind == Organization.Kind.WORKING_COMMITTEE:
+        return None
+    if organization.depth == 1 or organization.kind == Organization.Kind.LEADING_GROUP:
+        return organization
+    step = Organization.steplen
+    top = list(Organization.objects.filter(path__in=[organization.path[:step], organization.path[:2 * step]])
+               .order_by("depth"))
+    return top[1] if top[0].kind == Organization.Kind.WORKING_COMMITTEE else top[0]
+
+
 def open_on(day: dt.date) -> Q:
     """A dated stay or post (start, end) that is open on `day`: the one definition every
     "who belonged / who held the post on day D" question uses."""

@@ -397,10 +397,15 @@ def meeting_flags(meeting: Meeting, *, expected: int, present: int) -> list[Noti
 
 # ---------------------------------------------------------------- contact points
 
+# Leaders in pinyin order of their names (as the member list), then their branches in tree order.
+CONTACT_POINT_ORDER = ("leader__name_key", "organization__path", "id")
+
+
 def contact_points(points: QuerySet[ContactPoint], *, year: int) -> QuerySet[ContactPoint]:
     """Each leader's contact branch for the year, with how many of the branch's study sessions that
     year the leader joined (as a guest or as an attendee) and how many it held (the kinds are rule
-    data: contact_point.study_kinds). One query."""
+    data: contact_point.study_kinds). One query; a page cut with `core.cursors.page_after` counts
+    for its own rows only."""
     start, end = year_range(year)
     study_kinds = orglife_rules.contact_study_kinds(dt.date(year, 12, 31))
     # The branch's study sessions (每周五下午的学习活动): its 主题党日 and 党课, and meetings that also
@@ -418,7 +423,7 @@ def contact_points(points: QuerySet[ContactPoint], *, year: int) -> QuerySet[Con
 
     return (points.filter(year=year).select_related("leader", "organization")
             .annotate(meetings_held=count_of(branch_meetings), meetings_joined=count_of(joined))
-            .order_by("leader__name", "organization__path"))
+            .order_by(*CONTACT_POINT_ORDER))
 
 
 def meeting_rows(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
@@ -475,11 +480,13 @@ def decision_register(user, *, organization: Organization | None = None, year: i
 
 
 def nameable_leaders(user, perm: Perm = Perm.RECORD_MEETINGS, *, organization: Organization | None = None,
-                     year: int | None = None) -> QuerySet[Member]:
+                     year: int | None = None, within: Organization | None = None) -> QuerySet[Member]:
     """Leaders the user may name on a record though they may not see them as members: the members of
     a 党组 the user holds `perm` on, and the leaders whose 党建联系点 is an organisation the user holds
-    `perm` on (only `organization`'s, and only for `year`, when given). Never another bureau's."""
-    scope = policy.organization_ids(user, perm)
+    `perm` on (only `organization`'s, and only for `year`, when given; only in `within`'s subtree,
+    e.g. one bureau of a city, when given). Never another bureau's."""
+    scope = (policy.organization_ids(user, perm) if within is None
+             else policy.organizations_under(user, perm, within).values("pk"))
     # Two subqueries united, not an OR across joins with DISTINCT (which read every member and post).
     in_group = Appointment.objects.filter(organization__kind=Organization.Kind.LEADING_GROUP, end__isnull=True,
                                           organization__in=scope).values("member_id")

@@ -17,12 +17,13 @@ from django.utils.safestring import SafeString
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
+from dangjian.core.cursors import after_id, page_after, page_links
 from dangjian.core.downloads import file_response
 from dangjian.core.forms import apply_service_errors, keep_current_version, mark_invalid, parse_id
 from dangjian.core.templatetags.dangjian import compliance_badge
 from dangjian.core.uploads import KINDS, content_type_for
 from dangjian.organizations.models import Member, Organization
-from dangjian.organizations.selectors import subtree_ids
+from dangjian.organizations.selectors import bureau_of, subtree_ids
 from dangjian.orglife import rules as orglife_rules
 from dangjian.orglife import selectors, services
 from dangjian.orglife.forms import (
@@ -601,15 +602,20 @@ def decisions(request):
 
 @login_required
 def contact_points(request):
+    """The contact points of a year in the chosen scope, a page at a time (each page's attendance
+    counted for its own rows), and the form that sets one for the scope's bureau: its 党组's
+    leaders and the branches in scope. A 市直机关工委 spans the bureaus (a city has ~750 党组
+    members): a bureau is chosen first."""
     orgs, scope = _scope(request, Perm.VIEW_MEETINGS)
     year = _year(request)
     can_manage = policy.has_perm(request.user, Perm.MANAGE_CONTACT_POINTS)
+    bureau = bureau_of(scope) if can_manage else None
     form = None
-    if can_manage:
-        branches = policy.organizations(request.user, Perm.MANAGE_CONTACT_POINTS).filter(
+    if bureau is not None:
+        branches = policy.organizations_under(request.user, Perm.MANAGE_CONTACT_POINTS, scope).filter(
             kind=Organization.Kind.BRANCH, dissolved_on__isnull=True).order_by("path")
-        form = ContactPointForm(request.POST or None, leaders=selectors.nameable_leaders(request.user, Perm.MANAGE_CONTACT_POINTS),
-                                branches=branches, initial={"year": year})
+        leaders = selectors.nameable_leaders(request.user, Perm.MANAGE_CONTACT_POINTS, within=bureau)
+        form = ContactPointForm(request.POST or None, leaders=leaders, branches=branches, initial={"year": year})
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
             try:
@@ -619,11 +625,14 @@ def contact_points(request):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, "已设置党建联系点。")
-                return redirect(reverse("orglife:contact_points") + f"?year={d['year']}")
-    points = selectors.contact_points(policy.records_under(request.user, ContactPoint, Perm.VIEW_MEETINGS, scope),
-                                      year=year)
+                return redirect(reverse("orglife:contact_points") + f"?org={scope.pk}&year={d['year']}")
+    points = policy.records_under(request.user, ContactPoint, Perm.VIEW_MEETINGS, scope)
+    after = after_id(request.GET.get("after"))
+    rows, next_position = page_after(selectors.contact_points(points, year=year), after=after, size=LIST_PAGE)
     return render(request, "orglife/contact_points.html", {
-        "points": points, "year": year, "years": range(timezone.localdate().year, 2017, -1), "form": form,
+        "points": rows, "scope": scope, "year": year, "years": range(timezone.localdate().year, 2017, -1),
+        "organizations": _scope_choices(orgs, scope), "form": form, "choose_bureau": can_manage and bureau is None,
+        **page_links(request.GET, next_position, at_start=after is None),
     })
 
 

@@ -47,7 +47,7 @@ PINNED = {
     "orglife:meetings": 6,           # + scope, one page with 应到/实到, the scope selector
     "orglife:matrix": 12,            # + scope, the page's paths, selectors.compliance (6 with a 党组: "also counts as", 民主生活会 attendance), the selector
     "orglife:decisions": 6,          # + scope, the items with 应到/实到, the scope selector
-    "orglife:contact_points": 7,    # + scope, the points with their counts, the form's leaders and branches
+    "orglife:contact_points": 8,    # + scope, one page of points with their counts, the scope selector, the form's leaders and branches
     "reports:metrics": 36,           # + scope, the selector, the data version (core.datacache), then each registered figure (one or two each; + 局长办公会, 民主评议)
     "home": 12,                      # + the data version (core.datacache), each area's to-dos (the tree rows; compliance's 6; the lapsed members 1)
     "todos": 12,                     # the same reminders as home's, paged in Python

@@ -165,3 +165,23 @@ def test_api_organisation_figures_sum_subtrees_over_a_path_range(bureau):
     counts = {o.code: (o.full_count, o.probationary_count) for o in orgs}
     assert counts["LG"] == counts["GB1"] == (8, 1) and counts["BA"] == (4, 1) and counts["BB"] == (4, 0)
     assert counts["BA1"] == (1, 1)
+
+
+def test_a_page_of_contact_points_is_cut_before_its_attendance_is_counted(bureau):
+    # The page's ids are chosen on the bare rows (ORDER BY … LIMIT inside the IN), and the counts
+    # are subqueries of the outer query, which holds the page's rows only.
+    from dangjian.core.cursors import page_after
+
+    for member in Member.objects.all()[:5]:
+        ContactPoint.objects.create(leader=member, organization=bureau.branch_a, year=2026)
+    points = selectors.contact_points(ContactPoint.objects.all(), year=2026)
+    with CaptureQueriesContext(connection) as ctx:
+        rows, position = page_after(points, after=None, size=3)
+    [query] = ctx.captured_queries
+    sql = query["sql"].upper()
+    outer, _, inner = sql.partition('"ID" IN (SELECT ')
+    assert "LIMIT 4)" in inner and sql.endswith('"ID" ASC')  # the outer query reads the page, no more
+    assert "ORGLIFE_MEETING" in outer and "ORGLIFE_MEETING" not in inner
+    assert len(rows) == 3 and position == (rows[-1].pk,)
+    rest, end = page_after(points, after=position[0], size=3)
+    assert end is None and [p.pk for p in rows + rest] == [p.pk for p in points]

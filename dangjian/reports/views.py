@@ -6,13 +6,14 @@ from django.utils import timezone
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.core import rules
+from dangjian.core.cursors import after_id, page_after, page_links
 from dangjian.core.forms import parse_id
 from dangjian.core.metrics import Period
 from dangjian.orglife.models import AgendaItem
 from dangjian.orglife.rules import BODY_LABELS
 from dangjian.reports import selectors
 
-DRILL_LIMIT = 500
+DRILL_PAGE = 50  # records per page of a figure's drill-down
 
 
 def _scope_and_year(request):
@@ -45,17 +46,20 @@ def metric_list(request):
 
 @login_required
 def metric_detail(request, key):
-    """The records behind one figure: the same organisations the figure counted."""
+    """The records behind one figure: the same organisations the figure counted, DRILL_PAGE at a
+    time in the figure's own order (`core.cursors.page_after`: per-row counts for the page only)."""
     orgs, scope, year = _scope_and_year(request)
     try:
         metric = selectors.readable_metric(request.user, key)
     except LookupError:
         raise Http404 from None
     result = selectors.metric_value(request.user, metric, scope=scope, period=Period.year(year))
-    records = list(result.records[:DRILL_LIMIT]) if result.records is not None else []
+    after = after_id(request.GET.get("after"))
+    records, next_position = ([], None) if result.records is None else page_after(
+        result.records, after=after, size=DRILL_PAGE)
     return render(request, "reports/metric_detail.html", {
         "metric": metric, "result": result, "records": records, "scope": scope, "year": year,
-        "truncated": len(records) == DRILL_LIMIT,
+        **page_links(request.GET, next_position, at_start=after is None),
     })
 
 

@@ -93,3 +93,57 @@ def test_a_missing_source_shows_as_missing_not_zero(bureau, client_for):
         del registry._registry[key]
     row = page[page.index("未接入的口径"):][:400]
     assert "缺数" in row
+
+
+def _drill_rows(page: str) -> list[str]:
+    import re
+
+    table = page[page.index('id="metric-records"'):page.index("</table>")]
+    return re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", table)
+
+
+def test_a_figure_s_records_come_a_page_at_a_time_in_its_order_with_scope_and_year_kept(bureau, client_for):
+    # 55 主题党日 of branch A at the same hour: the figure's order (starts_at, then id) decides the
+    # pages, the cursor keeps the place among equal times, the scope and year stay in the link.
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from dangjian.orglife.models import Meeting, MeetingKind
+    from dangjian.reports.views import DRILL_PAGE
+
+    when = dt.datetime(2026, 3, 6, 15, tzinfo=timezone.get_current_timezone())
+    Meeting.objects.bulk_create([Meeting(organization=bureau.branch_a, kind=MeetingKind.THEME_DAY, topics=f"学习{i:03d}",
+                                         starts_at=when + dt.timedelta(days=i // 20)) for i in range(DRILL_PAGE + 5)])
+    client = client_for("party_office")
+    url = reverse("reports:metric_detail", args=["orglife.meetings.theme_day"])
+    with CaptureQueriesContext(connection) as ctx:
+        first = client.get(url, {"org": bureau.general_branch.pk, "year": 2026}).content.decode()
+    topics = _drill_rows(first)
+    assert topics == [f"学习{i:03d}" for i in range(DRILL_PAGE)]
+    link = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert {k: v[0] for k, v in parse_qs(urlsplit(link).query).items() if k != "after"} == {
+        "org": str(bureau.general_branch.pk), "year": "2026"}
+    with CaptureQueriesContext(connection) as later:
+        second = client.get(url + link).content.decode()
+    assert _drill_rows(second) == [f"学习{i:03d}" for i in range(DRILL_PAGE, DRILL_PAGE + 5)]
+    assert 'rel="next"' not in second and 'rel="first"' in second
+    assert len(later.captured_queries) == len(ctx.captured_queries)
+    assert f"{bureau.general_branch.name} · 2026年" in second and f"：{DRILL_PAGE + 5} 次" in second
+
+
+def test_page_after_wants_an_ascending_ordering(bureau):
+    import pytest
+
+    from dangjian.core.cursors import page_after
+    from dangjian.organizations.models import Member
+
+    with pytest.raises(ValueError):
+        page_after(Member.objects.order_by("-name_key"), after=None, size=10)
+    first, position = page_after(Member.objects.order_by("name_key"), after=None, size=3)
+    rest, end = page_after(Member.objects.order_by("name_key"), after=position[0], size=100)
+    assert end is None and [m.pk for m in first + rest] == list(Member.objects.order_by("name_key", "pk")
+                                                                  .values_list("pk", flat=True))

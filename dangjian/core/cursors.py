@@ -115,9 +115,14 @@ def page_after(rows: QuerySet, *, after: int | None, size: int) -> tuple[list, t
     order = list(rows.query.order_by) or list(rows.model._meta.ordering)
     if not all(isinstance(f, str) and not f.startswith(("-", "?")) for f in order):
         raise ValueError("page_after pages an ascending ordering of field names")
+    if any(f.split("__")[0] in rows.query.annotations for f in order):
+        raise ValueError("page_after orders by fields, not by annotations")
     if not order or order[-1] not in ("pk", rows.model._meta.pk.name):
         order.append("pk")
-    cut = rows.order_by(*order)
+    cut = rows.order_by(*order).select_related(None)
+    # The page is chosen on the bare rows: no annotation is read to order or cut them, and leaving
+    # them out spares compiling each (a page's per-row counts) a second time for the subquery.
+    cut.query.annotations = {}
     if after is not None:
         anchor = rows.model._base_manager.filter(pk=after)
 

@@ -135,14 +135,17 @@ def test_a_figure_s_records_come_a_page_at_a_time_in_its_order_with_scope_and_ye
     assert f"{bureau.general_branch.name} · 2026年" in second and f"：{DRILL_PAGE + 5} 次" in second
 
 
-def test_page_after_wants_an_ascending_ordering(bureau):
+def test_page_after_wants_an_ascending_ordering_of_fields(bureau):
     import pytest
+    from django.db.models import Value
 
     from dangjian.core.cursors import page_after
     from dangjian.organizations.models import Member
 
     with pytest.raises(ValueError):
         page_after(Member.objects.order_by("-name_key"), after=None, size=10)
+    with pytest.raises(ValueError):  # the page is cut without the annotations
+        page_after(Member.objects.annotate(n=Value(1)).order_by("n"), after=None, size=10)
     first, position = page_after(Member.objects.order_by("name_key"), after=None, size=3)
     rest, end = page_after(Member.objects.order_by("name_key"), after=position[0], size=100)
     assert end is None and [m.pk for m in first + rest] == list(Member.objects.order_by("name_key", "pk")

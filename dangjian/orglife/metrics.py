@@ -61,9 +61,13 @@ def meetings_serving(organizations: QuerySet[Organization], period: Period, form
     # United ids, not `kind = form OR EXISTS (also counted)`: the OR read every meeting of the scope's
     # period to test each (a city's 80,000 a year, 100 ms a figure); each half has its index, and
     # the figure counts the ids without reading the meetings.
-    ids = meetings.filter(kind=form).values("pk").union(meetings.filter(also_counts__kind=form).values("pk"))
-    return MetricValue(value=ids.count(), records=selectors.meeting_rows(Meeting.objects.filter(pk__in=ids))
-                       .order_by("starts_at", "id"))
+    also = meetings.filter(also_counts__kind=form).values("pk")
+    ids = meetings.filter(kind=form).values("pk").union(also)
+    # The records are read a page at a time in time order (reports' drill-down): there the OR over
+    # the period's meetings in that order stops at the page, where `id IN (the union)` sorted the
+    # scope's whole union by joining it to every meeting (city user: 90 → 10 ms a page).
+    records = meetings.filter(Q(kind=form) | Q(pk__in=also))
+    return MetricValue(value=ids.count(), records=selectors.meeting_rows(records).order_by("starts_at", "id"))
 
 
 def _register_kind(kind: MeetingKind) -> None:

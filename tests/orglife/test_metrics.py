@@ -63,3 +63,23 @@ def test_quarter_and_year_meetings_are_reminded_a_month_ahead(bureau):
     titles = [t.title for t in todos_for(bureau.users["branch_secretary"], dt.date(2026, 11, 30))]
     assert "第一党支部：本季度支部党员大会尚未记录" in titles
     assert "第一党支部：本年度组织生活会尚未记录" in titles
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, 0), tick=False)
+def test_a_meeting_figure_s_records_are_the_meetings_it_counts(bureau):
+    # Of the kind or also counted as it (once, whatever else it also served), in scope and year;
+    # the records in time order, as the drill-down pages them.
+    def record(org, kind, when, also=()):
+        return services.meeting_record(by=BY, data=MeetingInput(organization=org, kind=kind, starts_at=when,
+                                                                topics="学习", also_counts=list(also))).pk
+
+    a_day = record(bureau.branch_a, MeetingKind.THEME_DAY, at(2026, 3, 6))
+    a_general = record(bureau.branch_a, MeetingKind.GENERAL_MEETING, at(2026, 2, 6),
+                       also=[MeetingKind.THEME_DAY, MeetingKind.PARTY_LECTURE])
+    b_general = record(bureau.branch_b, MeetingKind.GENERAL_MEETING, at(2026, 5, 8), also=[MeetingKind.THEME_DAY])
+    record(bureau.branch_a, MeetingKind.GENERAL_MEETING, at(2026, 6, 5))  # served no 主题党日
+    record(bureau.branch_a, MeetingKind.THEME_DAY, at(2025, 5, 8))  # another year
+    metric = registry.get("orglife.meetings.theme_day")
+    for scope, expected in ((bureau.root, [a_general, a_day, b_general]), (bureau.branch_a, [a_general, a_day])):
+        result = metric.compute(organizations=subtree(scope), period=Period.year(2026))
+        assert result.value == len(expected) and [m.pk for m in result.records] == expected

@@ -9,14 +9,18 @@ of the key too (a rule read anew, or midnight, changes reminders without a write
 
 The audit area registers the head (`register_version`); core knows nothing of the chain. The
 cache is Django's (`settings.CACHES`): per process by default, shared when a deployment points
-CACHES at a shared backend (see README, 部署)."""
+CACHES at a shared backend (see README, 部署). A result that names people (reminders, a page of
+the member list) is `personal`: in a shared backend it is stored sealed with the field key
+(core.crypto), as the records it came from are, never as plain text in the cache table."""
 
+import pickle
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 
-from dangjian.core import rules
+from dangjian.core import crypto, rules
 
 T = TypeVar("T")
 TIMEOUT = 600  # seconds: a bound on staleness for changes made outside the services (a shell)
@@ -34,11 +38,14 @@ def data_version() -> str:
     return f"{_version() if _version else 'none'}.{rules.generation()}"
 
 
-def remember(key: str, compute: Callable[[], T]) -> T:
-    """`compute()`, or what it returned for `key` since the last write."""
+def remember(key: str, compute: Callable[[], T], *, personal: bool = False) -> T:
+    """`compute()`, or what it returned for `key` since the last write. `personal`: the result
+    names people; a shared backend stores it sealed (see the module's docstring)."""
     full_key = f"{key}:{data_version()}"
+    seal = personal and not isinstance(caches["default"], LocMemCache)  # a process's memory is no store
     found = cache.get(full_key)
-    if found is None:
-        found = compute()
-        cache.set(full_key, found, TIMEOUT)
+    if found is not None:
+        return pickle.loads(crypto.provider().decrypt_bytes(found, context=full_key)) if seal else found
+    found = compute()
+    cache.set(full_key, crypto.provider().encrypt(pickle.dumps(found), context=full_key) if seal else found, TIMEOUT)
     return found

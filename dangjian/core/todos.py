@@ -83,7 +83,7 @@ def todos_for(user, today: dt.date) -> list[Todo]:
         items = [todo for provider in _providers for todo in provider(user, today)]
         return sorted(items, key=lambda t: t.rank)
 
-    return datacache.remember(f"todos:{user.pk}:{today.isoformat()}", compute)
+    return datacache.remember(f"todos:{user.pk}:{today.isoformat()}", compute, personal=True)
 
 
 def group_todos(todos: list[Todo], *, by: str = "kind") -> list[TodoGroup]:

@@ -3,6 +3,7 @@ compute, and every write goes through a service that moves the audit chain's hea
 
 import datetime as dt
 
+from django.core.cache import caches
 from django.utils import timezone
 
 from dangjian.audit.services import Actor
@@ -55,3 +56,23 @@ def test_the_figures_page_is_kept_until_the_next_write(bureau, client_for, djang
         organization=bureau.branch_b, kind=MeetingKind.THEME_DAY, topics="学习",
         starts_at=dt.datetime(2026, 11, 20, 15, tzinfo=timezone.get_current_timezone())))
     assert int(_theme_days(client)) == before + 1
+
+
+def test_a_shared_cache_holds_reminders_sealed(bureau, settings, tmp_path, django_assert_num_queries):
+    """Reminders name people: a cache the app servers share (not a process's own memory) stores
+    them under the field key, as the records they come from are stored."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path)}}
+    user = bureau.users["party_office"]
+    first = todos_for(user, DAY)
+    stored = caches["default"].get(f"todos:{user.pk}:{DAY.isoformat()}:{datacache.data_version()}")
+    assert isinstance(stored, str) and stored.startswith("s4g1:")
+    assert REMINDER not in stored and "第二党支部" not in stored
+    with django_assert_num_queries(1):  # opened, not computed again
+        assert todos_for(user, DAY) == first
+
+
+def test_a_process_own_cache_keeps_the_result_as_is(bureau):
+    user = bureau.users["party_office"]
+    first = todos_for(user, DAY)
+    assert caches["default"].get(f"todos:{user.pk}:{DAY.isoformat()}:{datacache.data_version()}") == first

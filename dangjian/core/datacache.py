@@ -13,6 +13,7 @@ CACHES at a shared backend (see README, 部署). A result that names people (rem
 the member list) is `personal`: in a shared backend it is stored sealed with the field key
 (core.crypto), as the records it came from are, never as plain text in the cache table."""
 
+import hashlib
 import pickle
 from collections.abc import Callable
 from typing import TypeVar
@@ -23,6 +24,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from dangjian.core import crypto, rules
 
 T = TypeVar("T")
+KEY_LENGTH = 120
 TIMEOUT = 600  # seconds: a bound on staleness for changes made outside the services (a shell)
 
 _version: Callable[[], object] | None = None
@@ -41,6 +43,8 @@ def data_version() -> str:
 def remember(key: str, compute: Callable[[], T], *, personal: bool = False) -> T:
     """`compute()`, or what it returned for `key` since the last write. `personal`: the result
     names people; a shared backend stores it sealed (see the module's docstring)."""
+    if len(key) > KEY_LENGTH:  # parts taken from a request: the database backend's key is varchar(255)
+        key = f"{key[:40]}…{hashlib.blake2b(key.encode(), digest_size=16).hexdigest()}"
     full_key = f"{key}:{data_version()}"
     seal = personal and not isinstance(caches["default"], LocMemCache)  # a process's memory is no store
     found = cache.get(full_key)

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from dangjian.access import policy
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
+from dangjian.core import datacache
 from dangjian.core.cursors import after_id, page_after, page_links
 from dangjian.core.downloads import file_response
 from dangjian.core.forms import apply_service_errors, keep_current_version, mark_invalid, parse_id
@@ -497,31 +498,41 @@ def _decorate(table, *, year: int | None = None, user=None):
 
 @login_required
 def matrix(request):
-    """Organisations × months for one year: held, missing, due; each cell links onward."""
+    """Organisations × months for one year: held, missing, due; each cell links onward. The page's
+    rows are prepared once until the next write (core.datacache): most readers open the matrix
+    again and again between two meetings recorded, and preparing 100 rows is five times the
+    rest of the page."""
     orgs, scope = _scope(request, Perm.VIEW_MEETINGS)
     year = _year(request, RULES_FROM_YEAR)
-    subtree = policy.organizations_under(request.user, Perm.VIEW_MEETINGS, scope)
     after = request.GET.get("after", "")
-    page = subtree.filter(path__gt=after) if after else subtree
-    # Keyset by path: the page's paths (one more to know whether a next page exists).
-    paths = list(page.order_by("path").values_list("path", flat=True)[: MATRIX_PAGE + 1])
-    last = paths[min(len(paths), MATRIX_PAGE) - 1] if paths else ""
-    page = page.filter(path__lte=last)
     today = timezone.localdate()
-    can_record = policy.has_perm(request.user, Perm.RECORD_MEETINGS)
-    table = _decorate(selectors.compliance(page, year=year, today=today), year=year, user=request.user)
-    held, required = table.rate()
+    prepared = datacache.remember(f"matrix:{request.user.pk}:{scope.pk}:{year}:{today}:{after}",
+                                  lambda: _matrix_page(request.user, scope, year=year, after=after, today=today))
+    held, required = prepared["held"], prepared["required"]
     query = request.GET.copy()
     query.pop("after", None)
     return render(request, "orglife/matrix.html", {
         "rate": f"{held * 100 / required:.1f}%" if required else "—",
-        "table": table, "scope": scope, "year": year, "organizations": _scope_choices(orgs, scope),
+        "rows": prepared["rows"], "scope": scope, "year": year, "organizations": _scope_choices(orgs, scope),
         "years": range(today.year, RULES_FROM_YEAR - 1, -1), "months": range(1, 13), "held": held, "required": required,
-        "next_url": f"?{query.urlencode()}&after={last}" if len(paths) > MATRIX_PAGE else "",
+        "next_url": f"?{query.urlencode()}&after={prepared['last']}" if prepared["more"] else "",
         "rules": orglife_rules.requirements(min(today, dt.date(year, 12, 31))),
-        "can_record": can_record,
         "this_month": today.month if year == today.year else None,
     })
+
+
+def _matrix_page(user, scope, *, year: int, after: str, today: dt.date) -> dict:
+    """One page of the matrix (MATRIX_PAGE organisations of `scope`'s subtree after the path
+    `after`) as the template prints it: each table row's HTML, the periods held and required."""
+    subtree = policy.organizations_under(user, Perm.VIEW_MEETINGS, scope)
+    page = subtree.filter(path__gt=after) if after else subtree
+    # Keyset by path: the page's paths (one more to know whether a next page exists).
+    paths = list(page.order_by("path").values_list("path", flat=True)[: MATRIX_PAGE + 1])
+    last = paths[min(len(paths), MATRIX_PAGE) - 1] if paths else ""
+    table = _decorate(selectors.compliance(page.filter(path__lte=last), year=year, today=today), year=year, user=user)
+    held, required = table.rate()
+    return {"rows": [row.html for row in table.rows], "held": held, "required": required, "last": last,
+            "more": len(paths) > MATRIX_PAGE}
 
 
 @login_required

@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dangjian.access import policy
+from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor
 from dangjian.core.templatetags import dangjian as tags
 from dangjian.organizations.models import Organization
-from dangjian.orglife import selectors
+from dangjian.orglife import selectors, views
 from dangjian.orglife.models import Attendance, Guest, MeetingKind
 from dangjian.orglife.paperwork import ledger as ledger_module
 from dangjian.orglife.paperwork import ledger_xlsx
@@ -71,7 +73,9 @@ def test_each_rows_month_html_is_exactly_what_the_page_shows_in_that_month(burea
     must be the same markup the page shows today."""
     response = client_for("party_office").get(reverse("orglife:matrix"), {"year": 2026})
     page = response.content.decode()
-    rows = response.context["table"].rows
+    user = bureau.users["party_office"]
+    rows = views._decorate(selectors.compliance(policy.organizations_under(user, Perm.VIEW_MEETINGS, bureau.root),
+                                                year=2026, today=dt.date(2026, 11, 30)), year=2026, user=user).rows
     assert len(rows) >= 4
     for row in rows:
         assert [m for m, _ in row.month_html] == [str(m) for m in range(1, 13)]
@@ -94,6 +98,29 @@ def test_the_calendar_still_builds_its_badges_with_the_tag(bureau, client_for, y
     create = reverse("orglife:meeting_create")
     assert f'href="{create}?organization={bureau.branch_a.pk}&amp;kind=theme_day">✗党日</a>' in page  # April
     assert f'href="{reverse("orglife:meetings")}?org={bureau.branch_a.pk}&amp;year=2026&amp;kind=theme_day">✓党日' in page
+
+
+def _matrix_body(client) -> str:
+    page = client.get(reverse("orglife:matrix"), {"year": 2026}).content.decode()
+    return page.split('<tbody>', 1)[1].split("</tbody>", 1)[0]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_matrix_page_is_kept_until_the_next_write_and_each_reader_gets_their_own(
+        bureau, client_for, year_of_meetings, django_assert_max_num_queries):
+    office, secretary, leader = (client_for(p) for p in ("party_office", "branch_secretary", "leader"))
+    before = _matrix_body(office)
+    assert 'data-state="missing" data-rule="theme_day"' in before.split(f'data-org="{bureau.branch_a.code}"')[1]
+    with django_assert_max_num_queries(9):  # session, user, grants, scope, version, menus: no compliance
+        assert _matrix_body(office) == before
+    mine = _matrix_body(secretary)
+    assert mine != before and f'data-org="{bureau.branch_b.code}"' not in mine  # not their branch's page
+    create = reverse("orglife:meeting_create")
+    assert create in before and create not in _matrix_body(leader)  # same scope, may not record
+    for month in range(1, 11):  # branch A's theme days, January to October: nothing owed is left
+        record(bureau.branch_a, K.THEME_DAY, at(2026, month, 25))
+    after = _matrix_body(office)
+    assert 'data-state="missing" data-rule="theme_day"' not in after.split(f'data-org="{bureau.branch_a.code}"')[1].split("</tr>")[0]
 
 
 # ---------------------------------------------------------------- running totals

@@ -45,7 +45,7 @@ PINNED = {
     "organizations:units": 4,        # + the units with their organisations
     "organizations:members": 7,     # + one page of members, the total, the cells' branches, the filter's organisations
     "orglife:meetings": 6,           # + scope, one page with 应到/实到, the scope selector
-    "orglife:matrix": 12,            # + scope, the page's paths, selectors.compliance (6 with a 党组: "also counts as", 民主生活会 attendance), the selector
+    "orglife:matrix": 13,            # + scope, the page's paths, selectors.compliance (6 with a 党组: "also counts as", 民主生活会 attendance), the selector
     "orglife:decisions": 6,          # + scope, the items with 应到/实到, the scope selector
     "orglife:contact_points": 8,    # + scope, one page of points with their counts, the scope selector, the form's leaders and branches
     "reports:metrics": 36,           # + scope, the selector, the data version (core.datacache), then each registered figure (one or two each; + 局长办公会, 民主评议)

@@ -43,8 +43,8 @@ def data_version() -> str:
 def remember(key: str, compute: Callable[[], T], *, personal: bool = False) -> T:
     """`compute()`, or what it returned for `key` since the last write. `personal`: the result
     names people; a shared backend stores it sealed (see the module's docstring)."""
-    if len(key) > KEY_LENGTH:  # parts taken from a request: the database backend's key is varchar(255)
-        key = f"{key[:40]}…{hashlib.blake2b(key.encode(), digest_size=16).hexdigest()}"
+    if len(key) > KEY_LENGTH or not key.isascii() or " " in key:  # parts from a request: varchar(255), no spaces
+        key = f"{key.split(':', 1)[0]}:{hashlib.blake2b(key.encode(), digest_size=16).hexdigest()}"
     full_key = f"{key}:{data_version()}"
     seal = personal and not isinstance(caches["default"], LocMemCache)  # a process's memory is no store
     found = cache.get(full_key)

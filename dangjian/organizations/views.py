@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,10 +17,11 @@ from dangjian.access import policy
 from dangjian.access.guards import get_for_change
 from dangjian.access.roles import Perm
 from dangjian.audit.services import Actor, audit_export
-from dangjian.core import uploads
+from dangjian.core import datacache, uploads
 from dangjian.core.cursors import BadCursor, decode_cursor, page_links
 from dangjian.core.downloads import file_response
 from dangjian.core.forms import form_page, parse_id
+from dangjian.core.templatetags.dangjian import org_picker
 from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
     AppointmentEndForm,
@@ -301,24 +303,37 @@ def member_list(request):
         after = decode_cursor(f.get("after"), selectors.MEMBER_CURSOR)
     except BadCursor:
         after = None  # a damaged cursor restarts at the first page
-    rows, next_position = selectors.keyset_page(members, after=after, size=PAGE_SIZE)
-    selectors.label_organizations([m.organization for m in rows])
-    for m in rows:  # decided from the cached grants: no query per row
-        m.numbers = selectors.member_numbers(request.user, m)
+    organizations = policy.organizations(request.user).filter(dissolved_on__isnull=True).order_by("path")
+
+    def prepare() -> dict:
+        rows, next_position = selectors.keyset_page(members, after=after, size=PAGE_SIZE)
+        selectors.label_organizations([m.organization for m in rows])
+        for m in rows:  # decided from the cached grants: no query per row
+            m.numbers = selectors.member_numbers(request.user, m)
+        return {"rows": render_to_string("organizations/_member_rows.html", {"members": rows}),
+                "next": next_position, "total": selectors.member_total(members),
+                "picker": org_picker("organization", organizations, scope, empty="全部党组织")}
+
+    # A page is kept until the next write (core.datacache), per reader, filters and position: the
+    # list is opened and paged far more often than members change. A search by name is typed once:
+    # computed, not kept. The rows show numbers, so a shared cache holds them sealed (personal).
+    if f.get("q"):
+        page = prepare()
+    else:
+        page = datacache.remember(
+            f"members:{request.user.pk}:{getattr(scope, 'pk', '')}:{f.get('category') or ''}:{status}:{after}",
+            prepare, personal=True)
     query = request.GET.copy()
     query.pop("after", None)
-    context = {
-        "members": rows, "filters": filters, "scope": scope, "status": status,
-        "total": selectors.member_total(members),
-        "organizations": policy.organizations(request.user).filter(dissolved_on__isnull=True).order_by("path"),
-        **page_links(request.GET, next_position, at_start=after is None),
+    return render(request, "organizations/members.html", {
+        "rows": page["rows"], "picker": page["picker"], "total": page["total"],
+        "filters": filters, "scope": scope, "status": status,
+        **page_links(request.GET, page["next"], at_start=after is None),
         "can_create": policy.has_perm(request.user, Perm.MANAGE_MEMBERS),
         "can_export": policy.has_perm(request.user, Perm.EXPORT_MEMBERS),
         "can_import": policy.has_perm(request.user, Perm.IMPORT_WORKBOOK),
         "export_query": query.urlencode(),
-    }
-    template = "organizations/_member_rows.html" if request.htmx and request.GET.get("more") else "organizations/members.html"
-    return render(request, template, context)
+    })
 
 
 @login_required

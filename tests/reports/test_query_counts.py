@@ -43,7 +43,7 @@ PAGES = {
 PINNED = {
     "organizations:tree": 5,         # + the count of organisations at each depth, the first levels with their counts and secretaries
     "organizations:units": 4,        # + the units with their organisations
-    "organizations:members": 7,     # + one page of members, the total, the cells' branches, the filter's organisations
+    "organizations:members": 8,     # + the data version (core.datacache), one page of members, the total, the cells' branches, the filter's organisations
     "orglife:meetings": 6,           # + scope, one page with 应到/实到, the scope selector
     "orglife:matrix": 13,            # + scope, the page's paths, selectors.compliance (6 with a 党组: "also counts as", 民主生活会 attendance), the selector
     "orglife:decisions": 6,          # + scope, the items with 应到/实到, the scope selector

@@ -12,8 +12,9 @@ round by round (the default connection is switched between them; the switch is n
 prints for each page and user: the queries at bureau and city scale (they must be equal: a
 difference is a per-row query), the median time at each, and city/bureau. The home page and the
 metrics page are measured twice: as served (reminders and figures kept until the next write,
-core.datacache) and ", computed" (the cache emptied before each request, as after a write); the
-query counts are always those of the computed page. The log-in page (anonymous
+core.datacache) and ", computed" (the cache emptied before each request, as after a write); so are
+the member list and the compliance matrix, whose prepared pages are kept the same way. The query
+counts are always those of the computed page. The log-in page (anonymous
 GET) is timed in the same rounds: requests/s of the member list and the compliance matrix are given
 as a share of its rate. With --explain, the plans of /api/meetings (city user) and the secretary's
 member list at city scale are printed (EXPLAIN, or EXPLAIN QUERY PLAN on SQLite). With --write the
@@ -44,10 +45,12 @@ def pages(year: int, ids: dict) -> list[tuple[str, str]]:
         ("home", "/"),
         ("home, computed", "/"),
         ("member list", "/organizations/members/"),
+        ("member list, computed", "/organizations/members/"),
         ("member detail", f"/organizations/members/{ids['member']}/"),
         ("organisation tree", "/organizations/"),
         ("meeting list", f"/orglife/?year={year}"),
         ("compliance matrix", f"/orglife/matrix/?year={year}"),
+        ("compliance matrix, computed", f"/orglife/matrix/?year={year}"),
         ("contact points", f"/orglife/contact-points/?year={year}"),
         ("metrics", f"/reports/metrics/?year={year}"),
         ("metrics, computed", f"/reports/metrics/?year={year}"),
@@ -212,13 +215,20 @@ def main() -> int:
     login = {site.label: median[(site.label, "log-in page", "anonymous")] for site in sites}
     throughput = ["", "Requests/s as a share of the log-in page's (same database, same rounds):", "",
                   "| page | user | bureau | city |", "|---|---|---|---|"]
-    for label in ("member list", "compliance matrix"):
+    for label in ("member list", f"member list{COMPUTED}", "compliance matrix", f"compliance matrix{COMPUTED}"):
         for role, _ in USERS:
             throughput.append(f"| {label} | {role} | "
                               + " | ".join(f"{login[s.label] / median[(s.label, label, role)]:.3f}" for s in sites)
                               + " |")
     throughput.append("")
     throughput.append(f"log-in page: {login['bureau']:.1f} ms (bureau), {login['city']:.1f} ms (city).")
+    throughput += ["", "The city-wide user against the bureau's party office, both on the city database (goal: home,",
+                   "tree and lists within 2 ×):", "", "| page | ms city user | ms bureau user | city user / bureau user |",
+                   "|---|---|---|---|"]
+    for label, _url, role in cases:
+        if role == "city":
+            c, b = median[("city", label, "city")], median[("city", label, "bureau")]
+            throughput.append(f"| {label} | {c:.0f} | {b:.0f} | {c / b:.2f} |")
 
     header = [f"### {engine}{' — ' + args.label if args.label else ''}", "",
               f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {platform.node()}: {platform.processor() or platform.machine()}, "

@@ -154,7 +154,8 @@ class TreePicker(forms.Select):
     value only (so the form still works without JavaScript) and a search box before it whose
     matches (at most 20, read through the access policy with `search`'s permission) replace the
     options. The form validates the value against its own queryset either way. One query for the
-    choices (at most PICKER_FULL + 1 rows), one more for the chosen value when the list is long."""
+    choices (at most PICKER_FULL + 1 rows), one more for the chosen value when the list is long and
+    its first rows do not hold it."""
 
     search: dict | None = None  # {"perm": …, "kinds": "branch,cell", "live": "1"}: set by TreeNodeChoiceField.searchable
 
@@ -166,8 +167,9 @@ class TreePicker(forms.Select):
         head = list(queryset[: PICKER_FULL + 1])
         chosen_ids = [pk for pk in (parse_id(v) for v in value) if pk is not None]
         self.long = len(head) > PICKER_FULL
-        if self.long:
-            head = list(queryset.filter(pk__in=chosen_ids)) if chosen_ids else []
+        if self.long:  # the chosen values only, read again unless the first rows hold them (a scope's top)
+            shown = [obj for obj in head if obj.pk in chosen_ids]
+            head = shown if len(shown) == len(set(chosen_ids)) else list(queryset.filter(pk__in=chosen_ids))
         blank = [("", iterator.field.empty_label)] if iterator.field.empty_label is not None else []
         original, self.choices = self.choices, blank + [iterator.choice(obj) for obj in head]
         try:

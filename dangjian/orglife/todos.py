@@ -4,7 +4,7 @@ members who have missed 组织生活 for months (党章 第九条: six months is
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, Max, Min, OuterRef, Q
+from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,13 +77,18 @@ def lapsed_members(user, today: dt.date) -> list[Lapse]:
     scope = policy.members(user, Perm.RECORD_MEETINGS).filter(status=Member.Status.ACTIVE)
     # Most members were at a meeting in the last LAPSE_WARN_MONTHS: they cannot be flagged, so they
     # are left out before anything is aggregated (the aggregate then reads the few others' rows,
-    # not the scope's whole attendance history: a city's 2.4 million rows). NOT EXISTS, not NOT IN:
-    # PostgreSQL then anti-joins from the scope's members (NOT IN hashed the city's recent rows).
+    # not the scope's whole attendance history: a city's 2.4 million rows). Those left out are the
+    # ones present (or excused) at the scope's own meetings lately: one read of those meetings'
+    # attendance through the meetings' (organisation, time) index, the size of the scope. A
+    # correlated NOT EXISTS per member walked each member's attendance back from its first row
+    # (city user 177 → 12 ms on SQLite at scale 0.1). Someone seen lately only elsewhere is not
+    # left out, and their whole attendance below tells that they did not lapse.
     recent = dt.datetime.combine(add_months(today, -LAPSE_WARN_MONTHS) + dt.timedelta(days=1), dt.time.min,
                                  tzinfo=timezone.get_current_timezone())
     recently_accounted = Attendance.objects.filter(Q(present=True) | Q(absence_reason__in=EXCUSED),
-                                                   member_id=OuterRef("pk"), meeting__starts_at__gte=recent)
-    members = (scope.filter(~Exists(recently_accounted))
+                                                   meeting__starts_at__gte=recent,
+                                                   meeting__organization__in=scope.values("organization_id"))
+    members = (scope.exclude(pk__in=recently_accounted.values("member_id"))
                .only("pk", "name", "name_key", "organization")
                .annotate(last_accounted=Max("attendances__meeting__starts_at", filter=accounted),
                          last_expected=Max("attendances__meeting__starts_at"),

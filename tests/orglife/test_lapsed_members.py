@@ -108,3 +108,16 @@ def test_the_warning_starts_at_three_whole_months(bureau):
     assert (lapse.member, lapse.since, lapse.months) == (member, dt.date(2026, 8, 30), 3)
     _meeting(bureau.branch_b, dt.date(2026, 8, 31))
     assert lapsed_members(bureau.users["party_office"], TODAY) == []
+
+
+def test_a_meeting_attended_outside_the_readers_scope_still_counts(bureau, absent):
+    """李四 also sits on 局机关党委 (outside 第二党支部's secretary's scope): attending its committee
+    meeting on 10 November is organisational life, so the branch's secretary is not told he lapsed.
+    (The query leaves out first those seen at the scope's own meetings lately; everyone else's
+    attendance is read whole, wherever they attended.)"""
+    life.meeting_record(by=BY, data=MeetingInput(
+        organization=bureau.committee, kind=MeetingKind.COMMITTEE_MEETING, topics="研究工作",
+        starts_at=dt.datetime(2026, 11, 10, 15, tzinfo=TZ)))
+    assert absent.pk in Attendance.objects.filter(meeting__organization=bureau.committee).values_list("member_id", flat=True)
+    assert _lapse_todos(bureau.users["sibling_secretary"]) == []
+    assert lapsed_members(bureau.users["sibling_secretary"], TODAY) == []

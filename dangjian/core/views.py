@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from dangjian.core.forms import parse_id
-from dangjian.core.todos import GROUPINGS, PAGE_SIZE, filter_todos, summarise, todos_for
+from dangjian.core.todos import GROUPINGS, PAGE_SIZE, filter_todos, summary_for, todos_for
 
 
 def _grouping(request) -> str:
@@ -18,7 +18,7 @@ def home(request):
     and counts by kind or by organisation, each linking to its reminders on the to-do page."""
     today = timezone.localdate()
     by = _grouping(request)
-    summary = summarise(todos_for(request.user, today), by=by)
+    summary = summary_for(request.user, today, by=by)
     return render(request, "core/home.html", {
         "summary": summary, "by": by, "groupings": GROUPINGS, "today": today,
     })

@@ -58,10 +58,10 @@ def test_anonymous_visitor_gets_the_404_with_a_way_to_log_in(db):
 
 
 def test_a_refusal_answers_the_chinese_403_with_its_reason(client_for, monkeypatch):
-    def refuse(user, today):
+    def refuse(user, today, **kwargs):
         raise NotYours("您无权记录“第二党支部”的会议。")
 
-    monkeypatch.setattr("dangjian.core.views.todos_for", refuse)
+    monkeypatch.setattr("dangjian.core.views.summary_for", refuse)
     response = client_for("branch_secretary").get(reverse("home"))
     html = _html(response)
     assert response.status_code == 403
@@ -70,10 +70,10 @@ def test_a_refusal_answers_the_chinese_403_with_its_reason(client_for, monkeypat
 
 
 def test_a_bare_permission_denied_answers_the_403_without_a_reason(client_for, monkeypatch):
-    def refuse(user, today):
+    def refuse(user, today, **kwargs):
         raise PermissionDenied
 
-    monkeypatch.setattr("dangjian.core.views.todos_for", refuse)
+    monkeypatch.setattr("dangjian.core.views.summary_for", refuse)
     response = client_for("leader").get(reverse("home"))
     assert response.status_code == 403 and "您无权进行此操作" in _html(response)
 
@@ -96,7 +96,7 @@ def test_a_stale_form_answers_the_chinese_csrf_page(bureau):
 
 
 def test_a_crash_answers_the_chinese_500(client_for, monkeypatch):
-    monkeypatch.setattr("dangjian.core.views.todos_for", _boom)
+    monkeypatch.setattr("dangjian.core.views.summary_for", _boom)
     client = client_for("party_office")
     client.raise_request_exception = False
     response = client.get(reverse("home"))

@@ -151,7 +151,7 @@ def test_the_500_page_has_the_csp_and_no_inline_code(db, settings, client_for, m
     def boom(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("dangjian.core.views.todos_for", boom)
+    monkeypatch.setattr("dangjian.core.views.summary_for", boom)
     client = client_for("party_office")
     client.raise_request_exception = False
     response = client.get(reverse("home"))

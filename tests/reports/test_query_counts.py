@@ -49,7 +49,7 @@ PINNED = {
     "orglife:decisions": 6,          # + scope, the items with 应到/实到, the scope selector
     "orglife:contact_points": 8,    # + scope, one page of points with their counts, the scope selector, the form's leaders and branches
     "reports:metrics": 36,           # + scope, the selector, the data version (core.datacache), then each registered figure (one or two each; + 局长办公会, 民主评议)
-    "home": 12,                      # + the data version (core.datacache), each area's to-dos (the tree rows; compliance's 6; the lapsed members 1)
+    "home": 13,                      # + the data version for the summary and for the reminders (core.datacache), each area's to-dos (the tree rows; compliance's 6; the lapsed members 1)
     "todos": 12,                     # the same reminders as home's, paged in Python
     "access:users": 5,               # + the authenticator, the accounts with their roles
     "access:roles": 8,              # + the authenticator, the grants, and the form's accounts, organisations and units

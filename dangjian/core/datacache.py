@@ -48,8 +48,13 @@ def remember(key: str, compute: Callable[[], T], *, personal: bool = False) -> T
     full_key = f"{key}:{data_version()}"
     seal = personal and not isinstance(caches["default"], LocMemCache)  # a process's memory is no store
     found = cache.get(full_key)
+    if found is not None and not seal:
+        return found
     if found is not None:
-        return pickle.loads(crypto.provider().decrypt_bytes(found, context=full_key)) if seal else found
+        try:
+            return pickle.loads(crypto.provider().decrypt_bytes(found, context=full_key))
+        except crypto.DecryptionError:  # sealed under a key no longer configured: computed afresh
+            pass
     found = compute()
     cache.set(full_key, crypto.provider().encrypt(pickle.dumps(found), context=full_key) if seal else found, TIMEOUT)
     return found

@@ -96,3 +96,14 @@ def test_the_home_summary_is_kept_without_the_reminders_read_back(bureau, django
         assert summary_for(user, DAY) == first
     monkeypatch.undo()
     assert summary_for(user, DAY, by="organization").groups[0].key.startswith("org:")  # its own key
+
+
+def test_a_sealed_result_under_a_key_no_longer_configured_is_computed_afresh(bureau, settings, tmp_path):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path)}}
+    user = bureau.users["party_office"]
+    first = todos_for(user, DAY)
+    key = f"todos:{user.pk}:{DAY.isoformat()}:{datacache.data_version()}"
+    stored = caches["default"].get(key)
+    caches["default"].set(key, stored.replace(":", ":x", 1))  # another key id: as after the old key was removed
+    assert todos_for(user, DAY) == first

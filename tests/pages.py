@@ -15,5 +15,6 @@ def member_rows(response) -> dict[int, str]:
 
 def listed_members(response) -> list[Member]:
     """The members the list shows, in page order."""
-    found = Member.objects.in_bulk(list(member_rows(response)))
-    return [found[pk] for pk in member_rows(response)]
+    order = list(member_rows(response))
+    found = Member.objects.in_bulk(order)
+    return [found[pk] for pk in order]

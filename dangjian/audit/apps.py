@@ -10,5 +10,5 @@ class AuditConfig(AppConfig):
         from dangjian.audit.models import AuditHead
         from dangjian.core import datacache
 
-        # Every write appends to the chain: its head's number is the records' version.
-        datacache.register_version(lambda: AuditHead.objects.values_list("seq", flat=True).first() or 0)
+        # Every write appends to the chain: the head counts those that changed records.
+        datacache.register_version(lambda: AuditHead.objects.values_list("data_seq", flat=True).first() or 0)

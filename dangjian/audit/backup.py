@@ -25,6 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -124,6 +125,7 @@ def backup_restore(*, by: Actor, path: Path) -> BackupFile:
             raise BackupError(_not_a_backup(path, head, "SQLite"))
         _sqlite_restore(path)
     ContentType.objects.clear_cache()  # ids may differ from what this process cached
+    cache.clear()  # results kept under the records' version (core.datacache): the restored version may repeat one
     digest = file_sm3(path)
     audit_record(by=by, action="backup.restore", note=f"从备份 {path.name} 恢复（SM3 {digest[:16]}…）")
     return BackupFile(path, path.stat().st_size, digest, time.monotonic() - started)

@@ -53,6 +53,9 @@ class AuditHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     mac = models.CharField(max_length=64, default="0" * 64)
     head_mac = models.CharField(max_length=64, blank=True, default="")
+    # How many appends changed records (all but services.READS: log-ins, searches, exports): the
+    # records' version for results kept until the next write (core.datacache). Outside the MACs.
+    data_seq = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [models.CheckConstraint(name="audit_head_single_row", condition=models.Q(id=1))]

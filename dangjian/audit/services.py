@@ -289,7 +289,9 @@ def audit_record_many(*, by: Actor, items: list[AuditItem]) -> list[AuditEntry]:
             entries.append(entry)
         AuditEntry.objects.bulk_create(entries, batch_size=500)
         head.seq, head.mac, head.head_mac = seq, mac, head_mac(seq, mac)
-        head.save(update_fields=["seq", "mac", "head_mac"])
+        if any(item.action not in READS for item in items):
+            head.data_seq += 1
+        head.save(update_fields=["seq", "mac", "head_mac", "data_seq"])
     return entries
 
 
@@ -392,6 +394,14 @@ EXPORTS = {
     "minutes": ("minutes.export", "会议记录", "条"),
     "attachment": ("attachment.export", "会议附件", "个"),
 }
+# Entries that record a reading or a session, not a change of records: they leave the records'
+# version (AuditHead.data_seq) alone, so a log-in, a failed one (anyone may send those), a search
+# or an export does not throw away every result kept until the next write (core.datacache).
+# Any other action, one added later included, moves it.
+READS = frozenset({
+    "auth.login", "auth.logout", "auth.login_failed", "auth.login_refused", "auth.otp_verify", "auth.otp_failed",
+    "audit.search", "member.reveal_id_number", "backup.create", *(action for action, _noun, _unit in EXPORTS.values()),
+})
 
 
 def audit_export(*, by: Actor, what: str, obj=None, count: int | None = None, masked: bool | None,

@@ -205,3 +205,13 @@ class TreeNodeChoiceField(forms.ModelChoiceField):
         `kinds`, not dissolved when `live`. Say what the form's queryset holds: a match outside it is
         refused by the form."""
         self.widget.search = {"perm": str(perm), "kinds": ",".join(sorted(kinds)), "live": "1" if live else ""}
+
+
+def org_picker_html(name: str, organizations, chosen, *, perm: str = "", label: str = "党组织",
+                    empty: str | None = None) -> str:
+    """An organisation <select> for a filter form (GET), bounded as a form's TreePicker is: the
+    whole list while short, else the chosen organisation and a search box (matches among those on
+    which the reader holds `perm`). `empty`: the label of a "no choice" option, if any."""
+    field = TreeNodeChoiceField(queryset=organizations, required=empty is None, empty_label=empty)
+    field.searchable(perm)
+    return field.widget.render(name, getattr(chosen, "pk", None), attrs={"class": "form-select", "aria-label": label})

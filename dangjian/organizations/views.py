@@ -20,8 +20,7 @@ from dangjian.audit.services import Actor, audit_export
 from dangjian.core import datacache, uploads
 from dangjian.core.cursors import BadCursor, decode_cursor, page_links
 from dangjian.core.downloads import file_response
-from dangjian.core.forms import form_page, parse_id
-from dangjian.core.templatetags.dangjian import org_picker
+from dangjian.core.forms import form_page, org_picker_html, parse_id
 from dangjian.organizations import selectors, services
 from dangjian.organizations.forms import (
     AppointmentEndForm,
@@ -312,7 +311,7 @@ def member_list(request):
             m.numbers = selectors.member_numbers(request.user, m)
         return {"rows": render_to_string("organizations/_member_rows.html", {"members": rows}),
                 "next": next_position, "total": selectors.member_total(members),
-                "picker": org_picker("organization", organizations, scope, empty="全部党组织")}
+                "picker": org_picker_html("organization", organizations, scope, empty="全部党组织")}
 
     # A page is kept until the next write (core.datacache), per reader, filters and position: the
     # list is opened and paged far more often than members change. A search by name is typed once:

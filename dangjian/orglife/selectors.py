@@ -241,7 +241,8 @@ def compliance(organizations: QuerySet[Organization], *, year: int, today: dt.da
                 sums = held_by.get((pk, form), zero)
                 held = sums[month] - sums[first - 1]
                 vias = via_by.get((pk, form))  # most cells have none: no list built for them (a city: 74,000)
-                notes = [_via(main, day) for day, main, _covers in vias if period_start <= day <= period_end] if vias else []
+                notes = ([_via(main, day) for day, main, _covers in vias if period_start <= day <= period_end]
+                         if vias else [])
             live = live_all_year or _live_for_most_of(org, period_start, period_end)
             if live and req.when == "has_committee" and len(posts_on(pk, period_end)) < COMMITTEE_MINIMUM:
                 live = False

@@ -90,7 +90,7 @@ def lapsed_members(user, today: dt.date) -> list[Lapse]:
     else:
         # SQLite runs a NOT EXISTS per member walking the member's attendance from its first row
         # (city user 177 ms at scale 0.1): instead, NOT IN those present (or excused) at the scope's
-        # own meetings lately, read once through the meetings' (organisation, time) index (12 ms).
+        # own meetings lately, read once through the meetings' (organisation, kind, time) index (12 ms).
         # Someone seen lately only elsewhere is not left out; their whole attendance below tells.
         scope = scope.exclude(pk__in=Attendance.objects.filter(
             seen, meeting__starts_at__gte=recent,

@@ -506,7 +506,7 @@ def matrix(request):
     year = _year(request, RULES_FROM_YEAR)
     after = request.GET.get("after", "")
     today = timezone.localdate()
-    prepared = datacache.remember(f"matrix:{request.user.pk}:{scope.pk}:{year}:{today}:{after}",
+    prepared = datacache.remember(f"matrix:{request.user.pk}:{scope.pk}:{year}:{today.isoformat()}:{after}",
                                   lambda: _matrix_page(request.user, scope, year=year, after=after, today=today))
     held, required = prepared["held"], prepared["required"]
     query = request.GET.copy()

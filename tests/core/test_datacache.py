@@ -3,11 +3,14 @@ compute, and every write goes through a service that moves the audit chain's hea
 
 import datetime as dt
 
+import pytest
 from django.core.cache import caches
+from django.test import Client
 from django.utils import timezone
 
-from dangjian.audit.services import Actor
-from dangjian.core import datacache
+from dangjian.audit.models import AuditEntry
+from dangjian.audit.services import Actor, audit_export, audit_record
+from dangjian.core import datacache, rules
 from dangjian.core.todos import group_todos, summary_for, todos_for
 from dangjian.orglife import services as life
 from dangjian.orglife.models import MeetingKind
@@ -65,7 +68,7 @@ def test_a_shared_cache_holds_reminders_sealed(bureau, settings, tmp_path, djang
                                    "LOCATION": str(tmp_path)}}
     user = bureau.users["party_office"]
     first = todos_for(user, DAY)
-    stored = caches["default"].get(f"todos:{user.pk}:{DAY.isoformat()}:{datacache.data_version()}")
+    stored = caches["default"].get(datacache.slot(f"todos:{user.pk}:{DAY.isoformat()}"))
     assert isinstance(stored, str) and stored.startswith("s4g1:")
     assert REMINDER not in stored and "第二党支部" not in stored
     with django_assert_num_queries(1):  # opened, not computed again
@@ -75,7 +78,8 @@ def test_a_shared_cache_holds_reminders_sealed(bureau, settings, tmp_path, djang
 def test_a_process_own_cache_keeps_the_result_as_is(bureau):
     user = bureau.users["party_office"]
     first = todos_for(user, DAY)
-    assert caches["default"].get(f"todos:{user.pk}:{DAY.isoformat()}:{datacache.data_version()}") == first
+    kept = caches["default"].get(datacache.slot(f"todos:{user.pk}:{DAY.isoformat()}"))
+    assert kept == (datacache.FORMAT, datacache.data_version(), first)
 
 
 def test_the_home_summary_is_kept_without_the_reminders_read_back(bureau, django_assert_num_queries, monkeypatch):
@@ -103,7 +107,62 @@ def test_a_sealed_result_under_a_key_no_longer_configured_is_computed_afresh(bur
                                    "LOCATION": str(tmp_path)}}
     user = bureau.users["party_office"]
     first = todos_for(user, DAY)
-    key = f"todos:{user.pk}:{DAY.isoformat()}:{datacache.data_version()}"
+    key = datacache.slot(f"todos:{user.pk}:{DAY.isoformat()}")
     stored = caches["default"].get(key)
     caches["default"].set(key, stored.replace(":", ":x", 1))  # another key id: as after the old key was removed
     assert todos_for(user, DAY) == first
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_slot_another_release_wrote_is_computed_afresh(bureau, settings, tmp_path, shared):
+    """A rolling deploy: the cache holds what the previous release kept (another shape, unsealed)."""
+    if shared:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                       "LOCATION": str(tmp_path)}}
+    user = bureau.users["party_office"]
+    first = todos_for(user, DAY)
+    for old in ([("a", "list")], ("x", "y"), "s4g1:garbage", 42):
+        caches["default"].set(datacache.slot(f"todos:{user.pk}:{DAY.isoformat()}"), old)
+        assert todos_for(user, DAY) == first
+
+
+def test_one_slot_per_key_the_newer_result_replacing_the_older(bureau):
+    user = bureau.users["party_office"]
+    todos_for(user, DAY)
+    life.meeting_record(by=Actor.system("test"), data=MeetingInput(
+        organization=bureau.branch_b, kind=MeetingKind.THEME_DAY, topics="学习",
+        starts_at=dt.datetime(2026, 11, 20, 15, tzinfo=timezone.get_current_timezone())))
+    second = todos_for(user, DAY)
+    kept = caches["default"].get(datacache.slot(f"todos:{user.pk}:{DAY.isoformat()}"))
+    assert kept == (datacache.FORMAT, datacache.data_version(), second)
+    assert sum(1 for k in caches["default"]._cache if "todos:" in k) == 1
+
+
+def test_logging_in_searching_and_exporting_leave_the_version_a_write_moves_it(bureau, client_for):
+    before = datacache.data_version()
+    client_for("party_office")  # a log-in
+    anonymous = Client()
+    anonymous.post("/accounts/login/", {"username": "dangban", "password": "wrong"})  # a failed one
+    audit_export(by=Actor.system("test"), what="roster", count=3, masked=True)
+    audit_record(by=Actor.system("test"), action="audit.search", note="查询")
+    assert AuditEntry.objects.filter(action__in=["auth.login", "auth.login_failed", "member.export"]).count() >= 3
+    assert datacache.data_version() == before
+    audit_record(by=Actor.system("test"), action="something.new", note="未列入 READS 的操作")
+    assert datacache.data_version() != before
+
+
+@pytest.mark.parametrize("key", ["matrix:1:2:2026:2026-12-03:" + "0001" * 40, "members:1:::active:('yang2杨', 24)",
+                                 "matrix:1:2:2026:2026-12-03:a\nb", "m a t r i x"])
+def test_keys_from_requests_become_plain_bounded_slots(key):
+    name = datacache.slot(key)
+    assert datacache.SAFE_KEY.fullmatch(name) and len(name) <= datacache.KEY_LENGTH
+    assert name != datacache.slot(key + "x")
+    assert datacache.slot("todos:3:2026-12-03") == "todos:3:2026-12-03"  # a plain key as it is
+
+
+def test_the_rules_generation_is_a_digest_of_the_rules(rule_value):
+    first = rules.generation()
+    rules.reload()
+    assert rules.generation() == first  # the same rules read again: the same results serve
+    rule_value("member.lapse_months", 5)
+    assert rules.generation() != first

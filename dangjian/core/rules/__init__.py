@@ -18,6 +18,7 @@ process (they change with a deployment, not at run time).
 """
 
 import datetime as dt
+import hashlib
 import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -167,11 +168,13 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda r: (r.code, r.effective_from, LAYER_ORDER[r.layer])))
 
 
-_generation = 0  # how many times the rules have been read: results computed from them are keyed by it
+_generation = ""  # a digest of the rules in force: results computed from them are kept under it
 
 
-def generation() -> int:
-    """A number that changes whenever the rules are read afresh (`reload`, a test's override)."""
+def generation() -> str:
+    """A digest of the rules as read (`reload`, a test's override): the same in every process
+    that read the same rules, different once any rule differs (an override file changed and the
+    app servers restarted one by one share a cache: neither reads the other's results)."""
     _by_code()
     return _generation
 
@@ -179,9 +182,10 @@ def generation() -> int:
 @cache
 def _by_code() -> dict[str, tuple[Rule, ...]]:
     global _generation
-    _generation += 1
+    rules = all_rules()
+    _generation = hashlib.blake2b(repr(rules).encode(), digest_size=8).hexdigest()
     index: dict[str, list[Rule]] = {}
-    for r in all_rules():
+    for r in rules:
         index.setdefault(r.code, []).append(r)
     return {code: tuple(entries) for code, entries in index.items()}
 

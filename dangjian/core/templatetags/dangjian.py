@@ -11,14 +11,10 @@ register = template.Library()
 
 @register.simple_tag
 def org_picker(name: str, organizations, chosen, perm: str = "", label: str = "党组织", empty: str | None = None):
-    """An organisation <select> for a filter form (GET), bounded as a form's TreePicker is: the
-    whole list while short, else the chosen organisation and a search box (matches among those on
-    which the reader holds `perm`). `empty`: the label of a "no choice" option, if any."""
-    from dangjian.core.forms import TreeNodeChoiceField
+    """An organisation <select> for a filter form (GET): core.forms.org_picker_html."""
+    from dangjian.core.forms import org_picker_html
 
-    field = TreeNodeChoiceField(queryset=organizations, required=empty is None, empty_label=empty)
-    field.searchable(perm)
-    return field.widget.render(name, getattr(chosen, "pk", None), attrs={"class": "form-select", "aria-label": label})
+    return org_picker_html(name, organizations, chosen, perm=perm, label=label, empty=empty)
 
 
 @register.filter

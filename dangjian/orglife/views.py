@@ -2,6 +2,7 @@
 comes through the access policy."""
 
 import datetime as dt
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -47,6 +48,7 @@ from dangjian.orglife.models import (
 )
 
 MATRIX_PAGE = 100
+PATH = re.compile(rf"(?:[0-9A-Z]{{{Organization.steplen}}})*")  # a treebeard path (the matrix's page anchor)
 LIST_PAGE = 50
 SHORT_LABELS = {
     "general_meeting": "大会", "committee_meeting": "支委", "cell_meeting": "小组", "party_lecture": "党课",
@@ -505,6 +507,8 @@ def matrix(request):
     orgs, scope = _scope(request, Perm.VIEW_MEETINGS)
     year = _year(request, RULES_FROM_YEAR)
     after = request.GET.get("after", "")
+    if not PATH.fullmatch(after):  # a tree path or nothing: anything else starts at the first page
+        after = ""
     today = timezone.localdate()
     prepared = datacache.remember(f"matrix:{request.user.pk}:{scope.pk}:{year}:{today.isoformat()}:{after}",
                                   lambda: _matrix_page(request.user, scope, year=year, after=after, today=today))

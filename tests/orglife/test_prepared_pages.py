@@ -193,3 +193,13 @@ def test_a_missing_badge_links_to_the_form_only_where_the_reader_may_record(bure
     assert 'data-state="missing"' in row("BA") and 'data-state="missing"' in row("BB")
     assert "meetings/new/?organization=" in row("BA")
     assert "meetings/new/" not in row("BB")
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("after", ["x\ny", "0001'--", "000"])
+def test_a_matrix_anchor_that_is_no_tree_path_starts_at_the_first_page(bureau, client_for, year_of_meetings, after):
+    client = client_for("party_office")
+    first = _matrix_body(client)
+    response = client.get(reverse("orglife:matrix"), {"year": 2026, "after": after})
+    assert response.status_code == 200
+    assert response.content.decode().split("<tbody>", 1)[1].split("</tbody>", 1)[0] == first

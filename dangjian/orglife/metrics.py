@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -63,10 +64,13 @@ def meetings_serving(organizations: QuerySet[Organization], period: Period, form
     # the figure counts the ids without reading the meetings.
     also = meetings.filter(also_counts__kind=form).values("pk")
     ids = meetings.filter(kind=form).values("pk").union(also)
-    # The records are read a page at a time in time order (reports' drill-down): there the OR over
-    # the period's meetings in that order stops at the page, where `id IN (the union)` sorted the
-    # scope's whole union by joining it to every meeting (city user: 90 → 10 ms a page).
-    records = meetings.filter(Q(kind=form) | Q(pk__in=also))
+    # The records are read a page at a time in time order (reports' drill-down). PostgreSQL: the OR
+    # over the period's meetings in that order stops at the page, where `id IN (the union)` sorted
+    # the scope's whole union (city user 74 → 9 ms a page at scale 1). SQLite plans the OR from the
+    # (kind, starts_at) index, the whole city's meetings of the kind, and keeps the scope's (a
+    # bureau's page 14 ms): the union starts from the scope's (organisation, kind, time) index (2 ms).
+    records = meetings.filter(Q(kind=form) | Q(pk__in=also)) if connection.vendor == "postgresql" else \
+        meetings.filter(pk__in=ids)
     return MetricValue(value=ids.count(), records=selectors.meeting_rows(records).order_by("starts_at", "id"))
 
 

@@ -107,7 +107,8 @@ def page_after(rows: QuerySet, *, after: int | None, size: int) -> tuple[list, t
     id = after)`, uncorrelated subqueries evaluated once), so the cursor is the id whatever the
     ordering's types. The ordering must be fields in ascending order that are never NULL; the id
     breaks ties. An id from outside the caller's list only moves them within it (the page is cut
-    from `rows`); an id that no longer exists gives an empty page.
+    from `rows`). An anchor deleted since its page was shown leaves nothing to compare with: the
+    list starts again at its first page (one query more, only when a page after an anchor is empty).
 
     The page is cut on the bare rows (their ids in order, LIMIT size + 1) and only the rows kept
     are read with `rows`' annotations, in the same query: per-row counts are computed for the page
@@ -134,6 +135,8 @@ def page_after(rows: QuerySet, *, after: int | None, size: int) -> tuple[list, t
             later |= Q(**{f: at(f) for f in order[:i]}, **{f"{field}__gt": at(field)})
         cut = cut.filter(later)
     page = list(rows.filter(pk__in=cut.values("pk")[: size + 1]).order_by(*order))
+    if not page and after is not None and not rows.model._base_manager.filter(pk=after).exists():
+        return page_after(rows, after=None, size=size)
     return page[:size], ((page[size - 1].pk,) if len(page) > size else None)
 
 

@@ -185,3 +185,17 @@ def test_a_page_of_contact_points_is_cut_before_its_attendance_is_counted(bureau
     assert len(rows) == 3 and position == (rows[-1].pk,)
     rest, end = page_after(points, after=position[0], size=3)
     assert end is None and [p.pk for p in rows + rest] == [p.pk for p in points]
+
+
+def test_a_page_after_an_anchor_deleted_since_starts_again_at_the_first_page(bureau):
+    from dangjian.core.cursors import page_after
+
+    for member in Member.objects.all()[:5]:
+        ContactPoint.objects.create(leader=member, organization=bureau.branch_a, year=2026)
+    points = selectors.contact_points(ContactPoint.objects.all(), year=2026)
+    first, position = page_after(points, after=None, size=3)
+    ContactPoint.objects.filter(pk=position[0]).delete()  # the last row shown goes before "next" is clicked
+    again, _ = page_after(points, after=position[0], size=3)
+    assert [p.pk for p in again] == [p.pk for p in points][:3]
+    last, end = page_after(points, after=[p.pk for p in points][-1], size=3)  # after the last row: the end
+    assert last == [] and end is None

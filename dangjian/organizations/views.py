@@ -302,8 +302,6 @@ def member_list(request):
         after = decode_cursor(f.get("after"), selectors.MEMBER_CURSOR)
     except BadCursor:
         after = None  # a damaged cursor restarts at the first page
-    organizations = policy.organizations(request.user).filter(dissolved_on__isnull=True).order_by("path")
-
     def prepare() -> dict:
         rows, next_position = selectors.keyset_page(members, after=after, size=PAGE_SIZE)
         selectors.label_organizations([m.organization for m in rows])
@@ -311,7 +309,8 @@ def member_list(request):
             m.numbers = selectors.member_numbers(request.user, m)
         return {"rows": render_to_string("organizations/_member_rows.html", {"members": rows}),
                 "next": next_position, "total": selectors.member_total(members),
-                "picker": org_picker_html("organization", organizations, scope, empty="全部党组织")}
+                "picker": org_picker_html("organization", policy.organizations(request.user).filter(
+                    dissolved_on__isnull=True).order_by("path"), scope, empty="全部党组织")}
 
     # A page is kept until the next write (core.datacache), per reader, filters and position: the
     # list is opened and paged far more often than members change. A search by name is typed once:

@@ -48,7 +48,8 @@ from dangjian.orglife.models import (
 )
 
 MATRIX_PAGE = 100
-PATH = re.compile(rf"(?:[0-9A-Z]{{{Organization.steplen}}})*")  # a treebeard path (the matrix's page anchor)
+# A treebeard path (the matrix's page anchor): steps of the tree's alphabet.
+PATH = re.compile(rf"(?:[{re.escape(Organization.alphabet)}]{{{Organization.steplen}}})*")
 LIST_PAGE = 50
 SHORT_LABELS = {
     "general_meeting": "大会", "committee_meeting": "支委", "cell_meeting": "小组", "party_lecture": "党课",

@@ -61,11 +61,16 @@ def test_the_figures_page_is_kept_until_the_next_write(bureau, client_for, djang
     assert int(_theme_days(client)) == before + 1
 
 
+def _share_cache(settings, tmp_path) -> None:
+    """A cache the app servers share (files here; the database table in production), not LocMem."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path)}}
+
+
 def test_a_shared_cache_holds_reminders_sealed(bureau, settings, tmp_path, django_assert_num_queries):
     """Reminders name people: a cache the app servers share (not a process's own memory) stores
     them under the field key, as the records they come from are stored."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                   "LOCATION": str(tmp_path)}}
+    _share_cache(settings, tmp_path)
     user = bureau.users["party_office"]
     first = todos_for(user, DAY)
     stored = caches["default"].get(datacache.slot(f"todos:{user.pk}:{DAY.isoformat()}"))
@@ -103,8 +108,7 @@ def test_the_home_summary_is_kept_without_the_reminders_read_back(bureau, django
 
 
 def test_a_sealed_result_under_a_key_no_longer_configured_is_computed_afresh(bureau, settings, tmp_path):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                   "LOCATION": str(tmp_path)}}
+    _share_cache(settings, tmp_path)
     user = bureau.users["party_office"]
     first = todos_for(user, DAY)
     key = datacache.slot(f"todos:{user.pk}:{DAY.isoformat()}")
@@ -117,8 +121,7 @@ def test_a_sealed_result_under_a_key_no_longer_configured_is_computed_afresh(bur
 def test_a_slot_another_release_wrote_is_computed_afresh(bureau, settings, tmp_path, shared):
     """A rolling deploy: the cache holds what the previous release kept (another shape, unsealed)."""
     if shared:
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                       "LOCATION": str(tmp_path)}}
+        _share_cache(settings, tmp_path)
     user = bureau.users["party_office"]
     first = todos_for(user, DAY)
     for old in ([("a", "list")], ("x", "y"), "s4g1:garbage", 42):
